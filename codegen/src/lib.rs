@@ -1,0 +1,17 @@
+//! `b24-codegen`: reads Bitrix24 REST documentation pages (Markdown in the YFM dialect) into a
+//! [`model::Api`] and turns that model into Rust tokens.
+//!
+//! This is a plain library: no `proc_macro` types. The `b24-macros` crate, the `b24-codegen`
+//! CLI and build scripts all call the same three functions:
+//!
+//! - [`load`]: a docs folder or a single page → [`model::Api`] (never panics; problems become
+//!   [`diag::Diagnostic`]s with file:line and the rest still loads);
+//! - [`generate`]: [`model::Api`] → [`proc_macro2::TokenStream`];
+//! - [`render`]: tokens → formatted Rust source.
+
+pub mod diag;
+pub mod model;
+pub mod names;
+
+pub use diag::{DefectKind, Diagnostic, Severity};
+pub use model::Api;

@@ -1,0 +1,334 @@
+//! The model of the API: what one docs tree says about its methods.
+//!
+//! Everything downstream (the generator, the CLI, the emulator) reads this model and nothing
+//! else. Every item keeps the [`Source`] it came from, so a diagnostic or a generated doc
+//! comment can always point back at the page and line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+
+/// A place in the docs: a file (as a path relative to the docs root, or as given) and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Source {
+    /// The file, as it should be shown to a person.
+    pub file: Arc<str>,
+    /// The 1-based line number; 0 when the whole file is meant.
+    pub line: u32,
+}
+
+impl Source {
+    /// A place in `file` at `line`.
+    pub fn new(file: impl Into<Arc<str>>, line: u32) -> Self {
+        Source {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// Everything read from one docs tree (or one page).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Api {
+    /// Every method, in a stable order (by name, then version).
+    pub methods: Vec<Method>,
+    /// Structures shared by several methods, keyed by [`TypeKey`].
+    pub types: BTreeMap<TypeKey, NamedType>,
+    /// Every page read, with what kind of page it is.
+    pub pages: Vec<PageInfo>,
+    /// Everything wrong or doubtful found while reading.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read (pages and includes), as filesystem paths, so a build can be
+    /// made to depend on them.
+    #[serde(skip)]
+    pub files_read: Vec<std::path::PathBuf>,
+}
+
+/// One page of the docs and what it was classified as.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageInfo {
+    /// Where the page is.
+    pub source: Source,
+    /// What kind of page it is.
+    pub kind: PageKind,
+    /// The method name, for method pages.
+    pub method: Option<String>,
+}
+
+/// The kinds of page in the docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    /// Documents one REST method.
+    Method,
+    /// Documents an event the portal sends to an application.
+    Event,
+    /// Documents a placement (widget) where an application embeds its UI.
+    Placement,
+    /// An overview, a field reference, a how-to or an index page.
+    Overview,
+}
+
+/// The two REST protocol versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiVersion {
+    /// Classic REST: `/rest/{method}.json`.
+    V2,
+    /// REST 3.0: `/rest/api/{method}`, unified response and error format.
+    V3,
+}
+
+/// Whether a method only reads or may change data. It decides whether a call may be re-sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Reads only (`get`, `list`, `fields`, ...): safe to retry.
+    Read,
+    /// Changes data: never re-sent unless the server proved it did not run it.
+    Write,
+}
+
+/// One REST method.
+#[derive(Clone, Debug, Serialize)]
+pub struct Method {
+    /// The REST name, e.g. `crm.activity.badge.add`.
+    pub name: String,
+    /// Classic or REST 3.0.
+    pub version: ApiVersion,
+    /// The page title without the method name, e.g. `Add Badge`.
+    pub title: String,
+    /// The description: the page's prose before the parameters, as Markdown.
+    pub description: String,
+    /// Scopes (permissions) the method needs, e.g. `crm`.
+    pub scopes: Vec<String>,
+    /// Who may call the method, as the page says it.
+    pub who_can_call: Option<String>,
+    /// `Some(note)` when the page marks the method outdated or deprecated.
+    pub deprecated: Option<String>,
+    /// Reads or writes.
+    pub access: Access,
+    /// The request parameters.
+    pub params: Vec<Field>,
+    /// The shape of `result` in a successful response.
+    pub result: Type,
+    /// Where the items of a page are, for methods that page with `start`/`next`.
+    pub paging: Option<Paging>,
+    /// The documented error codes.
+    pub errors: Vec<ErrorCode>,
+    /// The examples on the page: request bodies and responses.
+    pub examples: Vec<Example>,
+    /// The page's H1 line.
+    pub source: Source,
+}
+
+/// How a list method pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Paging {
+    /// The key inside `result` that holds the array of items, or `None` when `result` is the array.
+    pub items_key: Option<String>,
+}
+
+/// A named field of a request or of an object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Field {
+    /// The name on the wire, exactly as the docs write it.
+    pub api_name: String,
+    /// A valid, collision-free Rust identifier for it (raw identifiers as `r#type`).
+    pub rust_name: String,
+    /// The type as the docs write it (e.g. `crm_status`, `string|array`), for the docs.
+    pub doc_type: String,
+    /// The resolved type.
+    pub ty: Type,
+    /// Whether callers must send it.
+    pub required: Required,
+    /// The description, as Markdown.
+    pub description: String,
+    /// Where the field is described.
+    pub source: Source,
+}
+
+/// Whether a parameter must be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Required {
+    /// Marked `*`.
+    Yes,
+    /// Marked `**` (a footnote: required in some cases only).
+    Conditional,
+    /// Not marked.
+    No,
+}
+
+/// A type, as a small algebra.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Type {
+    /// A scalar from the docs' dictionary.
+    Scalar {
+        /// Which scalar.
+        scalar: Scalar,
+    },
+    /// `T[]`, `array` of a known item type.
+    Array {
+        /// The item type.
+        item: Box<Type>,
+    },
+    /// `A | B`: one of several forms.
+    Union {
+        /// The forms, in the docs' order, without `null`.
+        variants: Vec<Type>,
+    },
+    /// `T | null`.
+    Nullable {
+        /// The non-null type.
+        inner: Box<Type>,
+    },
+    /// A structure described in place.
+    Object {
+        /// Its fields, in the docs' order.
+        fields: Vec<Field>,
+    },
+    /// An object used as a map from open keys (filters, custom fields, `{id: value}` maps).
+    Map {
+        /// The value type.
+        value: Box<Type>,
+    },
+    /// A shared structure in [`Api::types`].
+    Ref {
+        /// Its key.
+        key: TypeKey,
+    },
+    /// Something the docs leave vague: kept as raw JSON, counted and reported.
+    Untyped {
+        /// Why it could not be typed.
+        reason: String,
+    },
+}
+
+impl Type {
+    /// A scalar type.
+    pub fn scalar(scalar: Scalar) -> Self {
+        Type::Scalar { scalar }
+    }
+
+    /// An untyped node with a reason.
+    pub fn untyped(reason: impl Into<String>) -> Self {
+        Type::Untyped {
+            reason: reason.into(),
+        }
+    }
+
+    /// `[item]`.
+    pub fn array(item: Type) -> Self {
+        Type::Array {
+            item: Box::new(item),
+        }
+    }
+
+    /// True for an [`Type::Untyped`] node.
+    pub fn is_untyped(&self) -> bool {
+        matches!(self, Type::Untyped { .. })
+    }
+}
+
+/// The scalars of the docs' type dictionary (`data-types.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    /// `integer` and integer references (ids of users, CRM items, ...): numbers or numeric strings.
+    Integer,
+    /// `double`: numbers or numeric strings.
+    Double,
+    /// `string`, `text` and string references (status ids, codes).
+    String,
+    /// `boolean`/`char` flags: `Y`/`N`, `true`/`false`, `1`/`0`.
+    Boolean,
+    /// `date`: `YYYY-MM-DD`.
+    Date,
+    /// `datetime`: `YYYY-MM-DDThh:mm:ss±hh:mm`.
+    DateTime,
+    /// `timestamp`: Unix seconds.
+    Timestamp,
+    /// `file`: an id or a file description.
+    File,
+    /// `any`: documented as accepting any JSON.
+    Any,
+}
+
+/// The key of a shared structure: the page it is described on and the section anchor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TypeKey(pub String);
+
+impl fmt::Display for TypeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A structure described once and used by several methods.
+#[derive(Clone, Debug, Serialize)]
+pub struct NamedType {
+    /// The Rust type name, unique in [`Api::types`], e.g. `UfEnumElement`.
+    pub rust_name: String,
+    /// The section heading it comes from.
+    pub title: String,
+    /// The section's prose.
+    pub description: String,
+    /// The fields.
+    pub fields: Vec<Field>,
+    /// The section heading.
+    pub source: Source,
+}
+
+/// A documented error.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorCode {
+    /// The identifier the server sends in `error` (for codes `0`/`100`, the message is the identifier).
+    pub code: String,
+    /// The HTTP status, where the table gives one.
+    pub status: Option<u16>,
+    /// The error message the server sends, where the table gives it.
+    pub message: Option<String>,
+    /// What it means, as Markdown.
+    pub description: String,
+    /// The table row.
+    pub source: Source,
+}
+
+/// An example on the page.
+#[derive(Clone, Debug, Serialize)]
+pub struct Example {
+    /// What the example shows.
+    pub kind: ExampleKind,
+    /// The JSON text as written on the page.
+    pub text: String,
+    /// The parsed JSON (after a mechanical repair, see `repaired`), or `None` when it is not JSON.
+    pub json: Option<serde_json::Value>,
+    /// True when comments, `...` or trailing commas had to be removed to read it.
+    pub repaired: bool,
+    /// Where the example starts.
+    pub source: Source,
+}
+
+/// The kinds of example.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExampleKind {
+    /// A request body (the `-d` of a cURL example).
+    Request,
+    /// A successful response.
+    Response,
+    /// An error response.
+    Error,
+}

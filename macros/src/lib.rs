@@ -1,0 +1,1 @@
+//! The `api!` macro (placeholder until the generator lands).

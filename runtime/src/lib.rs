@@ -1,0 +1,3 @@
+//! b24-runtime (placeholder: the contract is in `method`).
+pub mod error;
+pub mod method;

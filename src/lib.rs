@@ -1,0 +1,2 @@
+//! b24 (placeholder).
+pub use b24_runtime as runtime;
