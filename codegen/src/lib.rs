@@ -9,9 +9,12 @@
 //! - [`generate`]: [`model::Api`] → [`proc_macro2::TokenStream`];
 //! - [`render`]: tokens → formatted Rust source.
 
+pub mod check;
 pub mod diag;
+mod load;
 pub mod model;
 pub mod names;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
+pub use load::load;
 pub use model::Api;

@@ -1,1 +1,79 @@
-fn main() {}
+//! `b24-codegen`: check docs pages and generate Rust from them.
+//!
+//! ```text
+//! b24-codegen check PATH [--json]
+//! b24-codegen generate PATH [--out FILE]
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage:
+  b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary
+  b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted
+
+PATH is a docs folder or a single page.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("b24-codegen: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    let (command, rest) = args.split_first().ok_or("no command given")?;
+    let mut path = None;
+    let mut json = false;
+    let mut out = None;
+    let mut rest = rest.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a file")?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            _ if path.is_none() => path = Some(PathBuf::from(arg)),
+            _ => return Err(format!("unexpected argument {arg}")),
+        }
+    }
+    let path = path.ok_or("no PATH given")?;
+    match command.as_str() {
+        "check" => Ok(check(&path, json)),
+        "generate" => generate(&path, out),
+        other => Err(format!("unknown command {other}")),
+    }
+}
+
+fn check(path: &std::path::Path, json: bool) -> ExitCode {
+    let api = b24_codegen::load(path);
+    let summary = b24_codegen::check::summary(&api);
+    if json {
+        match serde_json::to_string_pretty(&summary) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("b24-codegen: cannot write the summary: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", b24_codegen::check::render_text(&summary));
+    }
+    if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn generate(_path: &std::path::Path, _out: Option<PathBuf>) -> Result<ExitCode, String> {
+    Err("generate is not written yet".into())
+}
