@@ -11,10 +11,12 @@
 
 pub mod check;
 pub mod diag;
+mod gen;
 mod load;
 pub mod model;
 pub mod names;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
+pub use gen::{generate, render, Options};
 pub use load::load;
 pub use model::Api;

@@ -1,1 +1,184 @@
-//! The `api!` macro (placeholder until the generator lands).
+//! `api!`: typed Bitrix24 REST bindings from documentation pages, at compile time.
+//!
+//! This crate is thin: it resolves the path, calls [`b24_codegen`] to load the pages and generate
+//! the code, turns pages that cannot be generated into compile errors that name the file and the
+//! line, and makes cargo rebuild when any page read changes.
+//!
+//! ```ignore
+//! // Every method page under `docs/` (relative to the crate's Cargo.toml):
+//! b24_macros::api!("docs");
+//! // One page:
+//! b24_macros::api!("docs/api-reference/user/user-current.md");
+//! // A docs tree named by an environment variable, a selection of methods, and skipping the
+//! // pages that cannot be generated (they are listed in `SKIPPED_PAGES`):
+//! b24_macros::api!(env = "B24_DOCS_DIR", only = ["crm.item", "user"], skip_invalid);
+//! ```
+//!
+//! Options: a path literal, or `path = "..."`; `env = "VAR"` (the docs path comes from that
+//! environment variable at compile time; with `path` as well, the path is the fallback when the
+//! variable is unset); `only = ["prefix", ...]` (methods named so or below); `skip_invalid`;
+//! `runtime = path::to::runtime` (default `::b24_runtime`).
+
+use std::path::{Path, PathBuf};
+
+use b24_codegen::{Options, Severity};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token};
+
+/// Generates a module tree of typed API bindings from Bitrix24 documentation pages.
+/// See the crate docs for the options.
+#[proc_macro]
+pub fn api(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    match syn::parse::<Args>(input).and_then(expand) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// The parsed macro input.
+struct Args {
+    path: Option<LitStr>,
+    env: Option<LitStr>,
+    only: Vec<String>,
+    skip_invalid: bool,
+    runtime: Option<syn::Path>,
+    span: Span,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut args = Args {
+            path: None,
+            env: None,
+            only: Vec::new(),
+            skip_invalid: false,
+            runtime: None,
+            span: input.span(),
+        };
+        if input.peek(LitStr) {
+            args.path = Some(input.parse()?);
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            match key.to_string().as_str() {
+                "skip_invalid" => args.skip_invalid = true,
+                "path" => args.path = Some(value(input)?),
+                "env" => args.env = Some(value(input)?),
+                "runtime" => {
+                    input.parse::<Token![=]>()?;
+                    args.runtime = Some(input.parse()?);
+                }
+                "only" => {
+                    input.parse::<Token![=]>()?;
+                    let list;
+                    syn::bracketed!(list in input);
+                    let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&list)?;
+                    args.only = items.iter().map(LitStr::value).collect();
+                }
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown option `{other}`; expected one of: path, env, only, skip_invalid, runtime"),
+                    ))
+                }
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(args)
+    }
+}
+
+fn value(input: ParseStream) -> syn::Result<LitStr> {
+    input.parse::<Token![=]>()?;
+    input.parse()
+}
+
+fn expand(args: Args) -> syn::Result<TokenStream> {
+    let (path, span) = docs_path(&args)?;
+    let api = b24_codegen::load(&path);
+    let runtime = match &args.runtime {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::b24_runtime),
+    };
+    let options = Options {
+        runtime,
+        only: args.only.clone(),
+    };
+    let code = b24_codegen::generate(&api, &options);
+
+    let errors = api
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !args.skip_invalid)
+        .map(|d| {
+            let message = format!("{d}\n(pass `skip_invalid` to api! to generate the other pages and list this one in SKIPPED_PAGES)");
+            syn::Error::new(span, message).to_compile_error()
+        });
+    if api.files_read.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            format!("no documentation pages found at {}", path.display()),
+        ));
+    }
+    // Reading every file with include_bytes! makes cargo rebuild when one of them changes.
+    let tracked = api.files_read.iter().filter_map(|file| {
+        let file = std::fs::canonicalize(file).ok()?;
+        let file = file.to_str()?.to_owned();
+        Some(quote!(const _: &[u8] = include_bytes!(#file);))
+    });
+    // Reading the variable with option_env! makes cargo rebuild when it changes.
+    let env_dep = args.env.as_ref().map(|var| {
+        let var = var.value();
+        quote!(const _: ::std::option::Option<&str> = option_env!(#var);)
+    });
+    Ok(quote! {
+        #(#errors)*
+        #(#tracked)*
+        #env_dep
+        #code
+    })
+}
+
+/// The docs path: from the environment variable when given and set, else the path; relative
+/// paths resolve against the invoking crate's `CARGO_MANIFEST_DIR`.
+fn docs_path(args: &Args) -> syn::Result<(PathBuf, Span)> {
+    let from_env = args
+        .env
+        .as_ref()
+        .and_then(|var| Some((std::env::var(var.value()).ok()?, var.span())));
+    let (raw, span) = match (from_env, &args.path, &args.env) {
+        (Some(found), _, _) => found,
+        (None, Some(path), _) => (path.value(), path.span()),
+        (None, None, Some(var)) => {
+            return Err(syn::Error::new(
+                var.span(),
+                format!(
+                    "the environment variable {} is not set; set it to a docs folder or give a fallback with `path = \"...\"`",
+                    var.value()
+                ),
+            ))
+        }
+        (None, None, None) => {
+            return Err(syn::Error::new(
+                args.span,
+                "expected a docs path: api!(\"docs\") or api!(env = \"B24_DOCS_DIR\")",
+            ))
+        }
+    };
+    let path = Path::new(&raw);
+    if path.is_absolute() {
+        return Ok((path.to_owned(), span));
+    }
+    let base = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
+        syn::Error::new(span, "CARGO_MANIFEST_DIR is not set; is this built by cargo?")
+    })?;
+    Ok((Path::new(&base).join(path), span))
+}

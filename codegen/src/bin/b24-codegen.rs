@@ -74,6 +74,20 @@ fn check(path: &std::path::Path, json: bool) -> ExitCode {
     }
 }
 
-fn generate(_path: &std::path::Path, _out: Option<PathBuf>) -> Result<ExitCode, String> {
-    Err("generate is not written yet".into())
+fn generate(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
+    let api = b24_codegen::load(path);
+    for diagnostic in api
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == b24_codegen::Severity::Error)
+    {
+        eprintln!("{diagnostic}");
+    }
+    let code = b24_codegen::render(&b24_codegen::generate(&api, &Default::default()));
+    match out {
+        Some(file) => std::fs::write(&file, code)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
+        None => print!("{code}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,227 @@
+//! One method → the items of its module.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::{Access, ApiVersion, ErrorCode, Method, Required, Type};
+use crate::names::{self, Scope};
+
+use super::types::{ident, Module, Side};
+use super::{docs, Context};
+
+/// Names the generated method module uses itself.
+const RESERVED: &[&str] = &["Request", "Response", "Error", "METHOD"];
+
+/// The module doc: the page title, its description, scope, who may call, and where it came from.
+pub fn module_doc(method: &Method) -> TokenStream {
+    let mut doc = format!("{} (`{}`).", method.title.trim(), method.name);
+    if !method.description.trim().is_empty() {
+        doc.push_str("\n\n");
+        doc.push_str(method.description.trim());
+    }
+    doc.push('\n');
+    if !method.scopes.is_empty() {
+        let scopes: Vec<String> = method.scopes.iter().map(|s| format!("`{s}`")).collect();
+        doc.push_str(&format!("\n- Scope: {}", scopes.join(", ")));
+    }
+    if let Some(who) = &method.who_can_call {
+        doc.push_str(&format!("\n- Who can call: {}", who.trim()));
+    }
+    if method.version == ApiVersion::V3 {
+        doc.push_str("\n- REST 3.0 method");
+    }
+    if let Some(note) = &method.deprecated {
+        doc.push_str(&format!("\n- Deprecated: {}", note.trim()));
+    }
+    doc.push_str(&format!("\n- Docs: `{}`", method.source));
+    docs::attrs(&doc)
+}
+
+/// `METHOD`, `Request`, `Response`, `Error`, the `Method` impls, `call` and nested types.
+pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
+    let rt = &ctx.runtime;
+    let mut module = Module::new(ctx, depth, RESERVED);
+    let name = &method.name;
+    let deprecated = method.deprecated.as_ref().map(|note| {
+        let note = note.trim();
+        quote!(#[deprecated(note = #note)])
+    });
+
+    let request_doc = format!("The parameters of `{name}`.");
+    let request = module.struct_def(
+        &ident("Request"),
+        &request_doc,
+        &method.params,
+        Side::Request,
+    );
+    let constructor = constructor(&mut module, method);
+    let response = response(&mut module, method);
+    let list_impl = list_impl(&mut module, method);
+    let error = error_enum(ctx, method);
+
+    let version = match method.version {
+        ApiVersion::V2 => quote!(V2),
+        ApiVersion::V3 => quote!(V3),
+    };
+    let access = match method.access {
+        Access::Read => quote!(Read),
+        Access::Write => quote!(Write),
+    };
+    let call_doc = format!(" Calls `{name}`.");
+    let nested = &module.items;
+    quote! {
+        /// The REST name of this method.
+        pub const METHOD: &str = #name;
+
+        #deprecated
+        #request
+        #constructor
+        #response
+        #error
+
+        impl #rt::Method for Request {
+            const NAME: &'static str = METHOD;
+            const VERSION: #rt::ApiVersion = #rt::ApiVersion::#version;
+            const ACCESS: #rt::Access = #rt::Access::#access;
+            type Response = Response;
+            type Error = Error;
+        }
+        #list_impl
+
+        #[doc = #call_doc]
+        #deprecated
+        pub async fn call(
+            client: &#rt::Client,
+            request: &Request,
+        ) -> ::std::result::Result<Response, #rt::Error<Error>> {
+            client.call(request).await
+        }
+
+        #(#nested)*
+    }
+}
+
+/// `Request::new` taking the required parameters.
+fn constructor(module: &mut Module, method: &Method) -> TokenStream {
+    let mut args = Vec::new();
+    let mut inits = Vec::new();
+    for field in &method.params {
+        let name = ident(&field.rust_name);
+        if field.required == Required::Yes {
+            let ty = module.rust_type(&field.ty, &field.api_name, Side::Request);
+            args.push(quote!(#name: impl ::std::convert::Into<#ty>));
+            inits.push(quote!(#name: #name.into()));
+        } else {
+            inits.push(quote!(#name: ::std::option::Option::None));
+        }
+    }
+    let doc = if args.is_empty() {
+        " A request with no parameters set."
+    } else {
+        " A request with the required parameters set and the optional ones unset."
+    };
+    quote! {
+        impl Request {
+            #[doc = #doc]
+            pub fn new(#(#args),*) -> Self {
+                Request {
+                    #(#inits,)*
+                    extra: ::std::default::Default::default(),
+                }
+            }
+        }
+    }
+}
+
+/// `Response`: a struct when `result` is an object, otherwise an alias of its type.
+fn response(module: &mut Module, method: &Method) -> TokenStream {
+    let doc = format!("The `result` of `{}`.", method.name);
+    match &method.result {
+        Type::Object { fields } => module.struct_def(&ident("Response"), &doc, fields, Side::Response),
+        other => {
+            let ty = module.rust_type(other, "items", Side::Response);
+            let doc = format!(" {doc}");
+            quote!(#[doc = #doc] pub type Response = #ty;)
+        }
+    }
+}
+
+/// `impl ListMethod` for methods that page: where the items of one page are.
+fn list_impl(module: &mut Module, method: &Method) -> TokenStream {
+    let rt = module.runtime();
+    let Some(paging) = &method.paging else {
+        return TokenStream::new();
+    };
+    let (item_ty, into_items) = match (&paging.items_key, &method.result) {
+        (None, Type::Array { item }) => (
+            module.rust_type(item, "item", Side::Response),
+            quote!(response),
+        ),
+        (Some(key), Type::Object { fields }) => {
+            let Some(field) = fields.iter().find(|f| &f.api_name == key) else {
+                return TokenStream::new();
+            };
+            let item = match &field.ty {
+                Type::Array { item } => item,
+                Type::Nullable { inner } => match inner.as_ref() {
+                    Type::Array { item } => item,
+                    _ => return TokenStream::new(),
+                },
+                _ => return TokenStream::new(),
+            };
+            let name = ident(&field.rust_name);
+            (
+                module.rust_type(item, "item", Side::Response),
+                quote!(response.#name.unwrap_or_default()),
+            )
+        }
+        _ => return TokenStream::new(),
+    };
+    quote! {
+        impl #rt::ListMethod for Request {
+            type Item = #item_ty;
+            fn into_items(response: Response) -> ::std::vec::Vec<Self::Item> {
+                #into_items
+            }
+        }
+    }
+}
+
+/// The method's `Error` enum: one variant per documented code (rows with one code merged).
+fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
+    let rt = &ctx.runtime;
+    let mut codes: Vec<(&str, Vec<&ErrorCode>)> = Vec::new();
+    for error in &method.errors {
+        match codes.iter_mut().find(|(code, _)| *code == error.code) {
+            Some((_, rows)) => rows.push(error),
+            None => codes.push((&error.code, vec![error])),
+        }
+    }
+    let mut variant_names = Scope::with_reserved(&["Other"]);
+    let variants = codes.iter().map(|(code, rows)| {
+        let variant = ident(&variant_names.claim(names::camel(code)));
+        let mut doc = format!("`{code}`");
+        for row in rows {
+            let meaning = [row.message.as_deref(), Some(row.description.as_str())]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ");
+            let status = row.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+            doc.push_str(&format!("\n\n{meaning}{status}"));
+        }
+        let doc = docs::attrs(&doc);
+        quote!(#doc #variant = #code,)
+    });
+    let doc = format!(" Errors of `{}`.", method.name);
+    quote! {
+        #rt::method_error! {
+            #[doc = #doc]
+            pub enum Error {
+                #(#variants)*
+            }
+        }
+    }
+}

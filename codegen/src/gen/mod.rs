@@ -1,0 +1,180 @@
+//! Model → Rust tokens.
+//!
+//! The output is a tree of modules following the method names (`crm.activity.badge.add` →
+//! `crm::activity::badge::add`; REST 3.0 methods under `v3::`), one module per method holding
+//! `METHOD`, `Request`, `Response`, `Error`, `call` and the types they need, and a `types` module
+//! with the structures shared by several methods. Generated code stays thin: data types and
+//! `impl Method`; behaviour lives in the runtime.
+
+mod docs;
+mod method;
+mod types;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::diag::Severity;
+use crate::model::{Api, ApiVersion, Method};
+use crate::names::{self, Scope};
+
+use types::{ident, Module, Side};
+
+/// How to generate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The path of the runtime crate in the generated code, e.g. `::b24_runtime`.
+    pub runtime: TokenStream,
+    /// Generate only methods whose name is one of these or starts with one of these followed by
+    /// a dot (`crm.item` selects `crm.item.add` but not `crm.itemx.add`). Empty: every method.
+    pub only: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            runtime: quote!(::b24_runtime),
+            only: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    /// True when `method` is selected by [`Options::only`].
+    pub fn selects(&self, method: &str) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|prefix| {
+                method == prefix
+                    || method
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+    }
+}
+
+/// What every generating function needs.
+pub struct Context<'a> {
+    api: &'a Api,
+    runtime: TokenStream,
+}
+
+impl Context<'_> {
+    /// The `serde(crate = "...")` path: generated code uses the runtime's serde.
+    fn serde_crate(&self) -> String {
+        format!("{}::__private::serde", self.runtime).replace(' ', "")
+    }
+}
+
+/// Generates the Rust code for every selected method of `api`.
+///
+/// Pages that could not be turned into a method are listed in a `SKIPPED_PAGES` constant (the
+/// macro additionally turns them into compile errors unless told to skip them).
+pub fn generate(api: &Api, options: &Options) -> TokenStream {
+    let ctx = Context {
+        api,
+        runtime: options.runtime.clone(),
+    };
+    let mut root = Node::default();
+    for method in api.methods.iter().filter(|m| options.selects(&m.name)) {
+        let mut path: Vec<&str> = method.name.split('.').collect();
+        if method.version == ApiVersion::V3 {
+            path.insert(0, "v3");
+        }
+        root.insert(&path, method);
+    }
+    let tree = root.tokens(&ctx, 0);
+    let shared = shared_types(&ctx);
+    let skipped = api
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string());
+    quote! {
+        #tree
+        #shared
+        /// Pages that could not be turned into code, with the reason (`file:line: ...`).
+        pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
+    }
+}
+
+/// Formats generated tokens as Rust source (prettyplease). Tokens that do not parse as a file
+/// are returned unformatted, so a generator bug shows up in the compiler, not as a panic here.
+pub fn render(tokens: &TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
+
+/// One level of the module tree: the methods named exactly here and the modules below.
+#[derive(Default)]
+struct Node<'a> {
+    methods: Vec<&'a Method>,
+    children: BTreeMap<String, Node<'a>>,
+}
+
+impl<'a> Node<'a> {
+    fn insert(&mut self, path: &[&str], method: &'a Method) {
+        match path.split_first() {
+            None => self.methods.push(method),
+            Some((first, rest)) => self
+                .children
+                .entry((*first).to_owned())
+                .or_default()
+                .insert(rest, method),
+        }
+    }
+
+    /// The child modules of this node, `depth` levels below the root.
+    fn tokens(&self, ctx: &Context, depth: usize) -> TokenStream {
+        // `types` and `SKIPPED_PAGES` live at the root; `METHOD`, `call` etc. in method modules.
+        let mut module_names = Scope::with_reserved(&["types", "call"]);
+        let modules = self.children.iter().map(|(segment, child)| {
+            let name = ident(&module_names.claim(names::snake(segment)));
+            let inner = child.tokens(ctx, depth + 1);
+            let (doc, body) = match child.methods.first() {
+                // Two pages for one name and version are reported by the loader; the first wins.
+                Some(method) => (
+                    method::module_doc(method),
+                    method::items(ctx, method, depth + 1),
+                ),
+                None => {
+                    let doc = format!(" Methods under `{segment}`.");
+                    (quote!(#[doc = #doc]), TokenStream::new())
+                }
+            };
+            quote! {
+                #doc
+                #[allow(deprecated)]
+                pub mod #name {
+                    #body
+                    #inner
+                }
+            }
+        });
+        quote!(#(#modules)*)
+    }
+}
+
+/// The `types` module: structures shared by several methods.
+fn shared_types(ctx: &Context) -> TokenStream {
+    let taken: Vec<&str> = ctx.api.types.values().map(|t| t.rust_name.as_str()).collect();
+    let mut module = Module::new(ctx, 1, &taken);
+    for named in ctx.api.types.values() {
+        let doc = format!(
+            "{}\n\n{}\n\nDescribed at `{}`.",
+            named.title, named.description, named.source
+        );
+        let def = module.struct_def(&ident(&named.rust_name), &doc, &named.fields, Side::Request);
+        module.items.push(def);
+    }
+    let items = &module.items;
+    quote! {
+        /// Structures shared by several methods.
+        #[allow(deprecated)]
+        pub mod types {
+            #(#items)*
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Model types → Rust types, emitting the structs and enums they need into one module.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::{Field, Required, Scalar, Type};
+use crate::names::{self, Scope};
+
+use super::{docs, Context};
+
+/// Which side of the wire a structure is on; it decides how absent values are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Sent by the caller: unset optional fields are left out, required ones are plain.
+    Request,
+    /// Received from the server: every field is optional, and `None` is written back as `null`
+    /// so that re-serializing a response loses no key it had.
+    Response,
+}
+
+/// The items of one generated module (a method module or the shared `types` module) and the
+/// type names already used in it.
+pub struct Module<'a> {
+    ctx: &'a Context<'a>,
+    /// How many modules deep this module is below the generated root.
+    depth: usize,
+    names: Scope,
+    /// The Rust type already made for a model node (by its address): one node, one Rust type.
+    made: HashMap<usize, TokenStream>,
+    /// Struct and enum definitions, in the order they were first needed.
+    pub items: Vec<TokenStream>,
+}
+
+impl<'a> Module<'a> {
+    /// An empty module `depth` levels below the root, with `reserved` type names taken.
+    pub fn new(ctx: &'a Context<'a>, depth: usize, reserved: &[&str]) -> Self {
+        Module {
+            ctx,
+            depth,
+            names: Scope::with_reserved(reserved),
+            made: HashMap::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// The path of the runtime crate.
+    pub fn runtime(&self) -> TokenStream {
+        self.ctx.runtime.clone()
+    }
+
+    /// A fresh type name in this module, derived from `hint`.
+    pub fn claim_name(&mut self, hint: &str) -> Ident {
+        ident(&self.names.claim(names::camel(hint)))
+    }
+
+    /// The Rust type for `ty`, defining any struct or enum it needs, named after `hint`.
+    /// Asking again for the same model node gives the same type without defining it twice.
+    pub fn rust_type(&mut self, ty: &Type, hint: &str, side: Side) -> TokenStream {
+        let key = ty as *const Type as usize;
+        if let Some(made) = self.made.get(&key) {
+            return made.clone();
+        }
+        let made = self.make_type(ty, hint, side);
+        self.made.insert(key, made.clone());
+        made
+    }
+
+    fn make_type(&mut self, ty: &Type, hint: &str, side: Side) -> TokenStream {
+        let rt = &self.ctx.runtime;
+        match ty {
+            Type::Scalar { scalar } => scalar_type(rt, *scalar),
+            Type::Array { item } => {
+                let item = self.rust_type(item, &singular(hint), side);
+                quote!(::std::vec::Vec<#item>)
+            }
+            Type::Nullable { inner } => {
+                let inner = self.rust_type(inner, hint, side);
+                quote!(::std::option::Option<#inner>)
+            }
+            Type::Map { value } => {
+                let value = self.rust_type(value, &format!("{hint} value"), side);
+                quote!(::std::collections::BTreeMap<::std::string::String, #value>)
+            }
+            Type::Ref { key } => match self.ctx.api.types.get(key) {
+                Some(named) => {
+                    let name = ident(&named.rust_name);
+                    let up = (0..self.depth).map(|_| quote!(super::));
+                    quote!(#(#up)* types::#name)
+                }
+                None => quote!(#rt::__private::serde_json::Value),
+            },
+            Type::Untyped { .. } => quote!(#rt::__private::serde_json::Value),
+            Type::Object { fields } => {
+                let name = self.claim_name(hint);
+                let def = self.struct_def(&name, "", fields, side);
+                self.items.push(def);
+                quote!(#name)
+            }
+            Type::Union { variants } => self.union_type(variants, hint, side),
+        }
+    }
+
+    /// `pub struct #name { fields..., extra }` with serde derives and docs.
+    pub fn struct_def(
+        &mut self,
+        name: &Ident,
+        doc: &str,
+        fields: &[Field],
+        side: Side,
+    ) -> TokenStream {
+        let rt = self.ctx.runtime.clone();
+        let serde_crate = self.ctx.serde_crate();
+        let doc = docs::attrs(doc);
+        let mut all_optional = true;
+        let fields: Vec<TokenStream> = fields
+            .iter()
+            .map(|field| {
+                let plain = side == Side::Request && field.required == Required::Yes;
+                all_optional &= !plain;
+                self.field_def(field, plain, side)
+            })
+            .collect();
+        let default = all_optional.then(|| quote!(Default,));
+        quote! {
+            #doc
+            #[derive(Clone, Debug, #default PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
+            #[serde(crate = #serde_crate)]
+            pub struct #name {
+                #(#fields)*
+                /// Fields the docs do not describe, kept as they came.
+                #[serde(flatten)]
+                pub extra: #rt::Extra,
+            }
+        }
+    }
+
+    fn field_def(&mut self, field: &Field, plain: bool, side: Side) -> TokenStream {
+        let name = ident(&field.rust_name);
+        // `Option<T | null>` is just `Option<T>`.
+        let ty = match (&field.ty, plain) {
+            (Type::Nullable { inner }, false) => inner.as_ref(),
+            (ty, _) => ty,
+        };
+        let ty = self.rust_type(ty, &field.api_name, side);
+        let doc = docs::attrs(&field_doc(field));
+        let rename = (unraw(&field.rust_name) != field.api_name).then(|| {
+            let api = &field.api_name;
+            quote!(rename = #api,)
+        });
+        if plain {
+            let serde = rename.map(|r| quote!(#[serde(#r)]));
+            return quote! { #doc #serde pub #name: #ty, };
+        }
+        let skip = (side == Side::Request)
+            .then(|| quote!(skip_serializing_if = "::std::option::Option::is_none",));
+        quote! {
+            #doc
+            #[serde(#rename default, #skip)]
+            pub #name: ::std::option::Option<#ty>,
+        }
+    }
+
+    fn union_type(&mut self, variants: &[Type], hint: &str, side: Side) -> TokenStream {
+        let rt = self.ctx.runtime.clone();
+        let mut forms: Vec<(String, TokenStream)> = Vec::new();
+        for variant in variants {
+            let ty = self.rust_type(variant, &format!("{hint} {}", variant_name(variant)), side);
+            // Two forms with one Rust type (`string|text`) need one variant only.
+            if !forms
+                .iter()
+                .any(|(_, seen)| seen.to_string() == ty.to_string())
+            {
+                forms.push((variant_name(variant), ty));
+            }
+        }
+        match forms.len() {
+            0 => return quote!(#rt::__private::serde_json::Value),
+            1 => return forms.remove(0).1,
+            _ => {}
+        }
+        // Untagged enums try variants in order: the catch-all JSON value must come last.
+        forms.sort_by_key(|(_, ty)| ty.to_string().contains("serde_json :: Value"));
+        let name = self.claim_name(hint);
+        let mut variant_names = Scope::default();
+        let variants = forms.iter().map(|(form, ty)| {
+            let variant = ident(&variant_names.claim(names::camel(form)));
+            let doc = format!(" The `{form}` form.");
+            quote!(#[doc = #doc] #variant(#ty),)
+        });
+        let serde_crate = self.ctx.serde_crate();
+        let doc = format!(" One of the forms the docs allow for `{hint}`.");
+        self.items.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
+            #[serde(crate = #serde_crate, untagged)]
+            pub enum #name {
+                #(#variants)*
+            }
+        });
+        quote!(#name)
+    }
+}
+
+/// The runtime type a scalar is carried in.
+fn scalar_type(rt: &TokenStream, scalar: Scalar) -> TokenStream {
+    match scalar {
+        Scalar::Integer | Scalar::Timestamp => quote!(#rt::value::Int),
+        Scalar::Double => quote!(#rt::value::Double),
+        Scalar::String => quote!(::std::string::String),
+        Scalar::Boolean => quote!(#rt::value::Bool),
+        Scalar::Date => quote!(#rt::value::Date),
+        Scalar::DateTime => quote!(#rt::value::DateTime),
+        Scalar::File => quote!(#rt::value::File),
+        Scalar::Any => quote!(#rt::__private::serde_json::Value),
+    }
+}
+
+/// A name for the form a union variant stands for.
+fn variant_name(ty: &Type) -> String {
+    match ty {
+        Type::Scalar { scalar } => match scalar {
+            Scalar::Integer => "integer",
+            Scalar::Double => "double",
+            Scalar::String => "string",
+            Scalar::Boolean => "boolean",
+            Scalar::Date => "date",
+            Scalar::DateTime => "datetime",
+            Scalar::Timestamp => "timestamp",
+            Scalar::File => "file",
+            Scalar::Any => "any",
+        }
+        .to_owned(),
+        Type::Array { .. } => "array".to_owned(),
+        Type::Nullable { inner } => variant_name(inner),
+        Type::Object { .. } => "object".to_owned(),
+        Type::Map { .. } => "map".to_owned(),
+        Type::Ref { key } => key.0.rsplit(['#', '/']).next().unwrap_or("ref").to_owned(),
+        Type::Union { .. } => "union".to_owned(),
+        Type::Untyped { .. } => "value".to_owned(),
+    }
+}
+
+/// The doc text of a field: its description, and the docs' type where it says more than the Rust type.
+fn field_doc(field: &Field) -> String {
+    let mut doc = field.description.trim().to_owned();
+    if field.required == Required::Conditional {
+        doc.push_str("\n\nRequired in some cases (see the description).");
+    }
+    if !field.doc_type.is_empty() {
+        doc.push_str(&format!("\n\nType in the docs: `{}`.", field.doc_type));
+    }
+    doc
+}
+
+/// A rough singular for naming array items: `badges` → `badge`, `categories` → `category`.
+fn singular(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix("ies").filter(|s| s.len() > 1) {
+        format!("{stem}y")
+    } else if name.len() > 3 && name.ends_with('s') && !name.ends_with("ss") {
+        name[..name.len() - 1].to_owned()
+    } else {
+        format!("{name} item")
+    }
+}
+
+/// An identifier from a name made by [`names`] (raw identifiers included). A name that is not
+/// a valid identifier (which [`names`] never makes) is passed through [`names::snake`] first, so
+/// this never panics.
+pub fn ident(name: &str) -> Ident {
+    let valid = |s: &str| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && s != "_"
+    };
+    match name.strip_prefix("r#") {
+        Some(raw) if valid(raw) && !["self", "Self", "super", "crate"].contains(&raw) => {
+            Ident::new_raw(raw, Span::call_site())
+        }
+        None if valid(name) => format_ident!("{}", name),
+        _ => ident(&names::snake(name)),
+    }
+}
+
+fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::singular;
+
+    #[test]
+    fn singular_names_array_items() {
+        assert_eq!(singular("badges"), "badge");
+        assert_eq!(singular("categories"), "category");
+        assert_eq!(singular("address"), "address item");
+        assert_eq!(singular("ids"), "ids item");
+        assert_eq!(singular("FM"), "FM item");
+    }
+}
