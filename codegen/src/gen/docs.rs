@@ -33,7 +33,18 @@ pub fn for_rustdoc(markdown: &str) -> String {
     let mut block: Option<(usize, String)> = None;
     for (event, range) in Parser::new(markdown).into_offset_iter() {
         match event {
-            Event::Start(Tag::CodeBlock(_)) => block = Some((range.start, String::new())),
+            Event::Start(Tag::CodeBlock(_)) => {
+                // An indented block's range starts after its indentation: start at the line.
+                let line_start = markdown[..range.start]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let start = if markdown[line_start..range.start].trim().is_empty() {
+                    line_start
+                } else {
+                    range.start
+                };
+                block = Some((start.max(copied_to), String::new()));
+            }
             Event::Text(text) => {
                 if let Some((_, code)) = block.as_mut() {
                     code.push_str(&text);
@@ -44,6 +55,11 @@ pub fn for_rustdoc(markdown: &str) -> String {
                     out.push_str(&markdown[copied_to..start]);
                     push_text_block(&mut out, &code);
                     copied_to = range.end.max(start);
+                    // Without a line break of its own, the block's range is followed by the
+                    // source's, which must not be doubled.
+                    if !markdown[..copied_to].ends_with('\n') && copied_to < markdown.len() {
+                        out.pop();
+                    }
                 }
             }
             _ => {}

@@ -178,3 +178,107 @@ fn shared_types(ctx: &Context) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Access, ErrorCode, Field, Method, Paging, Required, Scalar, Source, Type,
+    };
+
+    fn field(api: &str, rust: &str, ty: Type, required: Required) -> Field {
+        Field {
+            api_name: api.into(),
+            rust_name: rust.into(),
+            doc_type: String::new(),
+            ty,
+            required,
+            description: format!("The {api}."),
+            source: Source::new("page.md", 1),
+        }
+    }
+
+    fn method(name: &str, params: Vec<Field>, result: Type, paging: Option<Paging>) -> Method {
+        Method {
+            name: name.into(),
+            version: ApiVersion::V2,
+            title: "A method".into(),
+            description: "Does things.\n\n```\n{ not: rust }\n```".into(),
+            scopes: vec!["crm".into()],
+            who_can_call: Some("any user".into()),
+            deprecated: None,
+            access: Access::Write,
+            params,
+            result,
+            paging,
+            errors: vec![ErrorCode {
+                code: "ACCESS_DENIED".into(),
+                status: Some(403),
+                message: None,
+                description: "No access".into(),
+                source: Source::new("page.md", 9),
+            }],
+            examples: Vec::new(),
+            source: Source::new("page.md", 1),
+        }
+    }
+
+    #[test]
+    fn one_method_becomes_a_module_with_its_items() {
+        let string = Type::scalar(Scalar::String);
+        let title = Type::Union {
+            variants: vec![string.clone(), Type::array(string.clone())],
+        };
+        let badge = Type::Object {
+            fields: vec![field("code", "code", string.clone(), Required::No)],
+        };
+        let api = Api {
+            methods: vec![
+                method(
+                    "crm.activity.badge.add",
+                    vec![
+                        field("code", "code", string.clone(), Required::Yes),
+                        field("title", "title", title, Required::Yes),
+                        field("type", "r#type", string.clone(), Required::No),
+                    ],
+                    Type::Object {
+                        fields: vec![field("badge", "badge", badge.clone(), Required::No)],
+                    },
+                    None,
+                ),
+                method(
+                    "crm.activity.badge.list",
+                    vec![],
+                    Type::Object {
+                        fields: vec![field("badges", "badges", Type::array(badge), Required::No)],
+                    },
+                    Some(Paging {
+                        items_key: Some("badges".into()),
+                    }),
+                ),
+            ],
+            ..Api::default()
+        };
+        let code = render(&generate(&api, &Options::default()));
+        let file: syn::File = syn::parse_str(&code).expect("generated code parses");
+        assert!(code.contains("pub mod crm"), "{code}");
+        assert!(code.contains("pub const METHOD: &str = \"crm.activity.badge.add\";"));
+        assert!(code.contains("pub r#type: ::std::option::Option<::std::string::String>"));
+        assert!(code.contains("pub enum Title"));
+        assert!(code.contains("type Item = Badge;"), "{code}");
+        assert!(code.contains("```text"), "code blocks in docs must be inert: {code}");
+        assert!(!file.items.is_empty());
+    }
+
+    #[test]
+    fn only_selects_by_dotted_prefix() {
+        let options = Options {
+            only: vec!["crm.item".into()],
+            ..Options::default()
+        };
+        assert!(options.selects("crm.item.add"));
+        assert!(options.selects("crm.item"));
+        assert!(!options.selects("crm.itemx.add"));
+        assert!(!options.selects("crm.activity.badge.add"));
+    }
+}

@@ -94,7 +94,8 @@ impl<'a> Module<'a> {
             Type::Untyped { .. } => quote!(#rt::__private::serde_json::Value),
             Type::Object { fields } => {
                 let name = self.claim_name(hint);
-                let def = self.struct_def(&name, "", fields, side);
+                let doc = format!("The `{hint}` structure.");
+                let def = self.struct_def(&name, &doc, fields, side);
                 self.items.push(def);
                 quote!(#name)
             }
