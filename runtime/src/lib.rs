@@ -1,3 +1,44 @@
-//! b24-runtime (placeholder: the contract is in `method`).
+//! b24-runtime: what generated Bitrix24 bindings run on.
+//!
+//! * [`Client`]: webhook or OAuth auth (with single-flight refresh), a client-side leaky bucket,
+//!   per-method time budgets, retries that never duplicate a write, timeouts, `tracing` spans.
+//! * [`Method`]: the contract every generated request implements; [`method_error!`] builds the
+//!   per-method error enums.
+//! * [`value`]: lenient value types for what the API really sends.
+//! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method.
+//! * [`events`]: incoming event parsing with a constant-time `application_token` check.
+//!
+//! Secrets (webhook codes, tokens, application tokens) never appear in `Debug`, `Display`,
+//! errors or logs.
+
+pub mod auth;
+pub mod client;
+pub mod envelope;
 pub mod error;
+pub mod limits;
 pub mod method;
+pub mod retry;
+pub mod secret;
+pub mod value;
+
+pub use auth::{OAuth, Tokens};
+pub use client::{BuildError, CallOptions, Client, ClientBuilder};
+pub use envelope::{Envelope, Time};
+pub use error::{ApiError, DecodeError, Error, RefreshError, TransportError};
+pub use limits::RateLimit;
+pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+
+/// The date crate the date accessors of [`value`] use.
+pub use chrono;
+
+/// Unknown fields of a response object, kept as JSON (`#[serde(flatten)] pub extra: Extra`).
+pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// Re-exports for generated code, so it needs no serde dependency of its own.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}

@@ -1,0 +1,255 @@
+//! Bitrix24's limits, mirrored on the client side.
+//!
+//! * The request-rate bucket (per portal and source IP): the server drains `Y` requests per
+//!   second and blocks with 503 `QUERY_LIMIT_EXCEEDED` above `X`. [`RateLimit`] holds `X`/`Y`;
+//!   the client meters its requests through a GCRA limiter (`governor`) with the same
+//!   numbers, so in steady state it never overruns the server's bucket. After a 503 anyway
+//!   (another process shares the bucket) every caller pauses for a back-off.
+//! * The per-method time budget: `time.operating` seconds used in the last 10 minutes, blocked
+//!   with 429 `OPERATION_TIME_LIMIT` above the portal's limit until `time.operating_reset_at`.
+//!   [`OperatingBudget`] tracks it per method and pauses that method only.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::envelope::Time;
+
+/// The numbers of a request-rate bucket: burst `X` and drain rate `Y` per second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    burst: u32,
+    per_second: f64,
+}
+
+impl RateLimit {
+    /// Most plans: 50 requests, drained at 2 per second.
+    pub const STANDARD: RateLimit = RateLimit {
+        burst: 50,
+        per_second: 2.0,
+    };
+    /// Enterprise plans: 250 requests, drained at 5 per second.
+    pub const ENTERPRISE: RateLimit = RateLimit {
+        burst: 250,
+        per_second: 5.0,
+    };
+
+    /// A custom bucket. `burst` below 1 counts as 1; a rate that is not a positive finite
+    /// number counts as 1 per second.
+    pub fn custom(burst: u32, per_second: f64) -> Self {
+        RateLimit {
+            burst: burst.max(1),
+            per_second: if per_second.is_finite() && per_second > 0.0 {
+                per_second
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// The burst `X`.
+    pub fn burst(&self) -> u32 {
+        self.burst
+    }
+
+    /// The drain rate `Y` per second.
+    pub fn per_second(&self) -> f64 {
+        self.per_second
+    }
+
+    /// The time one request takes to drain: `1 / Y`.
+    pub fn period(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.per_second).max(Duration::from_nanos(1))
+    }
+
+    /// The most requests a server bucket admits over `window` starting empty: `X + Y·t`.
+    pub fn max_requests_in(&self, window: Duration) -> f64 {
+        f64::from(self.burst) + self.per_second * window.as_secs_f64()
+    }
+
+    /// The GCRA quota equivalent to this bucket.
+    pub fn quota(&self) -> Quota {
+        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        Quota::with_period(self.period())
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst)
+    }
+}
+
+/// The client-side request meter: the GCRA limiter plus a shared pause after a 503.
+pub(crate) struct Limiter {
+    gcra: Option<DefaultDirectRateLimiter>,
+    paused_until: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        Limiter {
+            gcra: limit.map(|l| RateLimiter::direct(l.quota())),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// Waits until a request may be sent.
+    pub(crate) async fn acquire(&self) {
+        loop {
+            let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            match until {
+                Some(t) if t > tokio::time::Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
+        }
+        if let Some(gcra) = &self.gcra {
+            gcra.until_ready().await;
+        }
+    }
+
+    /// Makes every caller hold off for `d` (after the server said the bucket is full).
+    pub(crate) fn pause(&self, d: Duration) {
+        let until = tokio::time::Instant::now() + d;
+        let mut guard = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*guard, Some(t) if t >= until) {
+            *guard = Some(until);
+        }
+    }
+}
+
+/// The per-method time budget seen in responses, and the pauses it imposes.
+pub(crate) struct OperatingBudget {
+    limit: f64,
+    fallback_wait: Duration,
+    methods: Mutex<HashMap<String, MethodBudget>>,
+}
+
+#[derive(Default)]
+struct MethodBudget {
+    operating: f64,
+    reset_at: Option<f64>,
+    blocked_until: Option<f64>,
+}
+
+pub(crate) fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl OperatingBudget {
+    pub(crate) fn new(limit: Duration, fallback_wait: Duration) -> Self {
+        OperatingBudget {
+            limit: limit.as_secs_f64(),
+            fallback_wait,
+            methods: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records the `time` of a successful call of `method`.
+    pub(crate) fn record(&self, method: &str, time: &Time) {
+        let Some(operating) = time.operating else {
+            return;
+        };
+        let mut map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(method.to_owned()).or_default();
+        entry.operating = operating;
+        entry.reset_at = time.operating_reset_at.or(entry.reset_at);
+        entry.blocked_until = None;
+        if operating >= self.limit {
+            // The server will refuse the next call: wait for the oldest minute to be released.
+            entry.blocked_until = Some(
+                entry
+                    .reset_at
+                    .unwrap_or_else(|| unix_now() + self.fallback_wait.as_secs_f64()),
+            );
+        }
+    }
+
+    /// Records a 429 for `method`; returns how long to wait before trying it again.
+    pub(crate) fn on_limit(&self, method: &str, time: Option<&Time>) -> Duration {
+        let now = unix_now();
+        let mut map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(method.to_owned()).or_default();
+        let reset = time
+            .and_then(|t| t.operating_reset_at)
+            .or(entry.reset_at)
+            .filter(|&r| r > now)
+            // The known reset passed and the server still refuses: wait for the next basket.
+            .unwrap_or(now + self.fallback_wait.as_secs_f64());
+        entry.blocked_until = Some(reset);
+        Duration::from_secs_f64((reset - now).max(0.0))
+    }
+
+    /// How long `method` must still wait, if it is paused.
+    pub(crate) fn blocked_for(&self, method: &str) -> Option<Duration> {
+        let map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
+        let until = map.get(method)?.blocked_until?;
+        let left = until - unix_now();
+        (left > 0.0).then(|| Duration::from_secs_f64(left))
+    }
+
+    /// The last `operating` seen for `method`.
+    pub(crate) fn operating(&self, method: &str) -> Option<f64> {
+        let map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(method).map(|m| m.operating)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets() {
+        assert_eq!(RateLimit::STANDARD.burst(), 50);
+        assert_eq!(RateLimit::STANDARD.period(), Duration::from_millis(500));
+        assert_eq!(RateLimit::ENTERPRISE.burst(), 250);
+        assert_eq!(RateLimit::ENTERPRISE.period(), Duration::from_millis(200));
+        assert_eq!(RateLimit::custom(0, -1.0), RateLimit::custom(1, 1.0));
+        assert_eq!(
+            RateLimit::STANDARD.max_requests_in(Duration::from_secs(10)),
+            70.0
+        );
+    }
+
+    #[test]
+    fn budget_pauses_only_the_spent_method() {
+        let b = OperatingBudget::new(Duration::from_secs(480), Duration::from_secs(60));
+        let reset = unix_now() + 30.0;
+        let spent = Time {
+            operating: Some(481.0),
+            operating_reset_at: Some(reset),
+            ..Time::default()
+        };
+        let fine = Time {
+            operating: Some(10.0),
+            operating_reset_at: Some(reset),
+            ..Time::default()
+        };
+        b.record("crm.item.list", &spent);
+        b.record("crm.item.get", &fine);
+        let wait = b.blocked_for("crm.item.list").expect("paused");
+        assert!(wait > Duration::from_secs(28) && wait <= Duration::from_secs(30));
+        assert!(b.blocked_for("crm.item.get").is_none());
+        assert!(b.blocked_for("user.current").is_none());
+        assert_eq!(b.operating("crm.item.list"), Some(481.0));
+        // A success below the limit lifts the pause.
+        b.record("crm.item.list", &fine);
+        assert!(b.blocked_for("crm.item.list").is_none());
+    }
+
+    #[test]
+    fn a_429_waits_for_the_known_reset_or_the_fallback() {
+        let b = OperatingBudget::new(Duration::from_secs(480), Duration::from_secs(60));
+        let w = b.on_limit("m", None);
+        assert!(w > Duration::from_secs(59) && w <= Duration::from_secs(60));
+        let t = Time {
+            operating_reset_at: Some(unix_now() + 5.0),
+            ..Time::default()
+        };
+        let w = b.on_limit("m", Some(&t));
+        assert!(w > Duration::from_secs(4) && w <= Duration::from_secs(5));
+    }
+}
