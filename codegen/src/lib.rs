@@ -10,6 +10,7 @@
 //! - [`render`]: tokens → formatted Rust source.
 
 pub mod check;
+pub mod conformance;
 pub mod diag;
 mod gen;
 mod load;
@@ -17,6 +18,6 @@ pub mod model;
 pub mod names;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
-pub use gen::{generate, render, Options};
+pub use gen::{generate, module_paths, render, Options};
 pub use load::load;
 pub use model::Api;

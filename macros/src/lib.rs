@@ -58,13 +58,14 @@ impl Parse for Args {
             runtime: None,
             span: input.span(),
         };
-        if input.peek(LitStr) {
-            args.path = Some(input.parse()?);
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
-            }
-        }
         while !input.is_empty() {
+            if input.peek(LitStr) {
+                args.path = Some(input.parse()?);
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+                continue;
+            }
             let key: Ident = input.parse()?;
             match key.to_string().as_str() {
                 "skip_invalid" => args.skip_invalid = true,
@@ -132,12 +133,16 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
     let tracked = api.files_read.iter().filter_map(|file| {
         let file = std::fs::canonicalize(file).ok()?;
         let file = file.to_str()?.to_owned();
-        Some(quote!(const _: &[u8] = include_bytes!(#file);))
+        Some(quote!(
+            const _: &[u8] = include_bytes!(#file);
+        ))
     });
     // Reading the variable with option_env! makes cargo rebuild when it changes.
     let env_dep = args.env.as_ref().map(|var| {
         let var = var.value();
-        quote!(const _: ::std::option::Option<&str> = option_env!(#var);)
+        quote!(
+            const _: ::std::option::Option<&str> = option_env!(#var);
+        )
     });
     Ok(quote! {
         #(#errors)*
@@ -178,7 +183,10 @@ fn docs_path(args: &Args) -> syn::Result<(PathBuf, Span)> {
         return Ok((path.to_owned(), span));
     }
     let base = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
-        syn::Error::new(span, "CARGO_MANIFEST_DIR is not set; is this built by cargo?")
+        syn::Error::new(
+            span,
+            "CARGO_MANIFEST_DIR is not set; is this built by cargo?",
+        )
     })?;
     Ok((Path::new(&base).join(path), span))
 }

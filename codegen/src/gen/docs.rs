@@ -35,9 +35,7 @@ pub fn for_rustdoc(markdown: &str) -> String {
         match event {
             Event::Start(Tag::CodeBlock(_)) => {
                 // An indented block's range starts after its indentation: start at the line.
-                let line_start = markdown[..range.start]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1);
+                let line_start = markdown[..range.start].rfind('\n').map_or(0, |i| i + 1);
                 let start = if markdown[line_start..range.start].trim().is_empty() {
                     line_start
                 } else {
@@ -71,11 +69,7 @@ pub fn for_rustdoc(markdown: &str) -> String {
 
 /// Appends a fenced `text` block whose fence is longer than any backtick run in `code`.
 fn push_text_block(out: &mut String, code: &str) {
-    let longest_run = code
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run.max(2) + 1);
     out.push_str(&fence);
     out.push_str("text\n");

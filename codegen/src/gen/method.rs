@@ -137,7 +137,9 @@ fn constructor(module: &mut Module, method: &Method) -> TokenStream {
 fn response(module: &mut Module, method: &Method) -> TokenStream {
     let doc = format!("The `result` of `{}`.", method.name);
     match &method.result {
-        Type::Object { fields } => module.struct_def(&ident("Response"), &doc, fields, Side::Response),
+        Type::Object { fields } => {
+            module.struct_def(&ident("Response"), &doc, fields, Side::Response)
+        }
         other => {
             let ty = module.rust_type(other, "items", Side::Response);
             let doc = format!(" {doc}");
@@ -209,7 +211,10 @@ fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(": ");
-            let status = row.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+            let status = row
+                .status
+                .map(|s| format!(" (HTTP {s})"))
+                .unwrap_or_default();
             doc.push_str(&format!("\n\n{meaning}{status}"));
         }
         let doc = docs::attrs(&doc);

@@ -75,15 +75,7 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
         api,
         runtime: options.runtime.clone(),
     };
-    let mut root = Node::default();
-    for method in api.methods.iter().filter(|m| options.selects(&m.name)) {
-        let mut path: Vec<&str> = method.name.split('.').collect();
-        if method.version == ApiVersion::V3 {
-            path.insert(0, "v3");
-        }
-        root.insert(&path, method);
-    }
-    let tree = root.tokens(&ctx, 0);
+    let tree = tree(api, options).tokens(&ctx, 0);
     let shared = shared_types(&ctx);
     let skipped = api
         .diagnostics
@@ -126,40 +118,101 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The children with their module names, in a stable order: names are claimed in the
+    /// order of the API segments, so two segments with one Rust name (`Chat`, `chat`) get
+    /// `chat` and `chat_2` every time.
+    fn named_children(&self) -> Vec<(String, &str, &Node<'a>)> {
+        // `types` is the shared module at the root.
+        let mut module_names = Scope::with_reserved(&["types"]);
+        self.children
+            .iter()
+            .map(|(segment, child)| {
+                (
+                    module_names.claim(names::snake(segment)),
+                    segment.as_str(),
+                    child,
+                )
+            })
+            .collect()
+    }
+
     /// The child modules of this node, `depth` levels below the root.
     fn tokens(&self, ctx: &Context, depth: usize) -> TokenStream {
-        // `types` and `SKIPPED_PAGES` live at the root; `METHOD`, `call` etc. in method modules.
-        let mut module_names = Scope::with_reserved(&["types", "call"]);
-        let modules = self.children.iter().map(|(segment, child)| {
-            let name = ident(&module_names.claim(names::snake(segment)));
-            let inner = child.tokens(ctx, depth + 1);
-            let (doc, body) = match child.methods.first() {
-                // Two pages for one name and version are reported by the loader; the first wins.
-                Some(method) => (
-                    method::module_doc(method),
-                    method::items(ctx, method, depth + 1),
-                ),
-                None => {
-                    let doc = format!(" Methods under `{segment}`.");
-                    (quote!(#[doc = #doc]), TokenStream::new())
+        let modules = self
+            .named_children()
+            .into_iter()
+            .map(|(name, segment, child)| {
+                let name = ident(&name);
+                let inner = child.tokens(ctx, depth + 1);
+                let (doc, body) = match child.methods.first() {
+                    // Two pages for one name and version are reported by the loader; the first wins.
+                    Some(method) => (
+                        method::module_doc(method),
+                        method::items(ctx, method, depth + 1),
+                    ),
+                    None => {
+                        let doc = format!(" Methods under `{segment}`.");
+                        (quote!(#[doc = #doc]), TokenStream::new())
+                    }
+                };
+                quote! {
+                    #doc
+                    #[allow(deprecated)]
+                    pub mod #name {
+                        #body
+                        #inner
+                    }
                 }
-            };
-            quote! {
-                #doc
-                #[allow(deprecated)]
-                pub mod #name {
-                    #body
-                    #inner
-                }
-            }
-        });
+            });
         quote!(#(#modules)*)
     }
+
+    /// Records the module path (`crm::item::add`) of every generated method below this node.
+    fn collect_paths(&self, prefix: &str, paths: &mut Vec<(&'a Method, String)>) {
+        for (name, _, child) in self.named_children() {
+            let path = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}::{name}")
+            };
+            if let Some(method) = child.methods.first() {
+                paths.push((method, path.clone()));
+            }
+            child.collect_paths(&path, paths);
+        }
+    }
+}
+
+/// The module tree of the selected methods.
+fn tree<'a>(api: &'a Api, options: &Options) -> Node<'a> {
+    let mut root = Node::default();
+    for method in api.methods.iter().filter(|m| options.selects(&m.name)) {
+        let mut path: Vec<&str> = method.name.split('.').collect();
+        if method.version == ApiVersion::V3 {
+            path.insert(0, "v3");
+        }
+        root.insert(&path, method);
+    }
+    root
+}
+
+/// The module path of every method [`generate`] makes a module for, relative to where the
+/// generated code is placed (e.g. `crm::activity::badge::add`). A method that is not listed
+/// (a second page for the same name and version) has no module of its own.
+pub fn module_paths<'a>(api: &'a Api, options: &Options) -> Vec<(&'a Method, String)> {
+    let mut paths = Vec::new();
+    tree(api, options).collect_paths("", &mut paths);
+    paths
 }
 
 /// The `types` module: structures shared by several methods.
 fn shared_types(ctx: &Context) -> TokenStream {
-    let taken: Vec<&str> = ctx.api.types.values().map(|t| t.rust_name.as_str()).collect();
+    let taken: Vec<&str> = ctx
+        .api
+        .types
+        .values()
+        .map(|t| t.rust_name.as_str())
+        .collect();
     let mut module = Module::new(ctx, 1, &taken);
     for named in ctx.api.types.values() {
         let doc = format!(
@@ -182,9 +235,7 @@ fn shared_types(ctx: &Context) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        Access, ErrorCode, Field, Method, Paging, Required, Scalar, Source, Type,
-    };
+    use crate::model::{Access, ErrorCode, Field, Method, Paging, Required, Scalar, Source, Type};
 
     fn field(api: &str, rust: &str, ty: Type, required: Required) -> Field {
         Field {
@@ -266,7 +317,10 @@ mod tests {
         assert!(code.contains("pub r#type: ::std::option::Option<::std::string::String>"));
         assert!(code.contains("pub enum Title"));
         assert!(code.contains("type Item = Badge;"), "{code}");
-        assert!(code.contains("```text"), "code blocks in docs must be inert: {code}");
+        assert!(
+            code.contains("```text"),
+            "code blocks in docs must be inert: {code}"
+        );
         assert!(!file.items.is_empty());
     }
 

@@ -271,7 +271,9 @@ fn singular(name: &str) -> String {
 /// this never panics.
 pub fn ident(name: &str) -> Ident {
     let valid = |s: &str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && s != "_"
     };

@@ -3,15 +3,22 @@
 //! ```text
 //! b24-codegen check PATH [--json]
 //! b24-codegen generate PATH [--out FILE]
+//! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod conformance;
+
 const USAGE: &str = "\
 usage:
   b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary
   b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted
+  b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
+                                         write a crate with the bindings and one round-trip test
+                                         per docs example; --run runs its tests and counts the
+                                         failures by kind; --require fails below that pass rate
 
 PATH is a docs folder or a single page.";
 
@@ -31,11 +38,28 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut path = None;
     let mut json = false;
     let mut out = None;
+    let mut run_tests = false;
+    let mut require = None;
+    let mut runtime_dir = None;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--json" => json = true,
-            "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a file")?)),
+            "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a path")?)),
+            "--run" => run_tests = true,
+            "--require" => {
+                let value = rest.next().ok_or("--require needs a percentage")?;
+                require = Some(
+                    value
+                        .parse::<f64>()
+                        .map_err(|_| format!("--require: not a number: {value}"))?,
+                );
+            }
+            "--runtime-dir" => {
+                runtime_dir = Some(PathBuf::from(
+                    rest.next().ok_or("--runtime-dir needs a folder")?,
+                ))
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(ExitCode::SUCCESS);
@@ -49,6 +73,13 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     match command.as_str() {
         "check" => Ok(check(&path, json)),
         "generate" => generate(&path, out),
+        "conformance" => {
+            let out = out.ok_or("conformance needs --out CRATE_DIR")?;
+            let runtime_dir = runtime_dir.unwrap_or_else(|| {
+                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime"))
+            });
+            conformance::run(&path, &out, &runtime_dir, run_tests, require)
+        }
         other => Err(format!("unknown command {other}")),
     }
 }
