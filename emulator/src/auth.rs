@@ -1,0 +1,165 @@
+//! Who is calling: webhooks and OAuth access tokens, and the token endpoint's refresh.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::config::{OAuthApp, WebhookAuth};
+use crate::reply::ApiError;
+
+/// The caller of a REST request; limits are kept per caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// A key naming the caller in the limits' tables (never sent anywhere).
+    pub(crate) key: String,
+}
+
+/// An access/refresh token pair issued by the emulator.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    /// The access token, sent as `auth`.
+    pub access_token: String,
+    /// The refresh token, exchanged at the token endpoint.
+    pub refresh_token: String,
+    /// Seconds (wall clock) until the access token expires, as the token endpoint says.
+    pub expires_in: u64,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct AccessToken {
+    /// Emulated time of expiry.
+    expires_at: f64,
+}
+
+/// Every token issued, and the refresh tokens still valid.
+#[derive(Default)]
+pub(crate) struct Tokens {
+    access: HashMap<String, AccessToken>,
+    refresh: HashMap<String, ()>,
+    issued: u64,
+    seed: u64,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access", &self.access.len())
+            .field("refresh", &self.refresh.len())
+            .finish()
+    }
+}
+
+impl Tokens {
+    pub(crate) fn new(seed: u64) -> Self {
+        Tokens {
+            seed,
+            ..Tokens::default()
+        }
+    }
+
+    fn fresh(&mut self) -> String {
+        self.issued += 1;
+        let mixed = splitmix(self.seed ^ self.issued.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        format!("{:016x}{:016x}", mixed, splitmix(mixed))
+    }
+
+    /// Issues a new pair valid for `lifetime` emulated seconds from `now`.
+    /// Returns the pair with `expires_in` left for the caller to fill.
+    pub(crate) fn issue(&mut self, now: f64, lifetime: f64) -> (String, String) {
+        let access = self.fresh();
+        let refresh = self.fresh();
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                expires_at: now + lifetime,
+            },
+        );
+        self.refresh.insert(refresh.clone(), ());
+        (access, refresh)
+    }
+
+    /// Exchanges a refresh token for a new pair; the old refresh token stops working.
+    pub(crate) fn refresh(
+        &mut self,
+        token: &str,
+        now: f64,
+        lifetime: f64,
+    ) -> Option<(String, String)> {
+        self.refresh.remove(token)?;
+        Some(self.issue(now, lifetime))
+    }
+
+    /// Expires every access token issued so far.
+    pub(crate) fn expire_all(&mut self, now: f64) {
+        for token in self.access.values_mut() {
+            token.expires_at = token.expires_at.min(now);
+        }
+    }
+
+    /// Checks an access token at `now`.
+    pub(crate) fn check(&self, token: &str, app: &OAuthApp, now: f64) -> Result<Caller, ApiError> {
+        if token.is_empty() {
+            return Err(ApiError::no_auth());
+        }
+        match self.access.get(token) {
+            None => Err(ApiError::new(
+                401,
+                "invalid_token",
+                "The access token provided is invalid.",
+            )),
+            Some(t) if t.expires_at <= now => Err(ApiError::new(
+                401,
+                "expired_token",
+                "The access token provided has expired.",
+            )),
+            Some(_) => Ok(Caller {
+                key: format!("app:{}", app.client_id),
+            }),
+        }
+    }
+}
+
+/// Checks a webhook's user and code.
+pub(crate) fn check_webhook(
+    auth: &WebhookAuth,
+    user: &str,
+    code: &str,
+) -> Result<Caller, ApiError> {
+    let code_ok = auth
+        .code
+        .as_deref()
+        .map_or(true, |c| constant_time_eq(c, code));
+    if user == auth.user && code_ok && !code.is_empty() {
+        Ok(Caller {
+            key: format!("webhook:{user}"),
+        })
+    } else {
+        Err(ApiError::no_auth())
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A small mixing function for tokens and fault draws (not cryptographic; tokens here guard
+/// nothing but a loopback test server).
+pub(crate) fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}

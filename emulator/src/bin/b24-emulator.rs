@@ -1,0 +1,135 @@
+//! `b24-emulator`: serve the Bitrix24 REST API of a docs tree on loopback.
+//!
+//! ```text
+//! b24-emulator [--port 8080] [--docs DIR] [--user U] [--code C] [--time-scale S] [--no-limits]
+//! ```
+
+use std::process::ExitCode;
+
+use b24_emulator::Emulator;
+
+const USAGE: &str = "\
+usage: b24-emulator [--port PORT] [--docs DIR] [--user U] [--code C] [--time-scale S] [--no-limits]
+
+  --port PORT        port on 127.0.0.1 (default 8080; 0 for any free port)
+  --docs DIR         docs folder or page to serve (default: the project's docs/)
+  --user U           accept webhooks of this user only (default 1)
+  --code C           accept this webhook code only (default: any code)
+  --time-scale S     emulated seconds per real second (default 1)
+  --no-limits        no leaky bucket and no operating budget";
+
+struct Options {
+    port: u16,
+    docs: Option<String>,
+    user: Option<String>,
+    code: Option<String>,
+    time_scale: f64,
+    no_limits: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        port: 8080,
+        docs: None,
+        user: None,
+        code: None,
+        time_scale: 1.0,
+        no_limits: false,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{arg} needs a value"))
+        };
+        match arg.as_str() {
+            "--port" => {
+                options.port = value()?
+                    .parse()
+                    .map_err(|_| "--port needs a number from 0 to 65535".to_string())?
+            }
+            "--docs" => options.docs = Some(value()?),
+            "--user" => options.user = Some(value()?),
+            "--code" => options.code = Some(value()?),
+            "--time-scale" => {
+                options.time_scale = value()?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                    .ok_or("--time-scale needs a positive number")?
+            }
+            "--no-limits" => options.no_limits = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("b24-emulator: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut builder = Emulator::builder()
+        .port(options.port)
+        .time_scale(options.time_scale);
+    if let Some(docs) = &options.docs {
+        builder = builder.docs(docs);
+    }
+    if let Some(user) = options.user {
+        builder = builder.webhook_user(user);
+    }
+    let fixed_code = options.code.is_some();
+    if let Some(code) = options.code {
+        builder = builder.webhook_code(code);
+    }
+    if options.no_limits {
+        builder = builder.bucket(None).operating_limit(None);
+    }
+    let emulator = match builder.start().await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!(
+                "b24-emulator: cannot listen on port {}: {error}",
+                options.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let api = emulator.api();
+    let docs = options
+        .docs
+        .unwrap_or_else(|| b24_emulator::default_docs_dir().display().to_string());
+    println!(
+        "b24-emulator: {} methods from {docs} ({} diagnostics), {} entity families",
+        api.methods.len(),
+        api.diagnostics.len(),
+        emulator.families().len()
+    );
+    if fixed_code {
+        println!(
+            "webhook: {}/rest/{{user}}/<your code>/",
+            emulator.base_url()
+        );
+    } else {
+        println!("webhook: {}", emulator.webhook_url());
+    }
+    println!(
+        "oauth:   {} (token endpoint {})",
+        emulator.rest_url(),
+        emulator.token_url()
+    );
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}

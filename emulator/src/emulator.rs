@@ -1,0 +1,421 @@
+//! The public handle: start a server, read its addresses, turn its knobs, inspect its state.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use b24_codegen::model::Api;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value};
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::auth::TokenPair;
+use crate::config::{Bucket, Fault, Faults, Limits, OAuthApp, WebhookAuth};
+use crate::http;
+use crate::state::{Shared, StartSettings, Stats};
+use crate::store::StoreError;
+
+/// The project's own docs (`docs/` at the repository root), the default API served.
+pub fn default_docs_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs"))
+}
+
+/// The code used in [`Emulator::webhook_url`] when any code is accepted.
+pub const DEFAULT_WEBHOOK_CODE: &str = "b24emulator";
+
+/// Builds and starts an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    api: Option<Api>,
+    docs: Option<PathBuf>,
+    host: IpAddr,
+    port: u16,
+    settings: StartSettings,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            api: None,
+            docs: None,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            settings: StartSettings {
+                limits: Limits::default(),
+                faults: Faults::default(),
+                time_scale: 1.0,
+                webhook: WebhookAuth::default(),
+                oauth: OAuthApp::default(),
+            },
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Serves this model (instead of loading docs).
+    pub fn api(mut self, api: Api) -> Self {
+        self.api = Some(api);
+        self
+    }
+
+    /// Serves the methods of this docs folder or page (default: [`default_docs_dir`]).
+    pub fn docs(mut self, dir: impl AsRef<Path>) -> Self {
+        self.docs = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Listens on this port (default: an ephemeral one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Listens on this address (default `127.0.0.1`).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// All limits at once.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.settings.limits = limits;
+        self
+    }
+
+    /// The leaky bucket; `None` turns rate limiting off.
+    pub fn bucket(mut self, bucket: Option<Bucket>) -> Self {
+        self.settings.limits.bucket = bucket;
+        self
+    }
+
+    /// The operating budget per method and caller; `None` turns it off.
+    pub fn operating_limit(mut self, seconds: Option<f64>) -> Self {
+        self.settings.limits.operating_limit = seconds;
+        self
+    }
+
+    /// Emulated seconds every call takes by default.
+    pub fn processing_time(mut self, seconds: f64) -> Self {
+        self.settings.limits.processing_time = seconds;
+        self
+    }
+
+    /// Latency and random faults.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.settings.faults = faults;
+        self
+    }
+
+    /// Emulated seconds per real second (default 1).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.settings.time_scale = scale;
+        self
+    }
+
+    /// Accepts webhooks of this user only (default `1`).
+    pub fn webhook_user(mut self, user: impl Into<String>) -> Self {
+        self.settings.webhook.user = user.into();
+        self
+    }
+
+    /// Accepts this webhook code only (default: any code).
+    pub fn webhook_code(mut self, code: impl Into<String>) -> Self {
+        self.settings.webhook.code = Some(code.into());
+        self
+    }
+
+    /// The OAuth application the token endpoint knows.
+    pub fn oauth_app(mut self, app: OAuthApp) -> Self {
+        self.settings.oauth = app;
+        self
+    }
+
+    /// Loads the docs (unless a model was given), binds the port and starts serving.
+    pub async fn start(self) -> std::io::Result<Emulator> {
+        let api = match self.api {
+            Some(api) => api,
+            None => b24_codegen::load(&self.docs.unwrap_or_else(default_docs_dir)),
+        };
+        let listener = TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
+        let addr = listener.local_addr()?;
+        let base_url: Arc<str> = Arc::from(format!("http://{addr}"));
+        let shared = Arc::new(Shared::new(api, self.settings));
+        let server = tokio::spawn(serve(listener, Arc::clone(&shared), Arc::clone(&base_url)));
+        Ok(Emulator {
+            shared,
+            addr,
+            base_url,
+            server: Some(server),
+        })
+    }
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
+    // Dropping the set (when this task is aborted) aborts every open connection.
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                let base_url = Arc::clone(&base_url);
+                connections.spawn(async move {
+                    let service = service_fn(move |request| {
+                        http::handle(Arc::clone(&shared), Arc::clone(&base_url), request)
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+/// A running Bitrix24 emulator on loopback. Stops when dropped or on [`Emulator::shutdown`].
+#[derive(Debug)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: Arc<str>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults: the project's docs, an ephemeral port, bucket 50/2 per
+    /// second, operating budget 480 s, no processing time, time scale 1, webhook user `1`
+    /// with any code.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Starts with the defaults of [`Emulator::builder`].
+    pub async fn start() -> std::io::Result<Emulator> {
+        Emulator::builder().start().await
+    }
+
+    /// Stops serving and closes every connection.
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The webhook base URL, `http://127.0.0.1:PORT/rest/1/CODE/`: append `method.json`.
+    pub fn webhook_url(&self) -> String {
+        let inner = self.shared.lock();
+        let code = inner
+            .webhook
+            .code
+            .clone()
+            .unwrap_or_else(|| DEFAULT_WEBHOOK_CODE.to_string());
+        format!("{}/rest/{}/{}/", self.base_url, inner.webhook.user, code)
+    }
+
+    /// The REST 3.0 webhook base URL, `http://127.0.0.1:PORT/rest/api/1/CODE/`.
+    pub fn webhook_url_v3(&self) -> String {
+        self.webhook_url().replacen("/rest/", "/rest/api/", 1)
+    }
+
+    /// The OAuth client endpoint, `http://127.0.0.1:PORT/rest/` (pass the token as `auth`).
+    pub fn rest_url(&self) -> String {
+        format!("{}/rest/", self.base_url)
+    }
+
+    /// The token endpoint, `http://127.0.0.1:PORT/oauth/token/`.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/token/", self.base_url)
+    }
+
+    /// The OAuth application (client id and secret) the token endpoint accepts.
+    pub fn oauth_app(&self) -> OAuthApp {
+        self.shared.lock().oauth.clone()
+    }
+
+    /// Issues a fresh access/refresh token pair, as after an app installation.
+    pub fn issue_tokens(&self) -> TokenPair {
+        let mut inner = self.shared.lock();
+        let now = inner.clock.now();
+        let lifetime = inner.oauth.access_token_lifetime;
+        let (access_token, refresh_token) = inner.tokens.issue(now, lifetime);
+        let expires_in = inner.clock.real_duration(lifetime).as_secs_f64().ceil() as u64;
+        TokenPair {
+            access_token,
+            refresh_token,
+            expires_in,
+        }
+    }
+
+    /// Makes every access token issued so far expired (refresh tokens stay valid).
+    pub fn expire_access_tokens(&self) {
+        let mut inner = self.shared.lock();
+        let now = inner.clock.now();
+        inner.tokens.expire_all(now);
+    }
+
+    /// The lifetime of access tokens issued from now on, in emulated seconds.
+    pub fn set_access_token_lifetime(&self, seconds: f64) {
+        self.shared.lock().oauth.access_token_lifetime = seconds;
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.shared.lock().limits.clone()
+    }
+
+    /// Replaces the limits.
+    pub fn set_limits(&self, limits: Limits) {
+        self.shared.lock().limits = limits;
+    }
+
+    /// Replaces the leaky bucket (`None`: no rate limit).
+    pub fn set_bucket(&self, bucket: Option<Bucket>) {
+        self.shared.lock().limits.bucket = bucket;
+    }
+
+    /// Sets the processing time of one method, in emulated seconds (overrides the default).
+    pub fn set_processing_time(&self, method: &str, seconds: f64) {
+        self.shared
+            .lock()
+            .processing
+            .insert(method.to_ascii_lowercase(), seconds);
+    }
+
+    /// Emulated seconds per real second, from now on.
+    pub fn set_time_scale(&self, scale: f64) {
+        self.shared.lock().clock.set_scale(scale);
+    }
+
+    /// The time scale in force.
+    pub fn time_scale(&self) -> f64 {
+        self.shared.lock().clock.scale()
+    }
+
+    /// Replaces latency and random faults.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = faults;
+    }
+
+    /// Injects `fault` into the next REST request, whatever its method.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().queue_fault(None, fault);
+    }
+
+    /// Injects `fault` into the next REST request to `method` (`batch` for a batch call).
+    pub fn inject_for(&self, method: &str, fault: Fault) {
+        self.shared
+            .lock()
+            .queue_fault(Some(method.to_string()), fault);
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// How many times `method` ran (validated and executed; batch commands included).
+    pub fn runs(&self, method: &str) -> u64 {
+        let inner = self.shared.lock();
+        inner
+            .runs
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(method))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// The model served.
+    pub fn api(&self) -> &Api {
+        &self.shared.api
+    }
+
+    /// The prefixes of the entity families recognised in the model (e.g. `crm.item`).
+    pub fn families(&self) -> Vec<String> {
+        self.shared
+            .families
+            .iter()
+            .map(|f| f.prefix.clone())
+            .collect()
+    }
+
+    fn family(&self, prefix: &str) -> Result<usize, StoreError> {
+        self.shared
+            .family_index(prefix)
+            .ok_or_else(|| StoreError(format!("no entity family `{prefix}` in the model")))
+    }
+
+    /// Every stored record of the family `prefix`, over all partitions.
+    pub fn records(&self, prefix: &str) -> Result<Vec<Value>, StoreError> {
+        let index = self.family(prefix)?;
+        Ok(self.shared.lock().store.records(index))
+    }
+
+    /// Stores records directly, bypassing limits (to seed large data sets). `partition` holds
+    /// the values of the partition parameters (e.g. `{"entityTypeId": 2}`, or `{}`). A record
+    /// without an id gets the next one. Returns how many were stored.
+    pub fn insert_records(
+        &self,
+        prefix: &str,
+        partition: &Value,
+        records: impl IntoIterator<Item = Value>,
+    ) -> Result<usize, StoreError> {
+        let index = self.family(prefix)?;
+        let empty = Map::new();
+        let partition = partition.as_object().unwrap_or(&empty);
+        let family = self
+            .shared
+            .families
+            .get(index)
+            .ok_or_else(|| StoreError(format!("no entity family `{prefix}`")))?;
+        self.shared
+            .lock()
+            .store
+            .seed(index, family, partition, records)
+    }
+
+    /// Removes one record directly; true when it existed.
+    pub fn remove_record(
+        &self,
+        prefix: &str,
+        partition: &Value,
+        id: &Value,
+    ) -> Result<bool, StoreError> {
+        let index = self.family(prefix)?;
+        let empty = Map::new();
+        let partition = partition.as_object().unwrap_or(&empty);
+        let family = self
+            .shared
+            .families
+            .get(index)
+            .ok_or_else(|| StoreError(format!("no entity family `{prefix}`")))?;
+        Ok(self
+            .shared
+            .lock()
+            .store
+            .remove(index, family, partition, id))
+    }
+}

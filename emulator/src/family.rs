@@ -1,0 +1,329 @@
+//! Recognising entity families in the model: methods `P.add`, `P.get`, `P.list`, `P.update`,
+//! `P.delete` sharing a prefix `P` (and an API version) describe one collection of records.
+//!
+//! Everything is read from the docs: which parameter is the id (the required parameter of
+//! `get`/`delete` that `list` does not take), which parameters name the collection (required by
+//! `get` and also taken by `list`, e.g. an entity type), which parameter carries the record (the
+//! one object parameter of `add`), and how each answer is shaped (from the response examples).
+
+use std::collections::HashMap;
+
+use b24_codegen::model::{Api, ApiVersion, ExampleKind, Method, Required, Type};
+use serde_json::{Map, Value};
+
+/// The operations of a family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Op {
+    Add,
+    Get,
+    List,
+    Update,
+    Delete,
+}
+
+impl Op {
+    fn from_suffix(suffix: &str) -> Option<Op> {
+        match suffix {
+            "add" => Some(Op::Add),
+            "get" => Some(Op::Get),
+            "list" => Some(Op::List),
+            "update" => Some(Op::Update),
+            "delete" => Some(Op::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// How an answer of one operation is shaped, learnt from the documented example.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Shape {
+    /// `result` is the new record's id.
+    Id,
+    /// `result` is `true`.
+    True,
+    /// `result` is the record itself.
+    Record,
+    /// `result` is `{key: record}`.
+    Wrapped(String),
+    /// `result` is the documented value, as is.
+    Example(Value),
+    /// `result` is the array of records, or `{key: [records]}`.
+    List(Option<String>),
+}
+
+/// One family of methods over one kind of record.
+#[derive(Clone, Debug)]
+pub(crate) struct Family {
+    /// The common prefix, e.g. `crm.item`.
+    pub(crate) prefix: String,
+    pub(crate) version: ApiVersion,
+    /// The parameter that names one record in get/update/delete.
+    pub(crate) id_param: String,
+    /// The record's own key for its id (as the documented record spells it).
+    pub(crate) id_field: String,
+    /// Whether the documented record carries its id as a string (`"ID": "1"`).
+    pub(crate) id_is_string: bool,
+    /// Whether `add` takes the id from the caller (e.g. a badge `code`) instead of assigning one.
+    pub(crate) caller_sets_id: bool,
+    /// Parameters that name the collection (e.g. `entityTypeId`).
+    pub(crate) partition: Vec<String>,
+    /// The parameter of add/update that carries the record, when there is one.
+    pub(crate) record_param: Option<String>,
+    /// The parameters of add that make up the record when there is no record parameter.
+    pub(crate) flat_params: Vec<String>,
+    /// A documented record, used as the defaults of every new record.
+    pub(crate) template: Map<String, Value>,
+    pub(crate) shapes: HashMap<Op, Shape>,
+    /// The documented code and status for "not found", if any method of the family lists one.
+    pub(crate) not_found: Option<(String, u16)>,
+}
+
+/// Finds the families of an API. Returns them with a map from method index to (family, op).
+pub(crate) fn find_families(api: &Api) -> (Vec<Family>, HashMap<usize, (usize, Op)>) {
+    let mut groups: HashMap<(String, ApiVersion), HashMap<Op, usize>> = HashMap::new();
+    for (i, method) in api.methods.iter().enumerate() {
+        let Some((prefix, suffix)) = method.name.rsplit_once('.') else {
+            continue;
+        };
+        if let Some(op) = Op::from_suffix(suffix) {
+            groups
+                .entry((prefix.to_string(), method.version))
+                .or_default()
+                .insert(op, i);
+        }
+    }
+    let mut keys: Vec<_> = groups.keys().cloned().collect();
+    keys.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut families = Vec::new();
+    let mut by_method = HashMap::new();
+    for key in keys {
+        let Some(ops) = groups.get(&key) else {
+            continue;
+        };
+        if let Some(family) = build_family(api, &key.0, key.1, ops) {
+            let index = families.len();
+            for (op, method) in ops {
+                by_method.insert(*method, (index, *op));
+            }
+            families.push(family);
+        }
+    }
+    (families, by_method)
+}
+
+fn param_names(method: Option<&Method>) -> Vec<String> {
+    method
+        .map(|m| m.params.iter().map(|p| p.api_name.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn required_names(method: Option<&Method>) -> Vec<String> {
+    method
+        .map(|m| {
+            m.params
+                .iter()
+                .filter(|p| p.required == Required::Yes)
+                .map(|p| p.api_name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn build_family(
+    api: &Api,
+    prefix: &str,
+    version: ApiVersion,
+    ops: &HashMap<Op, usize>,
+) -> Option<Family> {
+    let method = |op: Op| ops.get(&op).and_then(|&i| api.methods.get(i));
+    let add = method(Op::Add)?;
+    if method(Op::Get).is_none() && method(Op::List).is_none() {
+        return None;
+    }
+    let list_params = param_names(method(Op::List));
+    let add_params = param_names(Some(add));
+    // The operations that name one record, in order of preference.
+    let by_id = [Op::Get, Op::Delete, Op::Update]
+        .into_iter()
+        .find_map(|op| method(op).filter(|m| m.params.iter().any(|p| p.required == Required::Yes)));
+    let (id_param, partition) = match by_id {
+        Some(m) => {
+            let required = required_names(Some(m));
+            let context: &[String] = if list_params.is_empty() && method(Op::List).is_none() {
+                &add_params
+            } else {
+                &list_params
+            };
+            let partition: Vec<String> = required
+                .iter()
+                .filter(|name| context.contains(name))
+                .cloned()
+                .collect();
+            let id = required
+                .iter()
+                .find(|name| !partition.contains(name))
+                .cloned()?;
+            (id, partition)
+        }
+        None => ("ID".to_string(), Vec::new()),
+    };
+
+    let object_like = |ty: &Type, doc_type: &str| {
+        matches!(
+            ty,
+            Type::Object { .. } | Type::Map { .. } | Type::Ref { .. }
+        ) || doc_type.eq_ignore_ascii_case("object")
+    };
+    let record_candidates: Vec<_> = add
+        .params
+        .iter()
+        .filter(|p| !partition.contains(&p.api_name) && object_like(&p.ty, &p.doc_type))
+        .collect();
+    let required_candidates: Vec<_> = record_candidates
+        .iter()
+        .filter(|p| p.required == Required::Yes)
+        .collect();
+    let record_param = match (required_candidates.as_slice(), record_candidates.as_slice()) {
+        ([one], _) => Some(one.api_name.clone()),
+        (_, [one]) => Some(one.api_name.clone()),
+        _ => None,
+    };
+    let flat_params = add_params
+        .iter()
+        .filter(|name| !partition.contains(name))
+        .cloned()
+        .collect();
+    let caller_sets_id = record_param.is_none() && add_params.contains(&id_param);
+
+    let mut shapes = HashMap::new();
+    for (&op, &i) in ops {
+        let Some(m) = api.methods.get(i) else {
+            continue;
+        };
+        shapes.insert(op, shape_of(op, m));
+    }
+    let template = find_template(api, ops, &shapes);
+    let id_field = template
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(&id_param))
+        .cloned()
+        .unwrap_or_else(|| id_param.clone());
+    let id_is_string = matches!(template.get(&id_field), Some(Value::String(_)));
+    let not_found = ops
+        .values()
+        .filter_map(|&i| api.methods.get(i))
+        .flat_map(|m| m.errors.iter())
+        .find(|e| e.code.to_ascii_uppercase().contains("NOT_FOUND"))
+        .map(|e| (e.code.clone(), e.status.unwrap_or(400)));
+
+    Some(Family {
+        prefix: prefix.to_string(),
+        version,
+        id_param,
+        id_field,
+        id_is_string,
+        caller_sets_id,
+        partition,
+        record_param,
+        flat_params,
+        template,
+        shapes,
+        not_found,
+    })
+}
+
+/// The `result` of the first documented successful response, if any.
+pub(crate) fn example_result(method: &Method) -> Option<&Value> {
+    method
+        .examples
+        .iter()
+        .filter(|e| e.kind == ExampleKind::Response)
+        .filter_map(|e| e.json.as_ref())
+        .find_map(|json| json.get("result"))
+}
+
+fn single_object_key(value: &Value) -> Option<&str> {
+    let map = value.as_object()?;
+    if map.len() != 1 {
+        return None;
+    }
+    map.iter()
+        .next()
+        .filter(|(_, v)| v.is_object())
+        .map(|(k, _)| k.as_str())
+}
+
+fn shape_of(op: Op, method: &Method) -> Shape {
+    let example = example_result(method);
+    match op {
+        Op::List => {
+            if let Some(paging) = &method.paging {
+                return Shape::List(paging.items_key.clone());
+            }
+            let key = example
+                .and_then(Value::as_object)
+                .and_then(|m| m.iter().find(|(_, v)| v.is_array()).map(|(k, _)| k.clone()));
+            Shape::List(key)
+        }
+        Op::Add => match example {
+            Some(Value::Bool(_)) => Shape::True,
+            Some(v) if single_object_key(v).is_some() => {
+                Shape::Wrapped(single_object_key(v).unwrap_or_default().to_string())
+            }
+            Some(Value::Object(m)) if !m.is_empty() => Shape::Record,
+            _ => Shape::Id,
+        },
+        Op::Get => match example {
+            Some(v) if single_object_key(v).is_some() => {
+                Shape::Wrapped(single_object_key(v).unwrap_or_default().to_string())
+            }
+            _ => Shape::Record,
+        },
+        Op::Update => match example {
+            Some(v) if single_object_key(v).is_some() => {
+                Shape::Wrapped(single_object_key(v).unwrap_or_default().to_string())
+            }
+            Some(Value::Object(m)) if !m.is_empty() => Shape::Record,
+            _ => Shape::True,
+        },
+        Op::Delete => match example {
+            None | Some(Value::Bool(_)) => Shape::True,
+            Some(v) => Shape::Example(v.clone()),
+        },
+    }
+}
+
+/// A documented record: from the get, add, update or list example, in that order.
+fn find_template(
+    api: &Api,
+    ops: &HashMap<Op, usize>,
+    shapes: &HashMap<Op, Shape>,
+) -> Map<String, Value> {
+    for op in [Op::Get, Op::Add, Op::Update, Op::List] {
+        let Some(method) = ops.get(&op).and_then(|&i| api.methods.get(i)) else {
+            continue;
+        };
+        let Some(result) = example_result(method) else {
+            continue;
+        };
+        let record = match shapes.get(&op) {
+            Some(Shape::Record) => result.as_object(),
+            Some(Shape::Wrapped(key)) => result.get(key).and_then(Value::as_object),
+            Some(Shape::List(key)) => {
+                let items = match key {
+                    Some(k) => result.get(k),
+                    None => Some(result),
+                };
+                items
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.first())
+                    .and_then(Value::as_object)
+            }
+            _ => None,
+        };
+        if let Some(record) = record.filter(|r| !r.is_empty()) {
+            return record.clone();
+        }
+    }
+    Map::new()
+}

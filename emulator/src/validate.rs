@@ -1,0 +1,171 @@
+//! Checking a request against the documented parameters: required ones present, values of the
+//! documented type. Lenient where PHP is (numeric strings are integers, `Y`/`N` are booleans).
+
+use std::collections::BTreeMap;
+
+use b24_codegen::model::{Field, Method, NamedType, Required, Scalar, Type, TypeKey};
+use serde_json::{Map, Value};
+
+use crate::params::{as_f64, as_flag, as_i64, is_blank};
+use crate::reply::ApiError;
+
+/// How deep nested objects are checked (the docs' types can refer to each other).
+const MAX_DEPTH: usize = 8;
+
+/// Checks `params` against `method`'s parameters.
+pub(crate) fn validate(
+    method: &Method,
+    params: &Map<String, Value>,
+    types: &BTreeMap<TypeKey, NamedType>,
+) -> Result<(), ApiError> {
+    let checker = Checker { method, types };
+    checker.fields(&method.params, params, "", true, 0)
+}
+
+struct Checker<'a> {
+    method: &'a Method,
+    types: &'a BTreeMap<TypeKey, NamedType>,
+}
+
+impl Checker<'_> {
+    fn fields(
+        &self,
+        fields: &[Field],
+        values: &Map<String, Value>,
+        path: &str,
+        check_required: bool,
+        depth: usize,
+    ) -> Result<(), ApiError> {
+        for field in fields {
+            let name = if path.is_empty() {
+                field.api_name.clone()
+            } else {
+                format!("{path}.{}", field.api_name)
+            };
+            let value = values.get(&field.api_name);
+            if is_blank(value) {
+                if check_required && field.required == Required::Yes {
+                    return Err(self.error(
+                        "REQUIRED_ARG_MISSING",
+                        &name,
+                        format!("Required parameter \"{name}\" is missing"),
+                    ));
+                }
+                continue;
+            }
+            if let Some(value) = value {
+                self.value(&field.ty, value, &name, depth)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&self, ty: &Type, value: &Value, name: &str, depth: usize) -> Result<(), ApiError> {
+        if depth > MAX_DEPTH || matches!(value, Value::Null) && !matches!(ty, Type::Scalar { .. }) {
+            return Ok(());
+        }
+        if self.fits(ty, value, name, depth)? {
+            Ok(())
+        } else {
+            Err(self.error(
+                "INVALID_ARG_VALUE",
+                name,
+                format!("Invalid value for parameter \"{name}\""),
+            ))
+        }
+    }
+
+    /// Whether `value` fits `ty`; nested objects report their own, more precise, errors.
+    fn fits(&self, ty: &Type, value: &Value, name: &str, depth: usize) -> Result<bool, ApiError> {
+        Ok(match ty {
+            Type::Scalar { scalar } => fits_scalar(*scalar, value),
+            Type::Array { item } => match value {
+                Value::Array(items) => {
+                    for v in items {
+                        self.value(item, v, name, depth + 1)?;
+                    }
+                    true
+                }
+                // A PHP array with non-sequential keys arrives as an object.
+                Value::Object(map) => {
+                    for v in map.values() {
+                        self.value(item, v, name, depth + 1)?;
+                    }
+                    true
+                }
+                _ => false,
+            },
+            Type::Union { variants } => {
+                let mut any = false;
+                for variant in variants {
+                    if self.fits(variant, value, name, depth).unwrap_or(false) {
+                        any = true;
+                        break;
+                    }
+                }
+                any || variants.is_empty()
+            }
+            Type::Nullable { inner } => value.is_null() || self.fits(inner, value, name, depth)?,
+            Type::Object { fields } => match value {
+                Value::Object(map) => {
+                    self.fields(fields, map, name, true, depth + 1)?;
+                    true
+                }
+                Value::Array(items) => items.is_empty(),
+                _ => false,
+            },
+            Type::Map { value: inner } => match value {
+                Value::Object(map) => {
+                    for v in map.values() {
+                        self.value(inner, v, name, depth + 1)?;
+                    }
+                    true
+                }
+                Value::Array(items) => {
+                    for v in items {
+                        self.value(inner, v, name, depth + 1)?;
+                    }
+                    true
+                }
+                _ => false,
+            },
+            Type::Ref { key } => match (value, self.types.get(key)) {
+                // A shared structure serves several methods; only its types are checked.
+                (Value::Object(map), Some(named)) => {
+                    self.fields(&named.fields, map, name, false, depth + 1)?;
+                    true
+                }
+                (Value::Object(_), None) => true,
+                (Value::Array(items), _) => items.is_empty(),
+                _ => false,
+            },
+            Type::Untyped { .. } => true,
+        })
+    }
+
+    /// The error, with the status the method's docs give for that code (400 otherwise).
+    fn error(&self, code: &str, field: &str, description: String) -> ApiError {
+        let status = self
+            .method
+            .errors
+            .iter()
+            .find(|e| e.code == code)
+            .and_then(|e| e.status)
+            .unwrap_or(400);
+        let mut error = ApiError::new(status, code, description.clone());
+        error.validation.push((field.to_string(), description));
+        error
+    }
+}
+
+fn fits_scalar(scalar: Scalar, value: &Value) -> bool {
+    match scalar {
+        Scalar::Integer => as_i64(value).is_some(),
+        Scalar::Double | Scalar::Timestamp => as_f64(value).is_some(),
+        Scalar::Boolean => as_flag(value).is_some(),
+        Scalar::String | Scalar::Date | Scalar::DateTime => {
+            matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
+        }
+        Scalar::File | Scalar::Any => true,
+    }
+}
