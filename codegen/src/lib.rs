@@ -12,10 +12,13 @@
 pub mod check;
 pub mod conformance;
 pub mod diag;
+pub mod extract;
 mod gen;
 mod load;
 pub mod model;
 pub mod names;
+pub mod page;
+pub mod yfm;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
 pub use gen::{generate, module_paths, render, Options};

@@ -1,10 +1,624 @@
 //! Loading a docs folder or page into the model.
+//!
+//! 1. Every `*.md` below the folder (folders named `_includes` excluded), or the one page given,
+//!    is read, its includes expanded (each included file read once), and parsed.
+//! 2. Pages are classified ([`crate::extract::classify`]).
+//! 3. The type dictionary is read from every table whose first column is headed `Type` on a
+//!    page that is not a method page (the `data-types.md` pages): each type maps to the scalar
+//!    its description names first (`Integer identifier…` → integer), to the structure its name
+//!    links to, or to an open map when it shows `{lang_1: value_1, …}`.
+//! 4. Method pages are read into methods. Structures described on another page (a link to
+//!    `page.md#anchor`, a dictionary type) become one shared [`NamedType`] each.
 
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
 
-use crate::model::Api;
+use crate::diag::{DefectKind, Diagnostic};
+use crate::extract::{self, types as ty, Links, Naming};
+use crate::model::{
+    Api, Field, Method, NamedType, PageInfo, PageKind, Scalar, Source, Type, TypeKey,
+};
+use crate::names;
+use crate::page::{inlines, plain, BlockKind, Inline, Page};
+use crate::yfm::{self, IncludeReader};
 
 /// Reads a docs folder (every page below it) or a single page into an [`Api`]. Never panics.
-pub fn load(_path: &Path) -> Api {
-    Api::default()
+pub fn load(path: &Path) -> Api {
+    let mut loader = Loader::new(path);
+    let mut files = Vec::new();
+    if path.is_dir() {
+        collect_pages(path, &mut files);
+        files.sort();
+    } else {
+        files.push(path.to_owned());
+    }
+    for file in &files {
+        loader.add_page(file);
+    }
+    loader.finish()
+}
+
+fn collect_pages(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => {
+                if name != "_includes" {
+                    collect_pages(&path, out);
+                }
+            }
+            Ok(_) if name.ends_with(".md") => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// A parsed page and what it is.
+struct Loaded {
+    page: Rc<Page>,
+    path: PathBuf,
+    kind: PageKind,
+    naming: Naming,
+    /// True for pages read only because a link pointed at them (not part of the loaded set).
+    linked_only: bool,
+}
+
+/// What a dictionary type is on the wire.
+#[derive(Clone, Debug)]
+enum DictEntry {
+    Type(Type),
+    Structure { page: usize, heading: usize },
+}
+
+struct Loader {
+    root: PathBuf,
+    single: bool,
+    pages: Vec<Loaded>,
+    by_path: HashMap<PathBuf, usize>,
+    includes: IncludeCache,
+    diags: Vec<Diagnostic>,
+    dictionary: HashMap<String, DictEntry>,
+    named_headings: HashMap<String, (usize, usize)>,
+    types: BTreeMap<TypeKey, NamedType>,
+    structures: HashMap<(usize, Option<usize>), Option<Type>>,
+    visiting: Vec<(usize, Option<usize>)>,
+    rust_names: names::Scope,
+    files_read: Vec<PathBuf>,
+}
+
+struct IncludeCache {
+    root: PathBuf,
+    cache: HashMap<PathBuf, Option<(Arc<str>, Arc<str>)>>,
+    read: Vec<PathBuf>,
+}
+
+impl IncludeReader for IncludeCache {
+    fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)> {
+        if let Some(hit) = self.cache.get(path) {
+            return hit.clone();
+        }
+        let loaded = std::fs::read_to_string(path).ok().map(|text| {
+            self.read.push(path.to_owned());
+            (
+                Arc::from(text),
+                Arc::from(shown_path(&self.root, path).as_str()),
+            )
+        });
+        self.cache.insert(path.to_owned(), loaded.clone());
+        loaded
+    }
+}
+
+/// `path` relative to `root` when it is below it, else as it is.
+fn shown_path(root: &Path, path: &Path) -> String {
+    let norm = yfm::normalize(path);
+    match norm.strip_prefix(root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+        _ => norm.to_string_lossy().replace('\\', "/"),
+    }
+}
+
+impl Loader {
+    fn new(path: &Path) -> Self {
+        let single = !path.is_dir();
+        let root = if single {
+            yfm::normalize(path.parent().unwrap_or(Path::new("")))
+        } else {
+            yfm::normalize(path)
+        };
+        Loader {
+            includes: IncludeCache {
+                root: root.clone(),
+                cache: HashMap::new(),
+                read: Vec::new(),
+            },
+            root,
+            single,
+            pages: Vec::new(),
+            by_path: HashMap::new(),
+            diags: Vec::new(),
+            dictionary: HashMap::new(),
+            named_headings: HashMap::new(),
+            types: BTreeMap::new(),
+            structures: HashMap::new(),
+            visiting: Vec::new(),
+            rust_names: names::Scope::default(),
+            files_read: Vec::new(),
+        }
+    }
+
+    fn shown(&self, path: &Path) -> String {
+        if self.single && self.pages.is_empty() {
+            path.to_string_lossy().into_owned()
+        } else {
+            shown_path(&self.root, path)
+        }
+    }
+
+    /// Reads and parses a page; `None` when it cannot be read.
+    fn read_page(&mut self, path: &Path, linked_only: bool) -> Option<usize> {
+        let norm = yfm::normalize(path);
+        if let Some(&i) = self.by_path.get(&norm) {
+            return Some(i);
+        }
+        let shown: Arc<str> = Arc::from(self.shown(path).as_str());
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                if !linked_only {
+                    self.diags.push(Diagnostic::error(
+                        Source::new(shown, 0),
+                        DefectKind::Io,
+                        format!("cannot read the page: {e}"),
+                    ));
+                }
+                return None;
+            }
+        };
+        self.files_read.push(path.to_owned());
+        let page = Page::parse(&text, &norm, shown, &mut self.includes, &mut self.diags);
+        let (kind, naming) = extract::classify(&page);
+        let index = self.pages.len();
+        self.pages.push(Loaded {
+            page: Rc::new(page),
+            path: norm.clone(),
+            kind,
+            naming,
+            linked_only,
+        });
+        self.by_path.insert(norm, index);
+        self.index_page(index);
+        Some(index)
+    }
+
+    fn add_page(&mut self, path: &Path) {
+        self.read_page(path, false);
+    }
+
+    /// Records the page's dictionary types and named structures.
+    fn index_page(&mut self, index: usize) {
+        let loaded = &self.pages[index];
+        if loaded.kind == PageKind::Method {
+            return;
+        }
+        let page = loaded.page.clone();
+        for (bi, b) in page.blocks.iter().enumerate() {
+            match &b.kind {
+                BlockKind::Heading {
+                    level,
+                    text,
+                    anchor,
+                } if *level >= 2 => {
+                    if extract::fields_section_tables(&page, bi).is_empty() {
+                        continue;
+                    }
+                    let mut keys = Vec::new();
+                    if let Some(a) = anchor {
+                        keys.push(a.clone());
+                    }
+                    let words: Vec<&str> = text.split_whitespace().collect();
+                    if words.len() == 1 {
+                        keys.push(words[0].trim_matches('`').to_owned());
+                    } else if words.len() == 2
+                        && ["object", "structure", "type"]
+                            .contains(&words[1].to_lowercase().as_str())
+                    {
+                        keys.push(words[0].trim_matches('`').to_owned());
+                    }
+                    for k in keys {
+                        self.named_headings.entry(k).or_insert((index, bi));
+                    }
+                }
+                BlockKind::Table(ti) => self.index_dictionary(index, &page, *ti),
+                _ => {}
+            }
+        }
+    }
+
+    fn index_dictionary(&mut self, index: usize, page: &Page, ti: usize) {
+        let table = &page.tables[ti];
+        let Some(header) = table.rows.first() else {
+            return;
+        };
+        let first = header
+            .cells
+            .first()
+            .map(|c| plain(&c.text).to_lowercase().replace('*', ""))
+            .unwrap_or_default();
+        if !(first.trim() == "type" || first.trim() == "data type" || first.trim() == "types") {
+            return;
+        }
+        for row in table.rows.iter().skip(1) {
+            let (Some(name_cell), Some(desc)) = (row.cells.first(), row.cells.get(1)) else {
+                continue;
+            };
+            let items = inlines(&name_cell.text);
+            let mut name = None;
+            let mut link = None;
+            for item in &items {
+                match item {
+                    Inline::Code(c) if name.is_none() => name = Some(c.trim().to_owned()),
+                    Inline::LinkStart(d) if link.is_none() => link = Some(d.clone()),
+                    _ => {}
+                }
+            }
+            let Some(name) = name else { continue };
+            if name.contains(' ') || self.dictionary.contains_key(&name) {
+                continue;
+            }
+            if matches!(
+                ty::word(ty::strip_array(&name).0),
+                ty::Word::Scalar(_) | ty::Word::Null | ty::Word::Object | ty::Word::Array
+            ) {
+                continue;
+            }
+            let entry = if let Some(h) = link
+                .as_deref()
+                .and_then(|l| l.strip_prefix('#'))
+                .and_then(|a| extract::anchor_heading(page, a))
+                .filter(|&h| !extract::fields_section_tables(page, h).is_empty())
+            {
+                Some(DictEntry::Structure {
+                    page: index,
+                    heading: h,
+                })
+            } else {
+                dictionary_type(&desc.text).map(DictEntry::Type)
+            };
+            if let Some(entry) = entry {
+                self.dictionary.insert(name, entry);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Api {
+        let mut methods: Vec<Method> = Vec::new();
+        let count = self.pages.len();
+        for i in 0..count {
+            if self.pages[i].kind != PageKind::Method || self.pages[i].linked_only {
+                continue;
+            }
+            let page = self.pages[i].page.clone();
+            let naming = self.pages[i].naming.clone();
+            let segments: Vec<String> = self.pages[i]
+                .path
+                .strip_prefix(&self.root)
+                .unwrap_or(&self.pages[i].path)
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+            let mut diags = std::mem::take(&mut self.diags);
+            if let Some(m) = extract::method(&page, &naming, &segs, &mut self, &mut diags) {
+                methods.push(m);
+            }
+            self.diags.append(&mut diags);
+        }
+        // Two pages for one method and version: the first keeps it, the second is reported.
+        methods.sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
+        let mut unique: Vec<Method> = Vec::with_capacity(methods.len());
+        for m in methods {
+            if let Some(prev) = unique
+                .iter()
+                .rev()
+                .take(2)
+                .find(|p| p.name == m.name && p.version == m.version)
+            {
+                self.diags.push(Diagnostic::defect(
+                    m.source.clone(),
+                    DefectKind::DuplicateMethod,
+                    format!("`{}` is also documented at {}", m.name, prev.source),
+                ));
+                continue;
+            }
+            unique.push(m);
+        }
+        let pages = self
+            .pages
+            .iter()
+            .filter(|l| !l.linked_only)
+            .map(|l| PageInfo {
+                source: Source::new(l.page.file.clone(), 0),
+                kind: l.kind,
+                method: if l.kind == PageKind::Method {
+                    l.naming
+                        .h1
+                        .clone()
+                        .or_else(|| l.naming.urls.first().map(|(n, _)| n.clone()))
+                } else {
+                    None
+                },
+            })
+            .collect();
+        let mut files_read = self.files_read;
+        files_read.extend(self.includes.read);
+        files_read.sort();
+        files_read.dedup();
+        let mut diagnostics = self.diags;
+        diagnostics.sort();
+        diagnostics.dedup();
+        Api {
+            methods: unique,
+            types: self.types,
+            pages,
+            diagnostics,
+            files_read,
+        }
+    }
+
+    /// The shared type for a structure on page `pi` (under heading `h`, or the whole page).
+    fn shared(&mut self, pi: usize, h: Option<usize>, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+        if let Some(done) = self.structures.get(&(pi, h)) {
+            return done.clone();
+        }
+        if self.visiting.contains(&(pi, h)) {
+            return Some(Type::untyped("recursive structure"));
+        }
+        self.visiting.push((pi, h));
+        let page = self.pages[pi].page.clone();
+        let fields: Option<Vec<Field>> = {
+            let mut builder = extract::builder(&page, self, diags);
+            match h {
+                Some(h) => match builder.section(h) {
+                    Some(Type::Object { fields }) => Some(fields),
+                    _ => None,
+                },
+                None => builder.page_structure(),
+            }
+        };
+        self.visiting.pop();
+        let result = fields.map(|fields| {
+            let rel = shown_path(&self.root, &self.pages[pi].path);
+            let (title, anchor, line, description) = match h {
+                Some(h) => {
+                    let (text, anchor) = match &page.blocks[h].kind {
+                        BlockKind::Heading { text, anchor, .. } => (
+                            text.clone(),
+                            anchor.clone().unwrap_or_else(|| extract::slug(text)),
+                        ),
+                        _ => (String::new(), String::new()),
+                    };
+                    (text, anchor, page.blocks[h].line, section_prose(&page, h))
+                }
+                None => {
+                    let title = extract::h1(&page)
+                        .map(|(_, t)| t.to_owned())
+                        .unwrap_or_default();
+                    (title, String::new(), 0, String::new())
+                }
+            };
+            let key = TypeKey(if anchor.is_empty() {
+                rel
+            } else {
+                format!("{rel}#{anchor}")
+            });
+            let hint = if anchor.is_empty()
+                || anchor.chars().any(|c| c.is_ascii_digit()) && title.len() < 40
+            {
+                title.clone()
+            } else {
+                anchor.clone()
+            };
+            let rust_name = self.rust_names.claim(names::camel(&hint));
+            self.types.insert(
+                key.clone(),
+                NamedType {
+                    rust_name,
+                    title,
+                    description,
+                    fields,
+                    source: page.source(line),
+                },
+            );
+            Type::Ref { key }
+        });
+        self.structures.insert((pi, h), result.clone());
+        result
+    }
+
+    /// Resolves a link target written on `page` to a page index (reading it if needed).
+    fn target_page(&mut self, page: &Page, path: &str) -> Option<usize> {
+        let from = self.path_of(page)?;
+        let path = path.trim();
+        let md = if let Some(stem) = path.strip_suffix(".html") {
+            format!("{stem}.md")
+        } else {
+            path.to_owned()
+        };
+        let candidates: Vec<PathBuf> = if let Some(abs) = md.strip_prefix('/') {
+            let mut c = Vec::new();
+            let mut base = Some(self.root.as_path());
+            while let Some(b) = base {
+                c.push(b.join(abs));
+                base = b.parent();
+            }
+            c
+        } else {
+            vec![yfm::resolve_relative(&from, &md)]
+        };
+        for c in candidates {
+            let norm = yfm::normalize(&c);
+            if let Some(&i) = self.by_path.get(&norm) {
+                return Some(i);
+            }
+            if norm.is_file() {
+                return self.read_page(&norm, true);
+            }
+        }
+        None
+    }
+
+    fn path_of(&self, page: &Page) -> Option<PathBuf> {
+        self.pages
+            .iter()
+            .find(|l| std::ptr::eq(Rc::as_ptr(&l.page), page))
+            .map(|l| l.path.clone())
+    }
+
+    fn dictionary_entry(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+        match self.dictionary.get(name).cloned()? {
+            DictEntry::Type(t) => Some(t),
+            DictEntry::Structure { page, heading } => self.shared(page, Some(heading), diags),
+        }
+    }
+}
+
+/// The prose right under a heading, as plain text.
+fn section_prose(page: &Page, h: usize) -> String {
+    let mut out = Vec::new();
+    for b in &page.blocks[h + 1..] {
+        match &b.kind {
+            BlockKind::Prose { markdown } => {
+                if page.note_at(b.line).is_none() {
+                    out.push(extract::clean_markdown(markdown));
+                }
+            }
+            BlockKind::Heading { .. } | BlockKind::Table(_) => break,
+            _ => {}
+        }
+    }
+    out.join("\n\n")
+}
+
+/// The wire type a dictionary entry's description names first.
+fn dictionary_type(description: &str) -> Option<Type> {
+    let d = plain(description).to_lowercase();
+    if d.contains("lang_1") || d.contains("field_1") || d.contains("lang_n") {
+        return Some(Type::Map {
+            value: Box::new(Type::scalar(Scalar::Any)),
+        });
+    }
+    let keywords: &[(&str, Option<Scalar>)] = &[
+        ("integer", Some(Scalar::Integer)),
+        ("numeric identifier", Some(Scalar::Integer)),
+        ("number", Some(Scalar::Double)),
+        ("floating", Some(Scalar::Double)),
+        ("string", Some(Scalar::String)),
+        ("character", Some(Scalar::String)),
+        ("code", Some(Scalar::String)),
+        ("boolean", Some(Scalar::Boolean)),
+        ("date and time", Some(Scalar::DateTime)),
+        ("datetime", Some(Scalar::DateTime)),
+        ("date", Some(Scalar::Date)),
+        ("file", Some(Scalar::File)),
+        ("object", None),
+        ("array", None),
+    ];
+    let first = keywords
+        .iter()
+        .filter_map(|(k, s)| d.find(k).map(|pos| (pos, *k, *s)))
+        .min_by_key(|(pos, _, _)| *pos)?;
+    match first {
+        (_, _, Some(s)) => Some(Type::scalar(s)),
+        (_, "array", None) => Some(Type::array(Type::untyped(
+            "dictionary array of unknown items",
+        ))),
+        _ => Some(Type::untyped("dictionary object described per method")),
+    }
+}
+
+impl Links for Loader {
+    fn link(
+        &mut self,
+        page: &Page,
+        target: &str,
+        at: &Source,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Type> {
+        let (path, anchor) = match target.split_once('#') {
+            Some((p, a)) => (p, Some(a)),
+            None => (target, None),
+        };
+        if path.is_empty() {
+            return None;
+        }
+        let Some(pi) = self.target_page(page, path) else {
+            if !self.single {
+                diags.push(Diagnostic::defect(
+                    at.clone(),
+                    DefectKind::DanglingLink,
+                    format!("the linked page `{path}` does not exist"),
+                ));
+            }
+            return None;
+        };
+        match anchor {
+            Some(a) if !a.is_empty() => {
+                let target_page = self.pages[pi].page.clone();
+                match extract::anchor_heading(&target_page, a) {
+                    Some(h) => self.shared(pi, Some(h), diags),
+                    None => {
+                        diags.push(Diagnostic::defect(
+                            at.clone(),
+                            DefectKind::DanglingLink,
+                            format!("no section `#{a}` on `{path}`"),
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => {
+                if self.pages[pi].kind == PageKind::Method {
+                    return None;
+                }
+                self.shared(pi, None, diags)
+            }
+        }
+    }
+
+    fn named(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+        if let Some(t) = self.dictionary_entry(name, diags) {
+            return Some(t);
+        }
+        if let Some(&(pi, h)) = self.named_headings.get(name) {
+            return self.shared(pi, Some(h), diags);
+        }
+        // `structure.field`: the field's type in the named structure.
+        let (structure, field) = name.rsplit_once('.')?;
+        let t = self.named(structure, diags)?;
+        let Type::Ref { key } = t else {
+            return None;
+        };
+        let fields = self.types.get(&key)?.fields.clone();
+        fields
+            .into_iter()
+            .find(|f| f.api_name.eq_ignore_ascii_case(field))
+            .map(|f| f.ty)
+    }
+
+    fn shared_fields(&self, key: &str) -> Option<Vec<Field>> {
+        self.types
+            .get(&TypeKey(key.to_owned()))
+            .map(|t| t.fields.clone())
+    }
 }

@@ -1,0 +1,941 @@
+//! Fields and their types: table rows → [`Field`]s, type notations → [`Type`]s, structures found
+//! through anchors, headings, dotted rows, nested tables and links to other pages; the result
+//! type from the returned-data table and the response example; examples and error codes.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::diag::{DefectKind, Diagnostic};
+use crate::model::{ErrorCode, Example, ExampleKind, Field, Required, Scalar, Source, Type};
+use crate::names::{self, Scope};
+use crate::page::{inlines, BlockKind, Inline, Page};
+use crate::yfm;
+
+use super::examples::{curl_commands, read_json};
+use super::table::{self, RawField, TableKind};
+use super::types::{self, accepts, arrays, split_atoms, strip_array, union_of, word, Atom, Word};
+
+/// What the extractor asks the loader about the rest of the docs.
+pub trait Links {
+    /// The structure that `target` (a link as written on `page`: `x.md`, `x.md#anchor`,
+    /// `/path.html#anchor`) points at, as a shared type; `None` when the target is not a
+    /// structure. A target that does not exist is reported as a dangling link at `at`.
+    fn link(
+        &mut self,
+        page: &Page,
+        target: &str,
+        at: &Source,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Type>;
+    /// A type named in the docs' dictionaries (`crm_status`, `catalog_product.id`, ...) or a
+    /// shared structure of that name.
+    fn named(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type>;
+    /// The fields of a shared type, to check examples against it.
+    fn shared_fields(&self, key: &str) -> Option<Vec<Field>>;
+}
+
+/// [`Links`] for a page read alone: nothing outside the page is known.
+pub struct NoLinks;
+
+impl Links for NoLinks {
+    fn link(&mut self, _: &Page, _: &str, _: &Source, _: &mut Vec<Diagnostic>) -> Option<Type> {
+        None
+    }
+    fn named(&mut self, _: &str, _: &mut Vec<Diagnostic>) -> Option<Type> {
+        None
+    }
+    fn shared_fields(&self, _: &str) -> Option<Vec<Field>> {
+        None
+    }
+}
+
+/// Envelope keys of a response: never part of `result`.
+const ENVELOPE: &[&str] = &["time", "total", "next", "error", "error_description"];
+
+/// Builds fields and types for one page.
+pub struct Builder<'a> {
+    page: &'a Page,
+    links: &'a mut dyn Links,
+    diags: &'a mut Vec<Diagnostic>,
+    sections: HashMap<usize, Option<Type>>,
+    visiting: Vec<usize>,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder for `page`.
+    pub fn new(page: &'a Page, links: &'a mut dyn Links, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Builder {
+            page,
+            links,
+            diags,
+            sections: HashMap::new(),
+            visiting: Vec::new(),
+        }
+    }
+
+    fn source(&self, line: usize) -> Source {
+        self.page.source(line)
+    }
+
+    fn defect(&mut self, line: usize, kind: DefectKind, message: String) {
+        let source = self.source(line);
+        self.diags.push(Diagnostic::defect(source, kind, message));
+    }
+
+    /// The rows of table `ti` when it is a field table.
+    pub fn rows_of(&mut self, ti: usize) -> Vec<RawField> {
+        let table = &self.page.tables[ti];
+        match table::classify(table) {
+            (TableKind::Fields, Some(cols)) => table::field_rows(table, cols),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Fields from table rows: dotted rows (`a.b`, `a[].b`) nest under their parent, names get
+    /// unique Rust names, repeated names are reported. Response fields are never required.
+    pub fn fields(&mut self, rows: Vec<RawField>, response: bool) -> Vec<Field> {
+        let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+        let parent_of = |name: &str| -> Option<String> {
+            let cut = name.rfind('.')?;
+            let parent = name[..cut].trim_end_matches("[]");
+            (!parent.is_empty() && names.iter().any(|n| n.trim_end_matches("[]") == parent))
+                .then(|| parent.to_owned())
+        };
+        let mut top: Vec<RawField> = Vec::new();
+        let mut children: HashMap<String, Vec<RawField>> = HashMap::new();
+        for row in rows {
+            match parent_of(&row.name) {
+                Some(parent) => children.entry(parent).or_default().push(row),
+                None => top.push(row),
+            }
+        }
+        self.build_fields(top, &mut children, response, "")
+    }
+
+    fn build_fields(
+        &mut self,
+        rows: Vec<RawField>,
+        children: &mut HashMap<String, Vec<RawField>>,
+        response: bool,
+        prefix: &str,
+    ) -> Vec<Field> {
+        let mut scope = Scope::with_reserved(&["extra"]);
+        let mut out: Vec<Field> = Vec::new();
+        for row in rows {
+            let full = row.name.trim_end_matches("[]").to_owned();
+            let api_name = full
+                .strip_prefix(prefix)
+                .map(|s| s.trim_start_matches("[]").trim_start_matches('.'))
+                .unwrap_or(&full)
+                .to_owned();
+            if out.iter().any(|f| f.api_name == api_name) {
+                self.defect(
+                    row.line,
+                    DefectKind::DuplicateParameter,
+                    format!("`{api_name}` is described twice in one table"),
+                );
+                continue;
+            }
+            let kids = children.remove(&full).unwrap_or_default();
+            let array_prefix = format!("{full}[]");
+            let array_children =
+                row.name.ends_with("[]") || kids.iter().any(|k| k.name.starts_with(&array_prefix));
+            let child_fields = if kids.is_empty() {
+                None
+            } else {
+                let kid_prefix = format!("{full}.");
+                let kids = kids
+                    .into_iter()
+                    .map(|mut k| {
+                        k.name = k
+                            .name
+                            .strip_prefix(&kid_prefix)
+                            .or_else(|| k.name.strip_prefix(&format!("{full}[].")))
+                            .unwrap_or(&k.name)
+                            .to_owned();
+                        k
+                    })
+                    .collect::<Vec<_>>();
+                // Grandchildren are keyed by full paths; rekey them under the new names.
+                let mut sub: HashMap<String, Vec<RawField>> = HashMap::new();
+                let keys: Vec<String> = children
+                    .keys()
+                    .filter(|k| k.starts_with(&kid_prefix))
+                    .cloned()
+                    .collect();
+                for k in keys {
+                    if let Some(v) = children.remove(&k) {
+                        let short = k[kid_prefix.len()..].to_owned();
+                        sub.insert(
+                            short.clone(),
+                            v.into_iter()
+                                .map(|mut r| {
+                                    r.name = r
+                                        .name
+                                        .strip_prefix(&kid_prefix)
+                                        .unwrap_or(&r.name)
+                                        .to_owned();
+                                    r
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+                Some(self.build_fields(kids, &mut sub, response, ""))
+            };
+            let ty = self.field_type(&row, &api_name, child_fields, array_children);
+            if ty.is_untyped() {
+                let reason = match &ty {
+                    Type::Untyped { reason } => reason.clone(),
+                    _ => String::new(),
+                };
+                self.defect(
+                    row.line,
+                    DefectKind::Untyped,
+                    format!("`{api_name}` cannot be typed: {reason}"),
+                );
+            }
+            let doc_type = row
+                .atoms
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join("|");
+            out.push(Field {
+                rust_name: scope.claim(names::snake(&api_name)),
+                api_name,
+                doc_type,
+                ty,
+                required: if response { Required::No } else { row.required },
+                description: super::clean_markdown(&row.description),
+                source: self.source(row.line),
+            });
+        }
+        out
+    }
+
+    /// The type of a row: its notation, resolved against structures on this page and others.
+    fn field_type(
+        &mut self,
+        row: &RawField,
+        name: &str,
+        children: Option<Vec<Field>>,
+        array_children: bool,
+    ) -> Type {
+        let atoms = split_atoms(&row.atoms);
+        let mut nullable = false;
+        let mut variants = Vec::new();
+        let mut children = children;
+        for atom in &atoms {
+            if atom.name.starts_with('{') {
+                variants.push(open_map());
+                continue;
+            }
+            if atom.name.contains([' ', '=', '"', '\'', '<', '/'])
+                && !atom.name.starts_with("array<")
+            {
+                continue;
+            }
+            let (base, dims) = strip_array(&atom.name);
+            let t = match word(base) {
+                Word::Null => {
+                    nullable = true;
+                    continue;
+                }
+                Word::Scalar(s) => Type::scalar(s),
+                Word::Object => match children.take() {
+                    Some(fields) => Type::Object { fields },
+                    None => self.structure(row, name, atom.link.as_deref()),
+                },
+                Word::Array => {
+                    let item = match children.take() {
+                        Some(fields) => Type::Object { fields },
+                        None => match self.linked_structure(row, name, atom.link.as_deref()) {
+                            Some(t) => t,
+                            None => Type::untyped("array items not described"),
+                        },
+                    };
+                    Type::array(item)
+                }
+                Word::Name(n) => self.named_type(row, &n, atom),
+            };
+            variants.push(arrays(t, dims));
+        }
+        if variants.is_empty() {
+            if let Some(fields) = children.take() {
+                let obj = Type::Object { fields };
+                return if array_children {
+                    Type::array(obj)
+                } else {
+                    obj
+                };
+            }
+            if let Some(t) = self.linked_structure(row, name, None) {
+                return t;
+            }
+            if atoms.is_empty() {
+                return Type::untyped("no type given");
+            }
+            return Type::untyped(format!(
+                "type `{}` is not a type",
+                atoms
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            ));
+        }
+        if let Some(fields) = children {
+            // Children described but the notation named no object: they still describe it.
+            let obj = Type::Object { fields };
+            variants = vec![if array_children {
+                Type::array(obj)
+            } else {
+                obj
+            }];
+        }
+        union_of(variants, nullable)
+    }
+
+    /// A reference type name: a dictionary type, a structure of this page or another, or a
+    /// `structure.field` reference.
+    fn named_type(&mut self, row: &RawField, name: &str, atom: &Atom) -> Type {
+        if let Some(link) = atom.link.as_deref() {
+            if link.contains('#') && !is_dictionary_link(link) {
+                if let Some(t) = self.follow(row, link) {
+                    return t;
+                }
+            }
+        }
+        if let Some(t) = self.links.named(name, self.diags) {
+            return t;
+        }
+        if let Some(h) = self.heading_named(name) {
+            if let Some(t) = self.section(h) {
+                return t;
+            }
+        }
+        if let Some((structure, field)) = name.rsplit_once('.') {
+            let lower = field.to_ascii_lowercase();
+            let _ = structure;
+            return if lower == "id" || lower.ends_with("_id") || lower.ends_with("id") {
+                Type::scalar(Scalar::Integer)
+            } else {
+                Type::scalar(Scalar::String)
+            };
+        }
+        if let Some(link) = atom.link.as_deref() {
+            if !is_dictionary_link(link) {
+                if let Some(t) = self.follow(row, link) {
+                    return t;
+                }
+            }
+        }
+        self.defect(
+            row.line,
+            DefectKind::UnknownType,
+            format!("type `{name}` is not in the docs' dictionary"),
+        );
+        Type::untyped(format!("unknown type `{name}`"))
+    }
+
+    /// The structure of an `object` row: a linked section, a nested table, a heading named
+    /// after it, or an open map when the docs show `{field_1: value_1, ...}`.
+    fn structure(&mut self, row: &RawField, name: &str, link: Option<&str>) -> Type {
+        if let Some(t) = self.linked_structure(row, name, link) {
+            return t;
+        }
+        if is_open_map(&row.description) {
+            return open_map();
+        }
+        Type::untyped("object without described fields")
+    }
+
+    /// A structure for a row from its type link, nested tables or links in its description, or
+    /// a heading named after it.
+    fn linked_structure(&mut self, row: &RawField, name: &str, link: Option<&str>) -> Option<Type> {
+        if let Some(link) = link {
+            if !is_dictionary_link(link) {
+                if let Some(t) = self.follow(row, link) {
+                    return Some(t);
+                }
+            }
+        }
+        if row.description.contains("#|") {
+            let source = self.source(row.line);
+            for t in yfm::tables_in(&row.description, &source) {
+                if let (TableKind::Fields, Some(cols)) = table::classify(&t) {
+                    let mut rows = table::field_rows(&t, cols);
+                    for r in &mut rows {
+                        r.line = row.line;
+                    }
+                    let fields = self.fields(rows, false);
+                    if !fields.is_empty() {
+                        return Some(Type::Object { fields });
+                    }
+                }
+            }
+        }
+        for dest in description_links(&row.description) {
+            if dest.starts_with('#') {
+                if let Some(t) = self.follow(row, &dest) {
+                    return Some(t);
+                }
+            }
+        }
+        if let Some(h) = self.heading_named(name) {
+            if let Some(t) = self.section(h) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// Follows a link to a structure: an in-page anchor (an inline object) or another page.
+    fn follow(&mut self, row: &RawField, link: &str) -> Option<Type> {
+        if let Some(anchor) = link.strip_prefix('#') {
+            return match find_anchor(self.page, anchor) {
+                Some(h) => self.section(h),
+                None => {
+                    self.defect(
+                        row.line,
+                        DefectKind::DanglingLink,
+                        format!("no section `#{anchor}` on this page"),
+                    );
+                    None
+                }
+            };
+        }
+        if link.contains("://") || link.starts_with("mailto:") {
+            return None;
+        }
+        let at = self.source(row.line);
+        self.links.link(self.page, link, &at, self.diags)
+    }
+
+    /// The heading whose words include `name` (a section that describes the field).
+    fn heading_named(&self, name: &str) -> Option<usize> {
+        if name.is_empty() {
+            return None;
+        }
+        self.page.blocks.iter().position(|b| match &b.kind {
+            BlockKind::Heading { level, text, .. } if *level >= 2 => text
+                .split(|c: char| {
+                    c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"')
+                })
+                .any(|w| w == name),
+            _ => false,
+        })
+    }
+
+    /// The structure described in the section under heading block `h` (its field tables,
+    /// merged), as an inline object.
+    pub fn section(&mut self, h: usize) -> Option<Type> {
+        if let Some(done) = self.sections.get(&h) {
+            return done.clone();
+        }
+        if self.visiting.contains(&h) {
+            return Some(Type::untyped("recursive structure"));
+        }
+        self.visiting.push(h);
+        let tables = section_tables(self.page, h);
+        let mut rows = Vec::new();
+        for ti in tables {
+            for r in self.rows_of(ti) {
+                if !rows.iter().any(|x: &RawField| x.name == r.name) {
+                    rows.push(r);
+                }
+            }
+        }
+        let result = if rows.is_empty() {
+            None
+        } else {
+            Some(Type::Object {
+                fields: self.fields(rows, false),
+            })
+        };
+        self.visiting.pop();
+        self.sections.insert(h, result.clone());
+        result
+    }
+
+    /// The fields of the whole page's field tables, merged (a page that describes one structure).
+    pub fn page_structure(&mut self) -> Option<Vec<Field>> {
+        let mut rows: Vec<RawField> = Vec::new();
+        for ti in 0..self.page.tables.len() {
+            if self.page.is_included(self.page.tables[ti].line) {
+                continue;
+            }
+            for r in self.rows_of(ti) {
+                if !rows.iter().any(|x| x.name == r.name) {
+                    rows.push(r);
+                }
+            }
+        }
+        (!rows.is_empty()).then(|| self.fields(rows, true))
+    }
+
+    /// Request examples from a cURL code block at line `line`.
+    pub fn curl_examples(&mut self, text: &str, line: usize, out: &mut Vec<Example>) {
+        match curl_commands(text) {
+            Err(e) => {
+                self.defect(
+                    line + 1 + e.line,
+                    DefectKind::InvalidShell,
+                    format!(
+                        "the cURL command cannot be read as shell words: {}",
+                        e.message
+                    ),
+                );
+            }
+            Ok(cmds) => {
+                for c in cmds {
+                    let Some(body) = c.body else { continue };
+                    let at = line + 1 + c.line;
+                    let (json, repaired) = match read_json(&body) {
+                        Some((mut v, repaired)) => {
+                            if let Value::Object(m) = &mut v {
+                                m.shift_remove("auth");
+                            }
+                            if repaired {
+                                self.defect(
+                                    at,
+                                    DefectKind::RepairedExample,
+                                    "request body needed a mechanical repair to be JSON".into(),
+                                );
+                            }
+                            (Some(v), repaired)
+                        }
+                        None => {
+                            if !body.trim_start().starts_with(['{', '[']) {
+                                // A form-encoded body (`a=1&b=2`): not JSON by design.
+                                continue;
+                            }
+                            self.defect(
+                                at,
+                                DefectKind::InvalidExample,
+                                "request body is not JSON".into(),
+                            );
+                            (None, false)
+                        }
+                    };
+                    if out.iter().any(|e: &Example| {
+                        e.kind == ExampleKind::Request && e.json.is_some() && e.json == json
+                    }) {
+                        continue;
+                    }
+                    out.push(super::example(
+                        ExampleKind::Request,
+                        &body,
+                        json,
+                        repaired,
+                        self.source(at),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// A JSON example block at line `line`.
+    pub fn json_example(&mut self, kind: ExampleKind, text: &str, line: usize) -> Option<Example> {
+        let at = line + 1;
+        let (json, repaired) = match read_json(text) {
+            Some((v, repaired)) => {
+                if repaired {
+                    self.defect(
+                        at,
+                        DefectKind::RepairedExample,
+                        "example needed a mechanical repair to be JSON".into(),
+                    );
+                }
+                (Some(v), repaired)
+            }
+            None => {
+                if text.trim().len() <= 2 {
+                    // An empty placeholder block (`{}` with its content removed upstream).
+                    return None;
+                }
+                self.defect(at, DefectKind::InvalidExample, "example is not JSON".into());
+                (None, false)
+            }
+        };
+        Some(super::example(kind, text, json, repaired, self.source(at)))
+    }
+
+    /// Widens parameter types that a request example contradicts, reporting each contradiction.
+    pub fn reconcile_params(&mut self, params: &mut [Field], map: &Map<String, Value>) {
+        for p in params.iter_mut() {
+            if let Some(v) = map.get(&p.api_name) {
+                self.reconcile_field(p, v, false);
+            }
+        }
+    }
+
+    /// Makes `field.ty` accept `value`; reports where the documented type contradicts it.
+    /// With `add`, object types gain the example's undocumented fields.
+    fn reconcile_field(&mut self, field: &mut Field, value: &Value, add: bool) {
+        let ty = std::mem::replace(&mut field.ty, Type::untyped(""));
+        let at = field.source.clone();
+        field.ty = self.reconcile(ty, value, add, &at, &field.api_name);
+    }
+
+    fn reconcile(&mut self, ty: Type, value: &Value, add: bool, at: &Source, name: &str) -> Type {
+        match (ty, value) {
+            (Type::Object { mut fields }, Value::Object(map)) => {
+                for f in fields.iter_mut() {
+                    if let Some(v) = map.get(&f.api_name) {
+                        self.reconcile_field(f, v, add);
+                    }
+                }
+                if add {
+                    let mut scope = Scope::with_reserved(&["extra"]);
+                    for f in &fields {
+                        scope.claim(f.rust_name.clone());
+                    }
+                    for (k, v) in map {
+                        if !fields.iter().any(|f| &f.api_name == k) {
+                            fields.push(types::inferred_field(k, v, &mut scope));
+                        }
+                    }
+                }
+                Type::Object { fields }
+            }
+            (Type::Array { item }, Value::Array(items)) => {
+                let mut item = *item;
+                for v in items {
+                    item = self.reconcile(item, v, add, at, name);
+                }
+                Type::array(item)
+            }
+            (Type::Nullable { inner }, v) if !v.is_null() => {
+                types::nullable_of(self.reconcile(*inner, v, add, at, name))
+            }
+            (Type::Untyped { .. }, v) if add => types::infer(v),
+            (ty, v) => {
+                let links = &*self.links;
+                let lookup = |k: &str| links.shared_fields(k);
+                if accepts(&ty, v, &lookup) {
+                    if let Type::Map { .. } = ty {
+                        return types::widen(ty, v).0;
+                    }
+                    return ty;
+                }
+                let shown = short_json(v);
+                self.diags.push(Diagnostic::defect(
+                    at.clone(),
+                    DefectKind::ExampleContradictsTable,
+                    format!(
+                        "`{name}` is documented as {} but the example shows {shown}",
+                        describe(&ty)
+                    ),
+                ));
+                types::widen(ty, v).0
+            }
+        }
+    }
+
+    /// The type of `result`: the returned-data rows nested by the example's structure, typed
+    /// by the table where it names a field and by the example elsewhere.
+    pub fn result(&mut self, rows: Vec<RawField>, example: Option<&Value>, h1_line: usize) -> Type {
+        let mut result_row: Option<RawField> = None;
+        let mut others: Vec<RawField> = Vec::new();
+        let mut result_children: Vec<RawField> = Vec::new();
+        for r in rows {
+            if r.name == "result" && result_row.is_none() {
+                result_row = Some(r);
+            } else if let Some(rest) = r
+                .name
+                .strip_prefix("result.")
+                .or_else(|| r.name.strip_prefix("result[]."))
+            {
+                let mut r = r.clone();
+                r.name = rest.to_owned();
+                result_children.push(r);
+            } else if ENVELOPE.contains(&r.name.as_str()) {
+                continue;
+            } else {
+                others.push(r);
+            }
+        }
+        result_children.extend(others);
+        let at_line = result_row.as_ref().map(|r| r.line).unwrap_or(h1_line);
+        let at = self.source(at_line);
+        // Nest the flat rows where the example shows them.
+        let placed = match example {
+            Some(v) if !result_children.is_empty() => nest_by_example(result_children, v),
+            _ => result_children,
+        };
+        let declared = match (&result_row, placed.is_empty()) {
+            (Some(row), true) => Some(self.field_type(row, "result", None, false)),
+            (Some(row), false) => {
+                let fields = self.fields(placed, true);
+                let shape = self.field_type(row, "result", None, false);
+                Some(wrap_like(shape, fields, example))
+            }
+            (None, false) => {
+                let fields = self.fields(placed, true);
+                Some(wrap_like(Type::untyped(""), fields, example))
+            }
+            (None, true) => None,
+        };
+        match (declared, example) {
+            (Some(t), Some(v)) => self.reconcile(t, v, true, &at, "result"),
+            (Some(t), None) => t,
+            (None, Some(v)) => types::infer(v),
+            (None, None) => Type::untyped("the page describes no result"),
+        }
+    }
+
+    /// Error codes from the error tables `(table, code written before it)`.
+    pub fn errors(&mut self, tables: &[(usize, Option<String>)]) -> Vec<ErrorCode> {
+        let mut out = Vec::new();
+        for (ti, code) in tables {
+            let page = self.page;
+            out.extend(super::errors::error_rows(
+                &page.tables[*ti],
+                code.as_deref(),
+                &|i| page.source(i),
+            ));
+        }
+        out
+    }
+}
+
+/// `{field_1: value_1, ...}`-style descriptions: an object with open keys.
+fn is_open_map(description: &str) -> bool {
+    let d = description.to_lowercase();
+    d.contains("field_1")
+        || d.contains("field_n")
+        || d.contains("key_1")
+        || d.contains("lang_1")
+        || d.contains("value_1")
+        || d.contains("\"field\": \"value\"")
+}
+
+fn open_map() -> Type {
+    Type::Map {
+        value: Box::new(Type::scalar(Scalar::Any)),
+    }
+}
+
+/// Links to the type dictionary itself (`data-types.md` without an anchor): they say "this is
+/// a type of the dictionary", not where a structure is.
+fn is_dictionary_link(link: &str) -> bool {
+    let (path, anchor) = link.split_once('#').unwrap_or((link, ""));
+    let file = path.rsplit('/').next().unwrap_or(path);
+    (file.starts_with("data-types.") || file.is_empty() && path.is_empty() && anchor.is_empty())
+        && (anchor.is_empty() || anchor == "standart-types" || anchor == "compound-types")
+}
+
+/// Link destinations in a Markdown text.
+fn description_links(markdown: &str) -> Vec<String> {
+    if !markdown.contains("](") {
+        return Vec::new();
+    }
+    inlines(markdown)
+        .into_iter()
+        .filter_map(|i| match i {
+            Inline::LinkStart(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The heading block of `anchor` on `page`: an explicit `{#anchor}` or the heading's slug.
+pub fn find_anchor(page: &Page, anchor: &str) -> Option<usize> {
+    let anchor = anchor.trim();
+    page.blocks
+        .iter()
+        .position(|b| matches!(&b.kind, BlockKind::Heading { anchor: Some(a), .. } if a == anchor))
+        .or_else(|| {
+            page.blocks.iter().position(|b| match &b.kind {
+                BlockKind::Heading { text, .. } => slug(text) == anchor.to_lowercase(),
+                _ => false,
+            })
+        })
+}
+
+/// The anchor the upstream renderer makes from a heading's text.
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() || c == '_' || c == '-' {
+            out.extend(c.to_lowercase());
+        } else if c.is_whitespace() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// The field tables of the section under heading block `h` (up to the next heading of the
+/// same or a higher level; tables under sub-headings excluded).
+pub fn section_tables(page: &Page, h: usize) -> Vec<usize> {
+    let level = match &page.blocks[h].kind {
+        BlockKind::Heading { level, .. } => *level,
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for b in &page.blocks[h + 1..] {
+        match &b.kind {
+            BlockKind::Heading { level: l, .. } => {
+                if *l <= level || !out.is_empty() {
+                    break;
+                }
+                // A sub-heading before any table: the structure may be under it (e.g. tabs).
+                break;
+            }
+            BlockKind::Table(ti) => {
+                if matches!(table::classify(&page.tables[*ti]).0, TableKind::Fields) {
+                    out.push(*ti);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Places flat rows at the paths where the example shows their keys (`items` under `result`,
+/// the items' fields under `items[]`), as dotted names.
+fn nest_by_example(rows: Vec<RawField>, result: &Value) -> Vec<RawField> {
+    let mut out = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        if r.name.contains('.') {
+            out.push(r);
+            continue;
+        }
+        if let Some(path) = find_key(result, &r.name, 4) {
+            if !path.is_empty() {
+                r.name = format!("{}.{}", path.join("."), r.name);
+            }
+        }
+        out.push(r);
+    }
+    // Parents named only by the path (not a row of their own) are left for the example to type.
+    let names: Vec<String> = out.iter().map(|r| r.name.clone()).collect();
+    for r in &mut out {
+        while let Some(cut) = r.name.find('.') {
+            let parent = r.name[..cut].trim_end_matches("[]").to_owned();
+            if names.iter().any(|n| n.trim_end_matches("[]") == parent) {
+                break;
+            }
+            r.name = r.name[cut + 1..].to_owned();
+            if r.name.starts_with('.') {
+                r.name = r.name.trim_start_matches('.').to_owned();
+            }
+        }
+    }
+    out
+}
+
+/// The shallowest path of object keys (array levels written as `name[]`) to a key in `value`.
+fn find_key(value: &Value, key: &str, max_depth: usize) -> Option<Vec<String>> {
+    let mut frontier: Vec<(Vec<String>, &Value)> = vec![(Vec::new(), value)];
+    for _ in 0..=max_depth {
+        let mut next = Vec::new();
+        for (path, v) in frontier {
+            match v {
+                Value::Object(map) => {
+                    if map.contains_key(key) {
+                        return Some(path);
+                    }
+                    for (k, child) in map {
+                        let mut p = path.clone();
+                        p.push(k.clone());
+                        next.push((p, child));
+                    }
+                }
+                Value::Array(items) => {
+                    for item in items.iter().take(3) {
+                        match item {
+                            Value::Object(map) if map.contains_key(key) => {
+                                let mut p = path.clone();
+                                if let Some(last) = p.last_mut() {
+                                    last.push_str("[]");
+                                }
+                                return Some(p);
+                            }
+                            _ => next.push((path.clone(), item)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    None
+}
+
+/// Fields listed for `result`, shaped like its declared type or the example: an array of
+/// objects when `result` is an array, else an object.
+fn wrap_like(shape: Type, fields: Vec<Field>, example: Option<&Value>) -> Type {
+    let obj = Type::Object { fields };
+    let is_array = matches!(shape, Type::Array { .. }) || matches!(example, Some(Value::Array(_)));
+    if is_array {
+        Type::array(obj)
+    } else {
+        obj
+    }
+}
+
+fn short_json(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 40 {
+        let cut = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .take_while(|&i| i <= 37)
+            .last()
+            .unwrap_or(0);
+        format!("`{}...`", &s[..cut])
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn describe(ty: &Type) -> String {
+    match ty {
+        Type::Scalar { scalar } => format!("`{}`", format!("{scalar:?}").to_lowercase()),
+        Type::Array { .. } => "an array".into(),
+        Type::Object { .. } | Type::Ref { .. } => "an object".into(),
+        Type::Map { .. } => "a map".into(),
+        Type::Union { .. } => "a union".into(),
+        Type::Nullable { inner } => describe(inner),
+        Type::Untyped { .. } => "untyped".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn slugs_follow_the_renderer() {
+        assert_eq!(slug("type.relations"), "typerelations");
+        assert_eq!(slug("Parameter fields"), "parameter-fields");
+        assert_eq!(slug("crm_multifield"), "crm_multifield");
+    }
+
+    #[test]
+    fn keys_are_found_where_the_example_has_them() {
+        let v = json!({"items": [{"id": 1, "title": "x"}], "count": 1});
+        assert_eq!(find_key(&v, "items", 4), Some(vec![]));
+        assert_eq!(find_key(&v, "id", 4), Some(vec!["items[]".to_owned()]));
+        assert_eq!(find_key(&v, "nope", 4), None);
+    }
+
+    #[test]
+    fn dictionary_links() {
+        assert!(is_dictionary_link("../../data-types.md"));
+        assert!(is_dictionary_link("/api-reference/data-types.html"));
+        assert!(!is_dictionary_link("../data-types.md#crm_multifield"));
+        assert!(!is_dictionary_link("./object-fields.md"));
+    }
+}

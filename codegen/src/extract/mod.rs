@@ -1,0 +1,799 @@
+//! From a parsed [`Page`] to the model: page classification and [`Method`] extraction.
+//!
+//! Rules (all follow the format, none a file or method name):
+//! - **Name**: the last REST-style name (`a.b.c`, first letter lowercase) in the H1; without one,
+//!   the method of the page's cURL URLs when they name exactly one. An H1 name that differs from
+//!   the URL's is reported (`name_mismatch`), the H1 wins.
+//! - **Kind**: a page whose quote says "Who can subscribe" (or whose H1 starts with "Event" and
+//!   that says nothing of who executes it) is an event; a page with a REST name and a method
+//!   section (parameters, examples, response, errors, or "Who can execute the method") is a
+//!   method; a page about widgets (scope `placement`, "Where the widget is embedded", a
+//!   "Placement code" table) is a placement; the rest is an overview.
+//! - **Version**: V3 when a cURL URL goes to `/rest/api/` or a note says the method belongs to
+//!   REST 3.0.
+//! - **Deprecated**: an `outdated`/`deprecated` path segment or a note titled (or saying)
+//!   deprecated/discontinued/halted.
+//! - **Access**: [`access_of`].
+
+pub mod errors;
+pub mod examples;
+mod fields;
+pub mod table;
+pub mod types;
+
+use serde_json::Value;
+
+use crate::diag::{DefectKind, Diagnostic};
+use crate::model::{
+    Access, ApiVersion, Example, ExampleKind, Field, Method, PageKind, Paging, Source, Type,
+};
+use crate::page::{inlines, plain, BlockKind, Inline, Page};
+
+pub use fields::{
+    find_anchor as anchor_heading, section_tables as fields_section_tables, slug, Builder, Links,
+    NoLinks,
+};
+
+/// A [`Builder`] of fields and types for `page`.
+pub fn builder<'a>(
+    page: &'a Page,
+    links: &'a mut dyn Links,
+    diags: &'a mut Vec<Diagnostic>,
+) -> Builder<'a> {
+    Builder::new(page, links, diags)
+}
+use table::TableKind;
+
+/// The names a page gives for its method.
+#[derive(Clone, Debug, Default)]
+pub struct Naming {
+    /// The REST name in the H1, if any.
+    pub h1: Option<String>,
+    /// The distinct method names of the page's cURL URLs, in order, with their REST 3.0 flag.
+    pub urls: Vec<(String, bool)>,
+}
+
+/// A REST method name: dotted segments, the first starting with a lowercase letter.
+pub fn is_rest_name(token: &str) -> bool {
+    let mut segments = token.split('.');
+    let Some(first) = segments.next() else {
+        return false;
+    };
+    let ok_segment =
+        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    token.contains('.')
+        && first.starts_with(|c: char| c.is_ascii_lowercase())
+        && ok_segment(first)
+        && token.split('.').skip(1).all(ok_segment)
+        && !token
+            .rsplit('.')
+            .next()
+            .is_some_and(|ext| matches!(ext, "md" | "html" | "php" | "js" | "json" | "txt"))
+        && !token
+            .split('.')
+            .skip(1)
+            .all(|s| s.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The REST names in a heading, in order.
+pub fn rest_names(text: &str) -> Vec<String> {
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, '`' | ',' | ':' | '(' | ')' | '"' | '«' | '»')
+    })
+    .map(|t| t.trim_end_matches(['.', '?', '!']))
+    .filter(|t| is_rest_name(t))
+    .map(str::to_owned)
+    .collect()
+}
+
+/// The H1 of a page: (block index, text).
+pub fn h1(page: &Page) -> Option<(usize, &str)> {
+    page.blocks
+        .iter()
+        .enumerate()
+        .find_map(|(i, b)| match &b.kind {
+            BlockKind::Heading { level: 1, text, .. } => Some((i, text.as_str())),
+            _ => None,
+        })
+}
+
+/// The names a page gives for its method (H1 and cURL URLs).
+pub fn naming(page: &Page) -> Naming {
+    let mut naming = Naming {
+        h1: h1(page).and_then(|(_, t)| rest_names(t).pop()),
+        urls: Vec::new(),
+    };
+    for b in &page.blocks {
+        if let BlockKind::Code { text, .. } = &b.kind {
+            if !text.contains("curl") {
+                continue;
+            }
+            if let Ok(cmds) = examples::curl_commands(text) {
+                for c in cmds {
+                    if let Some(found) = c.url.as_deref().and_then(examples::method_from_url) {
+                        if !naming.urls.iter().any(|(n, _)| *n == found.0) {
+                            naming.urls.push(found);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    naming
+}
+
+fn quote_text(page: &Page) -> String {
+    let mut out = String::new();
+    for b in &page.blocks {
+        if let BlockKind::Prose { markdown } = &b.kind {
+            if markdown.trim_start().starts_with('>') {
+                out.push_str(markdown);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn h2_texts(page: &Page) -> Vec<String> {
+    page.blocks
+        .iter()
+        .filter_map(|b| match &b.kind {
+            BlockKind::Heading {
+                level: 2 | 3, text, ..
+            } => Some(text.to_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Classifies a page and, for a method page, names its method.
+pub fn classify(page: &Page) -> (PageKind, Naming) {
+    let naming = naming(page);
+    let quote = quote_text(page).to_lowercase();
+    let heads = h2_texts(page);
+    let title = h1(page).map(|(_, t)| t.to_owned()).unwrap_or_default();
+    let who_executes = quote.contains("who can execute");
+    let event = quote.contains("who can subscribe")
+        || (!who_executes
+            && (title.starts_with("Event ") || title.starts_with("Events "))
+            && heads.iter().any(|h| h.contains("handler")));
+    if event {
+        return (PageKind::Event, naming);
+    }
+    let method_section = heads.iter().any(|h| {
+        h.contains("method parameters")
+            || h == "parameters"
+            || h.contains("code example")
+            || h.contains("response handling")
+            || h.contains("returned data")
+            || h.contains("error handling")
+            || h == "request parameters"
+    });
+    let named = naming.h1.is_some() || naming.urls.len() == 1;
+    if named && (method_section || (who_executes && naming.h1.is_some())) {
+        return (PageKind::Method, naming);
+    }
+    let placement = quote.contains("`placement")
+        || quote.contains(" placement")
+        || heads
+            .iter()
+            .any(|h| h.contains("where the widget") || h.contains("placement"))
+        || page.tables.iter().any(|t| {
+            t.rows
+                .first()
+                .and_then(|r| r.cells.first())
+                .is_some_and(|c| c.text.to_lowercase().contains("placement"))
+        });
+    if placement {
+        return (PageKind::Placement, naming);
+    }
+    (PageKind::Overview, naming)
+}
+
+/// The rule for [`Access`]: a method only reads when the last segment of its name starts with a
+/// reading verb (`get`, `list`, `fields`, `count`, `search`, `find`, `check`, `is`, `has`,
+/// `info`, `current`, `status`, `version`, `export`, `read`, `show`, `view`, `describe`,
+/// `download`) or is one of the reading nouns `types`, `settings`, `scope`, `methods`, `access`,
+/// `diff`. Everything else may write.
+pub fn access_of(name: &str) -> Access {
+    let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+    const VERBS: &[&str] = &[
+        "get", "list", "fields", "count", "search", "find", "check", "is", "has", "info",
+        "current", "status", "version", "export", "read", "show", "view", "describe", "download",
+        "filter", "select", "query",
+    ];
+    const NOUNS: &[&str] = &[
+        "types", "settings", "scope", "methods", "access", "diff", "tail",
+    ];
+    let verb = VERBS.iter().any(|v| {
+        last == *v
+            || (last.starts_with(v)
+                && last[v.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_ascii_uppercase() || v.len() >= 4))
+    });
+    // Names are case-insensitive on the wire but camelCase in the docs: `getList`, `isOffers`.
+    let camel = {
+        let orig = name.rsplit('.').next().unwrap_or(name);
+        VERBS.iter().any(|v| {
+            orig.len() > v.len()
+                && orig.to_ascii_lowercase().starts_with(v)
+                && orig[v.len()..].starts_with(|c: char| c.is_ascii_uppercase())
+        })
+    };
+    if verb || camel || NOUNS.contains(&last.as_str()) {
+        Access::Read
+    } else {
+        Access::Write
+    }
+}
+
+/// The role of a `##` section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Intro,
+    Params,
+    Examples,
+    Response,
+    Errors,
+    Other,
+}
+
+fn role_of(heading: &str) -> Role {
+    let h = heading.to_lowercase();
+    if h.contains("error") || h.contains("mistake") {
+        Role::Errors
+    } else if h.contains("response")
+        || h.contains("returned")
+        || h.contains("result")
+        || h.contains("what is returned")
+    {
+        Role::Response
+    } else if h.contains("example") {
+        Role::Examples
+    } else if h.contains("parameter")
+        || h.contains("request")
+        || h.contains("argument")
+        || h.contains("fields")
+    {
+        Role::Params
+    } else {
+        Role::Other
+    }
+}
+
+/// Per block: the role of its `##` section and the index of its nearest heading block.
+struct Layout {
+    role: Vec<Role>,
+    nearest: Vec<Option<usize>>,
+}
+
+fn layout(page: &Page) -> Layout {
+    let mut role = Vec::with_capacity(page.blocks.len());
+    let mut nearest = Vec::with_capacity(page.blocks.len());
+    let mut current = Role::Intro;
+    let mut last_heading = None;
+    for (i, b) in page.blocks.iter().enumerate() {
+        if let BlockKind::Heading { level, text, .. } = &b.kind {
+            if *level == 2 {
+                current = role_of(text);
+            } else if *level == 1 {
+                current = Role::Intro;
+            } else if current == Role::Other || current == Role::Intro {
+                // A `###` section directly under an unnamed part may carry the role itself.
+                let r = role_of(text);
+                if r != Role::Other && r != Role::Params {
+                    current = r;
+                }
+            }
+            last_heading = Some(i);
+        }
+        role.push(current);
+        nearest.push(last_heading);
+    }
+    Layout { role, nearest }
+}
+
+/// Reads a method page into a [`Method`]. `path_segments` are the page's folder names (for
+/// the `outdated`/`deprecated` rule). Returns `None` (with an error diagnostic) when the page
+/// has no method name.
+pub fn method(
+    page: &Page,
+    naming: &Naming,
+    path_segments: &[&str],
+    links: &mut dyn Links,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Method> {
+    let (h1_index, h1_text) = match h1(page) {
+        Some((i, t)) => (Some(i), t.to_owned()),
+        None => (None, String::new()),
+    };
+    let h1_line = h1_index.map(|i| page.blocks[i].line).unwrap_or(0);
+    let h1_source = page.source(h1_line);
+    let name = match (&naming.h1, naming.urls.first()) {
+        (Some(h), url) => {
+            if let Some((u, _)) = url {
+                let mismatch = !naming.urls.iter().any(|(u, _)| u.eq_ignore_ascii_case(h));
+                if mismatch {
+                    diags.push(Diagnostic::defect(
+                        h1_source.clone(),
+                        DefectKind::NameMismatch,
+                        format!("the title names `{h}` but the cURL example calls `{u}`"),
+                    ));
+                }
+            }
+            h.clone()
+        }
+        (None, Some((u, _))) => u.clone(),
+        (None, None) => {
+            diags.push(Diagnostic::error(
+                h1_source,
+                DefectKind::NoMethodName,
+                "no method name in the title or in a cURL example",
+            ));
+            return None;
+        }
+    };
+    let title = title_without(&h1_text, &name);
+    let lay = layout(page);
+
+    let notes_text: Vec<(String, String)> = page
+        .notes
+        .iter()
+        .map(|n| (n.title.clone(), page.note_text(n)))
+        .collect();
+    let v3 = naming
+        .urls
+        .iter()
+        .any(|(u, v3)| *v3 && u.eq_ignore_ascii_case(&name))
+        || notes_text
+            .iter()
+            .any(|(_, text)| text.contains("belongs to REST 3.0"));
+    let version = if v3 { ApiVersion::V3 } else { ApiVersion::V2 };
+
+    let deprecated = deprecation(path_segments, &notes_text);
+    let (scopes, who_can_call) = scope_and_who(page);
+    let description = description(page, &lay);
+
+    let mut b = Builder::new(page, links, diags);
+
+    // Parameters: field tables of the parameters section (those right under its heading first).
+    let param_tables = tables_for(page, &lay, Role::Params);
+    let mut param_rows = Vec::new();
+    for &ti in &param_tables {
+        param_rows.extend(b.rows_of(ti));
+    }
+    let mut params = b.fields(param_rows, false);
+
+    // Examples.
+    let mut examples = Vec::new();
+    for (i, block) in page.blocks.iter().enumerate() {
+        let BlockKind::Code { lang, text } = &block.kind else {
+            continue;
+        };
+        if page.is_included(block.line) {
+            continue;
+        }
+        if text.contains("curl ") || text.trim_start().starts_with("curl") {
+            b.curl_examples(text, block.line, &mut examples);
+        } else if matches!(lang.as_str(), "json" | "" | "js" | "javascript" | "json5")
+            && text.trim_start().starts_with(['{', '['])
+            && matches!(lay.role[i], Role::Response | Role::Errors)
+        {
+            let looks_error = text.contains("\"error\"") && !text.contains("\"result\"");
+            let kind = if lay.role[i] == Role::Errors || looks_error {
+                ExampleKind::Error
+            } else {
+                ExampleKind::Response
+            };
+            if let Some(ex) = b.json_example(kind, text, block.line) {
+                examples.push(ex);
+            }
+        }
+    }
+
+    // Request examples widen the parameters they contradict.
+    for ex in examples.iter().filter(|e| e.kind == ExampleKind::Request) {
+        if let Some(Value::Object(map)) = &ex.json {
+            b.reconcile_params(&mut params, map);
+        }
+    }
+
+    // Result: the returned-data tables with the response example.
+    let result_tables = tables_for(page, &lay, Role::Response);
+    let mut result_rows = Vec::new();
+    for &ti in &result_tables {
+        result_rows.extend(b.rows_of(ti));
+    }
+    let response_example = examples
+        .iter()
+        .filter(|e| e.kind == ExampleKind::Response)
+        .find_map(|e| match &e.json {
+            Some(Value::Object(map)) => map.get("result").cloned(),
+            _ => None,
+        });
+    let has_next = result_rows.iter().any(|r| r.name == "next")
+        || examples.iter().any(|e| {
+            e.kind == ExampleKind::Response
+                && matches!(&e.json, Some(Value::Object(m)) if m.contains_key("next"))
+        });
+    let result = b.result(result_rows, response_example.as_ref(), h1_line);
+
+    // Errors.
+    let errors = b.errors(&lay_errors(page, &lay));
+
+    let paging = paging(&params, &result, has_next);
+    drop(b);
+    Some(Method {
+        access: access_of(&name),
+        name,
+        version,
+        title,
+        description,
+        scopes,
+        who_can_call,
+        deprecated,
+        params,
+        result,
+        paging,
+        errors,
+        examples,
+        source: page.source(h1_line),
+    })
+}
+
+fn lay_errors(page: &Page, lay: &Layout) -> Vec<(usize, Option<String>)> {
+    // (table index, `Error Code: X` written before it).
+    let mut out = Vec::new();
+    let mut code_before: Option<String> = None;
+    for (i, b) in page.blocks.iter().enumerate() {
+        match &b.kind {
+            BlockKind::Heading { .. } => code_before = None,
+            BlockKind::Prose { markdown } => {
+                if let Some(c) = errors::code_line(markdown) {
+                    code_before = Some(c);
+                }
+            }
+            BlockKind::Table(ti) => {
+                let table = &page.tables[*ti];
+                if page.is_included(table.line) {
+                    continue;
+                }
+                let kind = table::classify(table).0;
+                if kind == TableKind::Errors
+                    && (lay.role[i] == Role::Errors || code_before.is_some())
+                {
+                    out.push((*ti, code_before.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The field tables of a role's section: those right under the section's `##` heading (or
+/// under a heading that names the role), not those of sub-structure sections.
+fn tables_for(page: &Page, lay: &Layout, role: Role) -> Vec<usize> {
+    let mut direct = Vec::new();
+    let mut all = Vec::new();
+    for (i, b) in page.blocks.iter().enumerate() {
+        let BlockKind::Table(ti) = b.kind else {
+            continue;
+        };
+        let table = &page.tables[ti];
+        if page.is_included(table.line) && role == Role::Response {
+            // Included "returned error information" tables describe errors, not results.
+            if page.note_at(table.line).is_none() && lay.role[i] != Role::Response {
+                continue;
+            }
+        }
+        if table::classify(table).0 != TableKind::Fields {
+            continue;
+        }
+        let in_role = lay.role[i] == role || (role == Role::Params && lay.role[i] == Role::Intro);
+        if !in_role {
+            continue;
+        }
+        if page.is_included(table.line) && role == Role::Params {
+            continue;
+        }
+        all.push(ti);
+        let heading = lay.nearest[i].map(|h| &page.blocks[h].kind);
+        let direct_under = match heading {
+            Some(BlockKind::Heading {
+                level,
+                text,
+                anchor,
+            }) => {
+                *level <= 2
+                    || (anchor.is_none() && role_of(text) == role && !text.contains(' ')
+                        || names_role(text, role))
+            }
+            _ => true,
+        };
+        if direct_under {
+            direct.push(ti);
+        }
+    }
+    if direct.is_empty() {
+        all.truncate(1);
+        all
+    } else {
+        direct
+    }
+}
+
+/// Headings such as "Returned data", "Response fields", "Request parameters".
+fn names_role(heading: &str, role: Role) -> bool {
+    let h = heading.to_lowercase();
+    match role {
+        Role::Response => {
+            h.contains("returned")
+                || h == "response"
+                || h.contains("response fields")
+                || h == "result"
+        }
+        Role::Params => {
+            h.contains("method parameters") || h == "parameters" || h.contains("request parameters")
+        }
+        _ => false,
+    }
+}
+
+fn title_without(h1: &str, name: &str) -> String {
+    let t = match h1.rfind(name) {
+        Some(pos) => format!("{}{}", &h1[..pos], &h1[pos + name.len()..]),
+        None => h1.to_owned(),
+    };
+    let t = t.replace("``", "");
+    t.trim()
+        .trim_end_matches([':', '-', '—', ',', ' '])
+        .trim()
+        .to_owned()
+}
+
+fn deprecation(path_segments: &[&str], notes: &[(String, String)]) -> Option<String> {
+    for (title, text) in notes {
+        let t = title.to_lowercase();
+        let body = text.to_lowercase();
+        let marked = |s: &str| {
+            s.contains("deprecated")
+                || s.contains("discontinued")
+                || s.contains("development has been halted")
+                || s.contains("development of this method has been halted")
+                || s.contains("no longer supported")
+                || s.contains("outdated")
+        };
+        if marked(&t) || (t.is_empty() && marked(&body) && body.len() < 600) {
+            let text = text.trim();
+            return Some(if text.is_empty() {
+                title.clone()
+            } else {
+                text.to_owned()
+            });
+        }
+    }
+    path_segments
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case("outdated") || s.eq_ignore_ascii_case("deprecated"))
+        .then(|| "This method is in an outdated section of the documentation.".to_owned())
+}
+
+fn scope_and_who(page: &Page) -> (Vec<String>, Option<String>) {
+    let mut scopes = Vec::new();
+    let mut who = None;
+    for b in &page.blocks {
+        let BlockKind::Prose { markdown } = &b.kind else {
+            continue;
+        };
+        if !markdown.trim_start().starts_with('>') {
+            continue;
+        }
+        for line in markdown.lines() {
+            let line = line.trim_start_matches(['>', ' ']);
+            let lower = line.to_lowercase();
+            if lower.starts_with("scope") && scopes.is_empty() {
+                for item in inlines(line) {
+                    if let Inline::Code(c) = item {
+                        scopes.extend(
+                            c.split(',')
+                                .map(|s| s.trim().to_owned())
+                                .filter(|s| !s.is_empty()),
+                        );
+                    }
+                }
+                if scopes.is_empty() {
+                    if let Some((_, rest)) = line.split_once(':') {
+                        scopes.extend(
+                            plain(rest)
+                                .split(',')
+                                .map(|s| s.trim().to_owned())
+                                .filter(|s| !s.is_empty()),
+                        );
+                    }
+                }
+            } else if lower.starts_with("who can") && who.is_none() {
+                if let Some((_, rest)) = line.split_once(':') {
+                    let w = plain(rest);
+                    if !w.is_empty() {
+                        who = Some(w);
+                    }
+                }
+            }
+        }
+    }
+    (scopes, who)
+}
+
+/// The prose between the H1 and the first `##` (or the first table), outside notes and the
+/// scope quote, as Markdown.
+fn description(page: &Page, lay: &Layout) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut seen_h1 = false;
+    for (i, b) in page.blocks.iter().enumerate() {
+        match &b.kind {
+            BlockKind::Heading { level: 1, .. } => seen_h1 = true,
+            BlockKind::Heading { .. } | BlockKind::Table(_) => {
+                if seen_h1 {
+                    break;
+                }
+            }
+            BlockKind::Prose { markdown } if seen_h1 && lay.role[i] == Role::Intro => {
+                if page.note_at(b.line).is_some() || page.is_included(b.line) {
+                    continue;
+                }
+                let lower = markdown.to_lowercase();
+                if markdown.trim_start().starts_with('>')
+                    && (lower.contains("scope") || lower.contains("who can"))
+                {
+                    continue;
+                }
+                parts.push(clean_markdown(markdown));
+            }
+            BlockKind::Code { lang, text } if seen_h1 && lay.role[i] == Role::Intro => {
+                if page.note_at(b.line).is_some() {
+                    continue;
+                }
+                parts.push(format!("```{lang}\n{}\n```", text.trim_end()));
+            }
+            _ => {}
+        }
+    }
+    parts.join("\n\n")
+}
+
+/// Markdown with YFM leftovers removed: attribute markers and `{#T}` link texts (replaced by
+/// the link's file name).
+pub fn clean_markdown(markdown: &str) -> String {
+    let mut text = markdown.replace("[{#T}](", "[](");
+    // `[](target.md)` → `[target](target.md)`.
+    while let Some(pos) = text.find("[](") {
+        let rest = &text[pos + 3..];
+        let end = rest.find(')').unwrap_or(rest.len());
+        let target = &rest[..end];
+        let stem = target
+            .rsplit('/')
+            .next()
+            .unwrap_or(target)
+            .split(['#', '.'])
+            .next()
+            .unwrap_or("link")
+            .to_owned();
+        text.replace_range(pos..pos + 2, &format!("[{stem}]"));
+    }
+    crate::page::strip_attributes(&text)
+}
+
+/// Paging: methods with a `start` parameter or a `next` in their response page; the items are
+/// `result` itself when it is an array, else its only array field (or the first one the
+/// example fills).
+fn paging(params: &[Field], result: &Type, has_next: bool) -> Option<Paging> {
+    let has_start = params
+        .iter()
+        .any(|p| p.api_name.eq_ignore_ascii_case("start"));
+    if !has_start && !has_next {
+        return None;
+    }
+    let unwrap = |t: &Type| match t {
+        Type::Nullable { inner } => (**inner).clone(),
+        other => other.clone(),
+    };
+    match unwrap(result) {
+        Type::Array { .. } => Some(Paging { items_key: None }),
+        Type::Object { fields } => {
+            let arrays: Vec<&Field> = fields
+                .iter()
+                .filter(|f| matches!(unwrap(&f.ty), Type::Array { .. }))
+                .collect();
+            match arrays.as_slice() {
+                [one] => Some(Paging {
+                    items_key: Some(one.api_name.clone()),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A JSON example's source text with the lines of the block.
+pub(crate) fn example(
+    kind: ExampleKind,
+    text: &str,
+    json: Option<Value>,
+    repaired: bool,
+    source: Source,
+) -> Example {
+    Example {
+        kind,
+        text: text.to_owned(),
+        json,
+        repaired,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rest_names_in_titles() {
+        assert_eq!(
+            rest_names("# Add Badge crm.activity.badge.add"),
+            vec!["crm.activity.badge.add"]
+        );
+        assert_eq!(
+            rest_names("Set Included Areas for landing.template.setLandingRef Page"),
+            vec!["landing.template.setLandingRef"]
+        );
+        assert!(
+            rest_names("Check Access Permissions v 3.0 tasks.task.access.get")
+                .contains(&"tasks.task.access.get".to_owned())
+        );
+        assert!(rest_names("Event on Price Change CATALOG.PRICE.ON.UPDATE").is_empty());
+        assert!(rest_names("Get data user.option.*").is_empty());
+        assert!(rest_names("See crm-item-list.md").is_empty());
+    }
+
+    #[test]
+    fn access_rule() {
+        for read in [
+            "crm.item.get",
+            "crm.item.list",
+            "crm.item.fields",
+            "user.current",
+            "catalog.catalog.isOffers",
+            "landing.site.getList",
+            "crm.duplicate.findbycomm",
+            "crm.status.entity.types",
+        ] {
+            assert_eq!(access_of(read), Access::Read, "{read}");
+        }
+        for write in [
+            "crm.item.add",
+            "crm.item.update",
+            "crm.activity.badge.delete",
+            "im.message.add",
+            "crm.item.listing.set",
+            "tasks.task.start",
+        ] {
+            assert_eq!(access_of(write), Access::Write, "{write}");
+        }
+    }
+
+    #[test]
+    fn titles_lose_the_method_name() {
+        assert_eq!(
+            title_without("Add Badge crm.activity.badge.add", "crm.activity.badge.add"),
+            "Add Badge"
+        );
+        assert_eq!(
+            title_without("Get Estimate by ID: crm.quote.get", "crm.quote.get"),
+            "Get Estimate by ID"
+        );
+    }
+}

@@ -1,0 +1,828 @@
+//! The YFM pass: what pulldown-cmark does not know about the docs' Markdown dialect.
+//!
+//! 1. [`expand`]: `{% include [title](path) %}` directives are replaced by the included file,
+//!    recursively, each line keeping the file and line it came from.
+//! 2. [`split`]: `{% if %}` blocks are evaluated (no variables are defined, as in the
+//!    production build of the docs, so `{% if build == 'dev' %}` blocks are dropped),
+//!    `{% note %}`, `{% list tabs %}` and `{% cut %}` directive lines are recorded and blanked,
+//!    and `#| … |#` tables are parsed with the upstream renderer's rules and blanked, so that
+//!    what is left is plain Markdown with the same line numbers.
+//!
+//! Table rules (as the upstream renderer reads them): `#|` opens a table and `|#` closes it,
+//! `||` starts and ends a row, `|` separates cells, `\|` is a literal pipe, a ```` ``` ````
+//! toggles a code span or block inside which no pipe counts, and a nested `#| … |#` inside a
+//! cell belongs to that cell.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{DefectKind, Diagnostic};
+use crate::model::Source;
+
+/// One line of a page after include expansion.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// The text, without the line break.
+    pub text: String,
+    /// Where it was written.
+    pub source: Source,
+    /// How deep in includes it comes from (0: the page itself).
+    pub include_depth: u8,
+}
+
+/// Reads the files a page includes. Implemented by the loader (with a cache) and by tests.
+pub trait IncludeReader {
+    /// The text of `path` and the name to show for it in diagnostics, or `None` when it cannot be read.
+    fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)>;
+}
+
+/// Includes nested deeper than this are reported instead of expanded (protects against cycles).
+const MAX_INCLUDE_DEPTH: u8 = 8;
+
+/// Expands `{% include %}` directives in `text` (the contents of `path`, shown as `shown`).
+/// Include paths resolve relative to the including file. Problems are pushed to `diags`.
+pub fn expand(
+    text: &str,
+    path: &Path,
+    shown: &Arc<str>,
+    reader: &mut dyn IncludeReader,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Line> {
+    let mut out = Vec::with_capacity(text.len() / 40 + 8);
+    expand_into(text, path, shown, 0, reader, diags, &mut out);
+    out
+}
+
+fn expand_into(
+    text: &str,
+    path: &Path,
+    shown: &Arc<str>,
+    depth: u8,
+    reader: &mut dyn IncludeReader,
+    diags: &mut Vec<Diagnostic>,
+    out: &mut Vec<Line>,
+) {
+    for (i, raw) in text.lines().enumerate() {
+        let source = Source::new(shown.clone(), (i + 1) as u32);
+        let Some(directive) = find_include(raw) else {
+            out.push(Line {
+                text: raw.to_owned(),
+                source,
+                include_depth: depth,
+            });
+            continue;
+        };
+        let before = &raw[..directive.start];
+        let after = &raw[directive.end..];
+        let indent: String = before.chars().take_while(|c| c.is_whitespace()).collect();
+        if !before.trim().is_empty() {
+            out.push(Line {
+                text: before.to_owned(),
+                source: source.clone(),
+                include_depth: depth,
+            });
+        }
+        let (target, anchor) = match directive.target.split_once('#') {
+            Some((file, anchor)) => (file, Some(anchor)),
+            None => (directive.target, None),
+        };
+        let target_path = resolve_relative(path, target);
+        if depth >= MAX_INCLUDE_DEPTH {
+            diags.push(Diagnostic::defect(
+                source.clone(),
+                DefectKind::MissingInclude,
+                format!(
+                    "includes nested too deep at `{}` (a cycle?)",
+                    directive.target
+                ),
+            ));
+        } else {
+            match reader.read(&target_path) {
+                Some((included, included_shown)) => {
+                    let section = match anchor {
+                        Some(anchor) => section_by_anchor(&included, anchor, directive.notitle),
+                        None => included.to_string(),
+                    };
+                    let start = out.len();
+                    expand_into(
+                        &section,
+                        &target_path,
+                        &included_shown,
+                        depth + 1,
+                        reader,
+                        diags,
+                        out,
+                    );
+                    if !indent.is_empty() {
+                        for line in &mut out[start..] {
+                            if !line.text.is_empty() {
+                                line.text.insert_str(0, &indent);
+                            }
+                        }
+                    }
+                }
+                None => diags.push(Diagnostic::defect(
+                    source.clone(),
+                    DefectKind::MissingInclude,
+                    format!("included file `{}` cannot be read", directive.target),
+                )),
+            }
+        }
+        if !after.trim().is_empty() {
+            out.push(Line {
+                text: after.to_owned(),
+                source,
+                include_depth: depth,
+            });
+        }
+    }
+}
+
+/// An `{% include %}` directive found in a line.
+struct IncludeDirective<'a> {
+    start: usize,
+    end: usize,
+    target: &'a str,
+    notitle: bool,
+}
+
+fn find_include(line: &str) -> Option<IncludeDirective<'_>> {
+    let start = line.find("{%")?;
+    let rest = &line[start + 2..];
+    let body_start = rest.len() - rest.trim_start().len();
+    let body = rest.trim_start();
+    let body = body.strip_prefix('-').unwrap_or(body).trim_start();
+    let after_kw = body.strip_prefix("include")?;
+    let close = rest.find("%}")?;
+    let inner = &rest[body_start..close];
+    let notitle = after_kw.trim_start().starts_with("notitle");
+    // The target is the `(…)` of the `[title](target)` link.
+    let open = inner.rfind("](")?;
+    let target_end = inner[open + 2..].find(')')? + open + 2;
+    let target = inner[open + 2..target_end].trim();
+    Some(IncludeDirective {
+        start,
+        end: start + 2 + close + 2,
+        target,
+        notitle,
+    })
+}
+
+/// The part of `text` under the heading with `{#anchor}` (up to the next heading of the same or
+/// a higher level); without the heading line itself when `notitle`.
+fn section_by_anchor(text: &str, anchor: &str, notitle: bool) -> String {
+    let mut out = String::new();
+    let mut level = None;
+    for line in text.lines() {
+        let heading_level = heading_level(line);
+        match level {
+            None => {
+                if heading_level.is_some() && heading_anchor(line) == Some(anchor) {
+                    level = heading_level;
+                    if !notitle {
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+            }
+            Some(l) => {
+                if heading_level.is_some_and(|h| h <= l) {
+                    break;
+                }
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The level of an ATX heading line (`## x` → 2).
+pub fn heading_level(line: &str) -> Option<u8> {
+    let trimmed = line.trim_start();
+    if line.len() - trimmed.len() > 3 {
+        return None;
+    }
+    let hashes = trimmed.bytes().take_while(|&b| b == b'#').count();
+    if (1..=6).contains(&hashes) && trimmed[hashes..].starts_with([' ', '\t']) {
+        Some(hashes as u8)
+    } else {
+        None
+    }
+}
+
+/// The `{#anchor}` at the end of a heading line.
+pub fn heading_anchor(line: &str) -> Option<&str> {
+    let trimmed = line.trim_end();
+    let open = trimmed.rfind("{#")?;
+    trimmed[open + 2..].strip_suffix('}').map(str::trim)
+}
+
+/// `target` relative to the file `from` (leading `/` means relative to nothing we know: kept as is).
+pub fn resolve_relative(from: &Path, target: &str) -> PathBuf {
+    let base = from.parent().unwrap_or(Path::new(""));
+    normalize(&base.join(target))
+}
+
+/// Removes `.` and `..` components without touching the filesystem.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for comp in path.components() {
+        match comp {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A `#| … |#` table.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    /// The rows, the header row (if any) included.
+    pub rows: Vec<Row>,
+    /// Index of the `#|` line in the page's lines.
+    pub line: usize,
+    /// Index of the `|#` line.
+    pub end_line: usize,
+}
+
+/// A table row.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    /// The cells, in order.
+    pub cells: Vec<Cell>,
+    /// Index of the line where the row starts.
+    pub line: usize,
+}
+
+/// A table cell: Markdown text, possibly on several lines.
+#[derive(Clone, Debug, Default)]
+pub struct Cell {
+    /// The Markdown text, trimmed and dedented.
+    pub text: String,
+    /// Index of the line where the cell starts.
+    pub line: usize,
+}
+
+/// A `{% note kind "title" %}` block.
+#[derive(Clone, Debug)]
+pub struct Note {
+    /// `info`, `tip`, `warning`, `alert`, ...
+    pub kind: String,
+    /// The title, possibly empty.
+    pub title: String,
+    /// Index of the `{% note %}` line.
+    pub start: usize,
+    /// Index of the `{% endnote %}` line (or the last line if unclosed).
+    pub end: usize,
+}
+
+/// What the directive pass found in a page.
+#[derive(Debug, Default)]
+pub struct Split {
+    /// The page's text with directives and tables blanked, line for line.
+    pub markdown: String,
+    /// The tables, in order.
+    pub tables: Vec<Table>,
+    /// The notes, in order.
+    pub notes: Vec<Note>,
+}
+
+/// Parses the YFM directives and tables out of `lines` (see the module docs).
+pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
+    let mut out = Split::default();
+    let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
+    let mut in_fence: Option<(char, usize)> = None;
+    let mut conditions: Vec<bool> = Vec::new();
+    let mut open_notes: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let text = lines[i].text.as_str();
+        let trimmed = text.trim_start();
+        if let Some((ch, len)) = in_fence {
+            if is_fence_close(trimmed, ch, len) {
+                in_fence = None;
+            }
+            kept.push(if conditions.iter().all(|&c| c) {
+                text
+            } else {
+                ""
+            });
+            i += 1;
+            continue;
+        }
+        if let Some(directive) = directive_name(trimmed) {
+            match directive.0 {
+                "if" => conditions.push(false),
+                "elsif" | "elseif" => {
+                    if let Some(last) = conditions.last_mut() {
+                        *last = false;
+                    }
+                }
+                "else" => {
+                    if let Some(last) = conditions.last_mut() {
+                        *last = true;
+                    }
+                }
+                "endif" => {
+                    conditions.pop();
+                }
+                "note" if conditions.iter().all(|&c| c) => {
+                    let (kind, title) = note_args(directive.1);
+                    open_notes.push(out.notes.len());
+                    out.notes.push(Note {
+                        kind,
+                        title,
+                        start: i,
+                        end: i,
+                    });
+                }
+                "endnote" if conditions.iter().all(|&c| c) => {
+                    if let Some(n) = open_notes.pop() {
+                        out.notes[n].end = i;
+                    }
+                }
+                _ => {}
+            }
+            kept.push("");
+            i += 1;
+            continue;
+        }
+        if !conditions.iter().all(|&c| c) {
+            kept.push("");
+            i += 1;
+            continue;
+        }
+        if let Some(fence) = fence_open(trimmed) {
+            in_fence = Some(fence);
+            kept.push(text);
+            i += 1;
+            continue;
+        }
+        if trimmed.starts_with("#|") {
+            let (table, next) = parse_table(lines, i, diags);
+            out.tables.push(table);
+            for _ in i..next {
+                kept.push("");
+            }
+            i = next;
+            continue;
+        }
+        kept.push(text);
+        i += 1;
+    }
+    let last = lines.len().saturating_sub(1);
+    for n in open_notes {
+        out.notes[n].end = last;
+    }
+    let mut markdown = String::with_capacity(lines.iter().map(|l| l.text.len() + 1).sum());
+    for line in kept {
+        markdown.push_str(line);
+        markdown.push('\n');
+    }
+    out.markdown = markdown;
+    out
+}
+
+/// A `{% name args %}` directive line: `(name, args)`.
+fn directive_name(trimmed: &str) -> Option<(&str, &str)> {
+    let rest = trimmed.strip_prefix("{%")?;
+    let end = rest.find("%}")?;
+    if !rest[end + 2..].trim().is_empty() {
+        return None;
+    }
+    let inner = rest[..end]
+        .trim()
+        .trim_start_matches('-')
+        .trim_end_matches('-');
+    let inner = inner.trim();
+    let (name, args) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    match name {
+        "if" | "elsif" | "elseif" | "else" | "endif" | "note" | "endnote" | "list" | "endlist"
+        | "cut" | "endcut" => Some((name, args.trim())),
+        _ => None,
+    }
+}
+
+/// `info "Title"` → (`info`, `Title`).
+fn note_args(args: &str) -> (String, String) {
+    let (kind, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let title = rest.trim().trim_matches('"').trim().to_owned();
+    (kind.trim_matches('"').to_owned(), title)
+}
+
+/// A fence opening line: the fence character and its length.
+fn fence_open(trimmed: &str) -> Option<(char, usize)> {
+    let ch = trimmed.chars().next()?;
+    if ch != '`' && ch != '~' {
+        return None;
+    }
+    let len = trimmed.chars().take_while(|&c| c == ch).count();
+    if len < 3 {
+        return None;
+    }
+    // A backtick fence's info string may not contain backticks (else it is inline code).
+    if ch == '`' && trimmed[len..].contains('`') {
+        return None;
+    }
+    Some((ch, len))
+}
+
+fn is_fence_close(trimmed: &str, ch: char, len: usize) -> bool {
+    let n = trimmed.chars().take_while(|&c| c == ch).count();
+    n >= len && trimmed[n * ch.len_utf8()..].trim().is_empty()
+}
+
+/// Parses the table whose `#|` is on line `start`; returns it and the index of the first line
+/// after it.
+fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Table, usize) {
+    let indent = lines[start].text.len() - lines[start].text.trim_start().len();
+    let mut table = Table {
+        line: start,
+        end_line: start,
+        ..Table::default()
+    };
+    let mut depth = 0usize;
+    let mut in_code = false;
+    let mut row: Option<Row> = None;
+    let mut cell = String::new();
+    let mut cell_line = start;
+    let mut closed = false;
+    let mut li = start;
+    // Position just after the opening `#|`.
+    let first_col = indent + 2;
+    'lines: while li < lines.len() {
+        let text = lines[li].text.as_str();
+        let bytes = text.as_bytes();
+        let mut j = if li == start { first_col } else { 0 };
+        if li != start && row.is_some() {
+            cell.push('\n');
+            // Dedent continuation lines by the table's own indentation.
+            let lead = text.len() - text.trim_start().len();
+            j = lead.min(indent);
+        }
+        while j < bytes.len() {
+            let b = bytes[j];
+            let next = bytes.get(j + 1).copied();
+            if b == b'`' && next == Some(b'`') && bytes.get(j + 2) == Some(&b'`') {
+                in_code = !in_code;
+                if row.is_some() {
+                    cell.push_str("```");
+                }
+                j += 3;
+                continue;
+            }
+            if in_code {
+                if row.is_some() {
+                    push_byte(&mut cell, text, j);
+                }
+                j += utf8_len(b);
+                continue;
+            }
+            if b == b'\\' && next == Some(b'|') {
+                if row.is_some() {
+                    cell.push_str("\\|");
+                }
+                j += 2;
+                continue;
+            }
+            if b == b'#' && next == Some(b'|') {
+                depth += 1;
+                if row.is_some() {
+                    cell.push_str("#|");
+                }
+                j += 2;
+                continue;
+            }
+            if b == b'|' && next == Some(b'#') {
+                if depth > 0 {
+                    depth -= 1;
+                    if row.is_some() {
+                        cell.push_str("|#");
+                    }
+                    j += 2;
+                    continue;
+                }
+                if row.is_some() {
+                    diags.push(Diagnostic::defect(
+                        lines[li].source.clone(),
+                        DefectKind::MalformedTable,
+                        "table closed inside an unfinished row",
+                    ));
+                    finish_row(&mut table, &mut row, &mut cell, cell_line);
+                }
+                closed = true;
+                table.end_line = li;
+                break 'lines;
+            }
+            if depth > 0 {
+                if row.is_some() {
+                    push_byte(&mut cell, text, j);
+                }
+                j += utf8_len(b);
+                continue;
+            }
+            if b == b'|' && next == Some(b'|') {
+                if row.is_some() {
+                    finish_row(&mut table, &mut row, &mut cell, cell_line);
+                } else {
+                    row = Some(Row {
+                        cells: Vec::new(),
+                        line: li,
+                    });
+                    cell.clear();
+                    cell_line = li;
+                }
+                j += 2;
+                continue;
+            }
+            if b == b'|' {
+                if let Some(r) = row.as_mut() {
+                    r.cells.push(Cell {
+                        text: clean_cell(&cell),
+                        line: cell_line,
+                    });
+                    cell.clear();
+                    cell_line = li;
+                } else {
+                    diags.push(Diagnostic::defect(
+                        lines[li].source.clone(),
+                        DefectKind::MalformedTable,
+                        "a `|` outside any table row",
+                    ));
+                }
+                j += 1;
+                continue;
+            }
+            if row.is_some() {
+                if cell.trim().is_empty() && !b.is_ascii_whitespace() {
+                    cell_line = li;
+                }
+                push_byte(&mut cell, text, j);
+            } else if !b.is_ascii_whitespace() {
+                diags.push(Diagnostic::defect(
+                    lines[li].source.clone(),
+                    DefectKind::MalformedTable,
+                    "text outside any table row",
+                ));
+                // Skip the rest of the line: one report per line.
+                break;
+            }
+            j += utf8_len(b);
+        }
+        li += 1;
+    }
+    if !closed {
+        diags.push(Diagnostic::defect(
+            lines[start].source.clone(),
+            DefectKind::MalformedTable,
+            "table opened with `#|` is never closed with `|#`",
+        ));
+        if row.is_some() {
+            finish_row(&mut table, &mut row, &mut cell, cell_line);
+        }
+        table.end_line = lines.len().saturating_sub(1);
+        return (table, lines.len());
+    }
+    (table, li + 1)
+}
+
+fn finish_row(table: &mut Table, row: &mut Option<Row>, cell: &mut String, cell_line: usize) {
+    if let Some(mut r) = row.take() {
+        // The text between the last `|` and the closing `||` is the last cell.
+        r.cells.push(Cell {
+            text: clean_cell(cell),
+            line: cell_line,
+        });
+        cell.clear();
+        table.rows.push(r);
+    }
+}
+
+/// Trims a cell and removes the indentation common to its lines (after the first).
+fn clean_cell(raw: &str) -> String {
+    let trimmed = raw.trim();
+    if !trimmed.contains('\n') {
+        return trimmed.to_owned();
+    }
+    let mut lines = trimmed.lines();
+    let first = lines.next().unwrap_or_default();
+    let rest: Vec<&str> = lines.collect();
+    let common = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::with_capacity(trimmed.len());
+    out.push_str(first.trim_end());
+    for l in rest {
+        out.push('\n');
+        out.push_str(l.get(common..).unwrap_or("").trim_end());
+    }
+    out
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xff => 4,
+        _ => 1,
+    }
+}
+
+fn push_byte(out: &mut String, text: &str, at: usize) {
+    let len = utf8_len(text.as_bytes()[at]);
+    if let Some(s) = text.get(at..at + len) {
+        out.push_str(s);
+    }
+}
+
+/// Splits the cell text of a nested table (`#| … |#` inside a cell) into tables, for callers
+/// that want the structure of a cell.
+pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
+    let lines: Vec<Line> = text
+        .lines()
+        .enumerate()
+        .map(|(i, t)| Line {
+            text: t.to_owned(),
+            source: Source::new(source.file.clone(), source.line + i as u32),
+            include_depth: 0,
+        })
+        .collect();
+    let mut ignored = Vec::new();
+    split(&lines, &mut ignored).tables
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lines(text: &str) -> Vec<Line> {
+        text.lines()
+            .enumerate()
+            .map(|(i, t)| Line {
+                text: t.to_owned(),
+                source: Source::new("t.md", i as u32 + 1),
+                include_depth: 0,
+            })
+            .collect()
+    }
+
+    fn cells(table: &Table) -> Vec<Vec<String>> {
+        table
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn table_rows_cells_and_multiline_cells() {
+        let text = "intro\n#|\n|| **Name**\n`type` | **Description** ||\n|| **id***\n[`integer`](x.md) | Line one.\n\nLine two ||\n|#\nafter";
+        let mut d = Vec::new();
+        let s = split(&lines(text), &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(s.tables.len(), 1);
+        let t = &s.tables[0];
+        assert_eq!(
+            cells(t),
+            vec![
+                vec!["**Name**\n`type`", "**Description**"],
+                vec!["**id***\n[`integer`](x.md)", "Line one.\n\nLine two"],
+            ]
+        );
+        assert_eq!(t.rows[1].line, 4);
+        assert_eq!(t.line, 1);
+        assert_eq!(t.end_line, 8);
+        // Table lines are blanked, the rest kept line for line.
+        let md: Vec<&str> = s.markdown.lines().collect();
+        assert_eq!(md[0], "intro");
+        assert_eq!(md[1], "");
+        assert_eq!(md[9], "after");
+    }
+
+    #[test]
+    fn escaped_pipes_and_fenced_code_hide_separators() {
+        let text = "#|\n|| a | [`string`\\|`array`](x) ||\n|| b | ```\nx | y\n``` ||\n|| c | ```a|b``` ||\n|#";
+        let mut d = Vec::new();
+        let s = split(&lines(text), &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            cells(&s.tables[0]),
+            vec![
+                vec!["a", "[`string`\\|`array`](x)"],
+                vec!["b", "```\nx | y\n```"],
+                vec!["c", "```a|b```"],
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_table_belongs_to_its_cell() {
+        let text = "#|\n|| **fields** | Object:\n#|\n|| **A** | x ||\n|| **B** | y ||\n|#\n||\n|| **next** | z ||\n|#";
+        let mut d = Vec::new();
+        let s = split(&lines(text), &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        let t = &s.tables[0];
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[0].cells[0].text, "**fields**");
+        let nested_text = &t.rows[0].cells[1].text;
+        assert!(nested_text.starts_with("Object:\n#|"), "{nested_text}");
+        let nested = tables_in(nested_text, &Source::new("t.md", 2));
+        assert_eq!(
+            cells(&nested[0]),
+            vec![vec!["**A**", "x"], vec!["**B**", "y"]]
+        );
+        assert_eq!(t.rows[1].cells[1].text, "z");
+    }
+
+    #[test]
+    fn unclosed_table_is_reported() {
+        let mut d = Vec::new();
+        let s = split(&lines("#|\n|| a | b ||\n"), &mut d);
+        assert_eq!(s.tables[0].rows.len(), 1);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, DefectKind::MalformedTable);
+        assert_eq!(d[0].source.line, 1);
+    }
+
+    #[test]
+    fn pipes_inside_fenced_blocks_outside_tables_are_not_tables() {
+        let mut d = Vec::new();
+        let s = split(&lines("```\n#|\n|| a ||\n|#\n```\n"), &mut d);
+        assert!(s.tables.is_empty());
+        assert!(s.markdown.contains("|| a ||"));
+    }
+
+    #[test]
+    fn dev_only_blocks_are_dropped_and_notes_recorded() {
+        let text = "a\n{% if build == 'dev' %}\nsecret\n{% endif %}\n{% note warning \"DEPRECATED\" %}\n\nold\n\n{% endnote %}\nb";
+        let mut d = Vec::new();
+        let s = split(&lines(text), &mut d);
+        assert!(!s.markdown.contains("secret"));
+        assert!(s.markdown.contains("old"));
+        assert!(!s.markdown.contains("{%"));
+        assert_eq!(s.notes.len(), 1);
+        assert_eq!(s.notes[0].kind, "warning");
+        assert_eq!(s.notes[0].title, "DEPRECATED");
+        assert_eq!((s.notes[0].start, s.notes[0].end), (4, 8));
+    }
+
+    struct MapReader(HashMap<PathBuf, &'static str>, Vec<PathBuf>);
+
+    impl IncludeReader for MapReader {
+        fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)> {
+            self.1.push(path.to_owned());
+            let text = self.0.get(path)?;
+            Some((Arc::from(*text), Arc::from(path.to_string_lossy().as_ref())))
+        }
+    }
+
+    #[test]
+    fn includes_expand_relative_recursively_with_origins() {
+        let mut files = HashMap::new();
+        files.insert(
+            PathBuf::from("docs/_includes/a.md"),
+            "A1 {.b24-info}\n{% include notitle [b](b.md) %}",
+        );
+        files.insert(PathBuf::from("docs/_includes/b.md"), "B1\nB2");
+        let mut reader = MapReader(files, Vec::new());
+        let mut d = Vec::new();
+        let page = "x\n  {% include [a](../_includes/a.md) %}\n{% include [m](missing.md) %}\ny";
+        let shown: Arc<str> = Arc::from("p/page.md");
+        let out = expand(
+            page,
+            Path::new("docs/p/page.md"),
+            &shown,
+            &mut reader,
+            &mut d,
+        );
+        let texts: Vec<&str> = out.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, vec!["x", "  A1 {.b24-info}", "  B1", "  B2", "y"]);
+        assert_eq!(out[2].source.to_string(), "docs/_includes/b.md:1");
+        assert_eq!(out[2].include_depth, 2);
+        assert_eq!(out[4].source.to_string(), "p/page.md:4");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, DefectKind::MissingInclude);
+        assert_eq!(d[0].source.to_string(), "p/page.md:3");
+        assert!(reader.1.contains(&PathBuf::from("docs/p/missing.md")));
+    }
+
+    #[test]
+    fn include_of_a_section_by_anchor() {
+        let text = "# T\n## One {#one}\nbody\n### Sub\nsub\n## Two {#two}\nno";
+        assert_eq!(section_by_anchor(text, "one", true), "body\n### Sub\nsub\n");
+        assert_eq!(section_by_anchor(text, "two", false), "## Two {#two}\nno\n");
+    }
+}
