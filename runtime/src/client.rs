@@ -300,6 +300,39 @@ impl Client {
         self.inner.budget.operating(method)
     }
 
+    /// Waits while `method`'s time budget is spent; fails when the wait would be too long.
+    pub(crate) async fn wait_for_budget(&self, method: &str) -> Result<(), Error<ApiError>> {
+        let inner = &*self.inner;
+        if let Some(wait) = inner.budget.blocked_for(method) {
+            if wait > inner.retry.max_operating_wait {
+                return Err(Error::OperationTimeLimit(ApiError::new(
+                    429,
+                    "OPERATION_TIME_LIMIT",
+                    format!(
+                        "the time budget of {method} is spent for {:.0} s more (client-side pause)",
+                        wait.as_secs_f64()
+                    ),
+                    "",
+                )));
+            }
+            tracing::info!(
+                method,
+                wait_ms = wait.as_millis() as u64,
+                "time budget spent, pausing method"
+            );
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn record_budget(&self, method: &str, time: &crate::envelope::Time) {
+        self.inner.budget.record(method, time);
+    }
+
+    pub(crate) fn note_operating_limit(&self, method: &str) {
+        self.inner.budget.on_limit(method, None);
+    }
+
     /// The call loop: wait for the limits, send, decode, and decide about a retry.
     pub(crate) async fn execute<T: DeserializeOwned>(
         &self,
@@ -356,24 +389,7 @@ impl Client {
         loop {
             attempts += 1;
             tracing::Span::current().record("attempts", attempts);
-            if let Some(wait) = inner.budget.blocked_for(target.name) {
-                if wait > inner.retry.max_operating_wait {
-                    return Err(Error::OperationTimeLimit(ApiError::new(
-                        429,
-                        "OPERATION_TIME_LIMIT",
-                        format!(
-                            "the method's time budget is spent for {:.0} s more (client-side pause)",
-                            wait.as_secs_f64()
-                        ),
-                        "",
-                    )));
-                }
-                tracing::info!(
-                    wait_ms = wait.as_millis() as u64,
-                    "time budget spent, pausing method"
-                );
-                tokio::time::sleep(wait).await;
-            }
+            self.wait_for_budget(target.name).await?;
             inner.limiter.acquire().await;
             let prepared = inner.auth.prepare(target.name, target.version, params);
             let verdict = match self

@@ -12,21 +12,27 @@
 //! errors or logs.
 
 pub mod auth;
+pub mod batch;
 pub mod client;
 pub mod envelope;
 pub mod error;
+pub mod events;
 pub mod limits;
 pub mod method;
+pub mod paging;
+pub mod query;
 pub mod retry;
 pub mod secret;
 pub mod value;
 
 pub use auth::{OAuth, Tokens};
+pub use batch::{Batch, BatchResults, Cmd, Ref};
 pub use client::{BuildError, CallOptions, Client, ClientBuilder};
 pub use envelope::{Envelope, Time};
 pub use error::{ApiError, DecodeError, Error, RefreshError, TransportError};
 pub use limits::RateLimit;
 pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
+pub use paging::Export;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 

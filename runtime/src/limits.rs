@@ -23,6 +23,7 @@ use crate::envelope::Time;
 pub struct RateLimit {
     burst: u32,
     per_second: f64,
+    headroom: u32,
 }
 
 impl RateLimit {
@@ -30,11 +31,13 @@ impl RateLimit {
     pub const STANDARD: RateLimit = RateLimit {
         burst: 50,
         per_second: 2.0,
+        headroom: 1,
     };
     /// Enterprise plans: 250 requests, drained at 5 per second.
     pub const ENTERPRISE: RateLimit = RateLimit {
         burst: 250,
         per_second: 5.0,
+        headroom: 1,
     };
 
     /// A custom bucket. `burst` below 1 counts as 1; a rate that is not a positive finite
@@ -47,7 +50,25 @@ impl RateLimit {
             } else {
                 1.0
             },
+            headroom: 1,
         }
+    }
+
+    /// Requests of the burst the client leaves unused (default 1).
+    ///
+    /// Requests reach the server a little later than the client lets them go, and not always
+    /// in the same order; near a full bucket, a jitter of `j` seconds can make the server
+    /// count up to `Y·j` more than the client did. One request of headroom covers half a
+    /// second of jitter on the standard plan; faster custom buckets may need more. The
+    /// sustained rate `Y` is not reduced.
+    pub fn headroom(mut self, n: u32) -> Self {
+        self.headroom = n;
+        self
+    }
+
+    /// The burst the client meters to: `X − headroom`, at least 1.
+    pub fn client_burst(&self) -> u32 {
+        self.burst.saturating_sub(self.headroom).max(1)
     }
 
     /// The burst `X`.
@@ -70,9 +91,10 @@ impl RateLimit {
         f64::from(self.burst) + self.per_second * window.as_secs_f64()
     }
 
-    /// The GCRA quota equivalent to this bucket.
+    /// The GCRA quota the client meters with: burst [`RateLimit::client_burst`], one request
+    /// per [`RateLimit::period`].
     pub fn quota(&self) -> Quota {
-        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.client_burst()).unwrap_or(NonZeroU32::MIN);
         Quota::with_period(self.period())
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(burst)
@@ -208,6 +230,8 @@ mod tests {
         assert_eq!(RateLimit::ENTERPRISE.burst(), 250);
         assert_eq!(RateLimit::ENTERPRISE.period(), Duration::from_millis(200));
         assert_eq!(RateLimit::custom(0, -1.0), RateLimit::custom(1, 1.0));
+        assert_eq!(RateLimit::STANDARD.client_burst(), 49);
+        assert_eq!(RateLimit::custom(3, 1.0).headroom(5).client_burst(), 1);
         assert_eq!(
             RateLimit::STANDARD.max_requests_in(Duration::from_secs(10)),
             70.0

@@ -47,9 +47,21 @@ pub trait MethodError: From<ApiError> + std::error::Error + Send + Sync + 'stati
 }
 
 /// A method whose results come in pages of up to 50 items (`start` / `next` / `total`).
+///
+/// The provided constants serve the fast ID-keyed export ([`crate::Client::export`]); their
+/// defaults fit most classic list methods. When the request already has a parameter whose name
+/// matches `filter` / `order` case-insensitively, that one is used instead.
 pub trait ListMethod: Method {
     /// One record.
     type Item: DeserializeOwned + Send + 'static;
     /// The records of one page.
     fn into_items(response: Self::Response) -> Vec<Self::Item>;
+
+    /// The records' identifier field, used in `order` and in the `>ID` filter (default `ID`;
+    /// when the records carry `id` instead, that spelling is used).
+    const ID_FIELD: &'static str = "ID";
+    /// The name of the filter parameter (default `filter`).
+    const FILTER_PARAM: &'static str = "filter";
+    /// The name of the order parameter (default `order`).
+    const ORDER_PARAM: &'static str = "order";
 }

@@ -1,0 +1,624 @@
+//! Typed batches: many calls in one HTTP request (`batch`), results decoded per command.
+//!
+//! ```no_run
+//! # async fn demo<A, G>(client: &b24_runtime::Client, add: A, get: G) -> Result<(), Box<dyn std::error::Error>>
+//! # where A: b24_runtime::Method, G: b24_runtime::Method {
+//! use b24_runtime::batch::Batch;
+//! let mut batch = Batch::new().halt(true);
+//! let added = batch.add(&add)?;
+//! // `get`'s `id` parameter takes the id returned by `add`, resolved on the server.
+//! let got = batch.add_with(&get, [added.result().bind(&["id"])])?;
+//! let results = client.batch(&batch).await?;
+//! let _id = results.get(&added)?;
+//! let _item = results.get(&got)?;
+//! # Ok(()) }
+//! ```
+//!
+//! More than 50 commands are sent as several batches, in order. A reference to a command of an
+//! earlier chunk is resolved on the client from that chunk's result, so chains work across
+//! chunks too. With `halt`, the first error stops the rest (commands not run report
+//! [`Error::NotRun`]).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::client::{CallOptions, Client, Target};
+use crate::envelope::{Envelope, Time};
+use crate::error::{ApiError, DecodeError, Error};
+use crate::method::{Access, ApiVersion, Method};
+use crate::query::http_build_query;
+
+/// The most commands the server runs in one batch.
+pub const MAX_COMMANDS: usize = 50;
+
+/// A handle to a command in a [`Batch`], typed by its method.
+pub struct Cmd<M> {
+    key: String,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Cmd<M> {
+    fn clone(&self) -> Self {
+        Cmd {
+            key: self.key.clone(),
+            _m: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Cmd<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Cmd({:?})", self.key)
+    }
+}
+
+impl<M: Method> Cmd<M> {
+    /// The command's key in the batch.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// A reference to this command's result (`$result[key]`), for later commands.
+    pub fn result(&self) -> Ref<M::Response> {
+        Ref {
+            cmd: self.key.clone(),
+            path: Vec::new(),
+            _t: PhantomData,
+        }
+    }
+}
+
+/// A reference to (part of) an earlier command's result: `$result[cmd][path…]`.
+///
+/// It can only be made from the handle of a command already in the batch, so a reference to a
+/// missing or later command does not compile; `index` only applies to lists.
+pub struct Ref<T> {
+    cmd: String,
+    path: Vec<String>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Ref<T> {
+    fn clone(&self) -> Self {
+        Ref {
+            cmd: self.cmd.clone(),
+            path: self.path.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Ref<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.expression())
+    }
+}
+
+impl<T> Ref<Vec<T>> {
+    /// The `i`-th element of a list result.
+    pub fn index(mut self, i: usize) -> Ref<T> {
+        self.path.push(i.to_string());
+        Ref {
+            cmd: self.cmd,
+            path: self.path,
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> Ref<T> {
+    /// A field of an object result, of type `U` (as the caller states it).
+    pub fn field<U>(mut self, name: &str) -> Ref<U> {
+        self.path.push(name.to_owned());
+        Ref {
+            cmd: self.cmd,
+            path: self.path,
+            _t: PhantomData,
+        }
+    }
+
+    /// The reference without its type, to walk into untyped JSON.
+    pub fn untyped(self) -> Ref<Value> {
+        Ref {
+            cmd: self.cmd,
+            path: self.path,
+            _t: PhantomData,
+        }
+    }
+
+    /// The server-side expression: `$result[cmd][path…]`.
+    pub fn expression(&self) -> String {
+        let mut s = format!("$result[{}]", self.cmd);
+        for p in &self.path {
+            s.push('[');
+            s.push_str(p);
+            s.push(']');
+        }
+        s
+    }
+
+    /// Puts this reference into the parameter at `param_path` (e.g. `&["fields", "COMPANY_ID"]`).
+    pub fn bind(self, param_path: &[&str]) -> Binding {
+        Binding {
+            param_path: param_path.iter().map(|s| (*s).to_owned()).collect(),
+            cmd: self.cmd,
+            path: self.path,
+        }
+    }
+}
+
+/// A parameter of a command that takes its value from an earlier command's result.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    param_path: Vec<String>,
+    cmd: String,
+    path: Vec<String>,
+}
+
+impl Binding {
+    pub(crate) fn new(param_path: Vec<String>, cmd: String, path: Vec<String>) -> Self {
+        Binding {
+            param_path,
+            cmd,
+            path,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RawCommand {
+    pub key: String,
+    pub method: String,
+    pub access: Access,
+    pub params: Value,
+    pub bindings: Vec<Binding>,
+}
+
+/// A list of commands to run in as few HTTP calls as possible.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    halt: bool,
+    commands: Vec<RawCommand>,
+    index: HashMap<String, usize>,
+}
+
+impl Batch {
+    /// An empty batch (`halt` off).
+    pub fn new() -> Self {
+        Batch::default()
+    }
+
+    /// Stop at the first command that fails (`halt=1`).
+    pub fn halt(mut self, yes: bool) -> Self {
+        self.halt = yes;
+        self
+    }
+
+    /// The number of commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// Whether there are no commands.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Adds a command with an automatic key.
+    pub fn add<M: Method>(&mut self, request: &M) -> Result<Cmd<M>, Error<ApiError>> {
+        self.add_with(request, [])
+    }
+
+    /// Adds a command with bindings to earlier results.
+    pub fn add_with<M: Method>(
+        &mut self,
+        request: &M,
+        bindings: impl IntoIterator<Item = Binding>,
+    ) -> Result<Cmd<M>, Error<ApiError>> {
+        let key = format!("c{}", self.commands.len());
+        self.add_named_with(&key, request, bindings)
+    }
+
+    /// Adds a command under a key of your choice (letters, digits, `_`, `-`, `.`).
+    pub fn add_named<M: Method>(
+        &mut self,
+        key: &str,
+        request: &M,
+    ) -> Result<Cmd<M>, Error<ApiError>> {
+        self.add_named_with(key, request, [])
+    }
+
+    /// Adds a named command with bindings to earlier results.
+    pub fn add_named_with<M: Method>(
+        &mut self,
+        key: &str,
+        request: &M,
+        bindings: impl IntoIterator<Item = Binding>,
+    ) -> Result<Cmd<M>, Error<ApiError>> {
+        if M::VERSION != ApiVersion::V2 {
+            return Err(Error::InvalidArgument(format!(
+                "{} is a REST 3.0 method; batch runs classic methods only",
+                M::NAME
+            )));
+        }
+        let params = serde_json::to_value(request)
+            .map_err(|e| Error::InvalidArgument(format!("the parameters do not serialize: {e}")))?;
+        self.push(RawCommand {
+            key: key.to_owned(),
+            method: M::NAME.to_owned(),
+            access: M::ACCESS,
+            params,
+            bindings: bindings.into_iter().collect(),
+        })?;
+        Ok(Cmd {
+            key: key.to_owned(),
+            _m: PhantomData,
+        })
+    }
+
+    pub(crate) fn push(&mut self, cmd: RawCommand) -> Result<(), Error<ApiError>> {
+        let valid_key = !cmd.key.is_empty()
+            && cmd
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !cmd.key.bytes().all(|b| b.is_ascii_digit());
+        if !valid_key {
+            return Err(Error::InvalidArgument(format!(
+                "batch key {:?}: use letters, digits, '_', '-', '.' (not only digits)",
+                cmd.key
+            )));
+        }
+        if self.index.contains_key(&cmd.key) {
+            return Err(Error::InvalidArgument(format!(
+                "batch key {:?} is used twice",
+                cmd.key
+            )));
+        }
+        if !matches!(cmd.params, Value::Object(_) | Value::Null) {
+            return Err(Error::InvalidArgument(
+                "the parameters must serialize to a JSON object".into(),
+            ));
+        }
+        for b in &cmd.bindings {
+            if !self.index.contains_key(&b.cmd) {
+                return Err(Error::InvalidArgument(format!(
+                    "a reference to {:?}, which is not an earlier command of this batch",
+                    b.cmd
+                )));
+            }
+            if b.param_path.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "a binding needs a parameter path".into(),
+                ));
+            }
+        }
+        self.index.insert(cmd.key.clone(), self.commands.len());
+        self.commands.push(cmd);
+        Ok(())
+    }
+}
+
+/// The outcome of one command.
+#[derive(Clone, Debug)]
+enum Outcome {
+    Ok {
+        result: Value,
+        total: Option<u64>,
+        next: Option<u64>,
+        time: Option<Time>,
+    },
+    Err(ApiError),
+    NotRun,
+}
+
+/// The results of a batch, per command.
+#[derive(Clone, Debug, Default)]
+pub struct BatchResults {
+    outcomes: HashMap<String, Outcome>,
+}
+
+impl BatchResults {
+    /// The decoded result of a command.
+    pub fn get<M: Method>(&self, cmd: &Cmd<M>) -> Result<M::Response, Error<M::Error>> {
+        self.envelope(cmd).map(|e| e.result)
+    }
+
+    /// The decoded result of a command with its `total`, `next` and `time`.
+    pub fn envelope<M: Method>(
+        &self,
+        cmd: &Cmd<M>,
+    ) -> Result<Envelope<M::Response>, Error<M::Error>> {
+        match self.outcomes.get(&cmd.key) {
+            Some(Outcome::Ok {
+                result,
+                total,
+                next,
+                time,
+            }) => {
+                let decoded = M::Response::deserialize(result).map_err(|e| {
+                    Error::Decode(DecodeError {
+                        status: 200,
+                        body: result.to_string(),
+                        reason: format!("result of batch command {:?}: {e}", cmd.key),
+                    })
+                })?;
+                Ok(Envelope {
+                    result: decoded,
+                    next: *next,
+                    total: *total,
+                    time: time.clone(),
+                })
+            }
+            Some(Outcome::Err(api)) => Err(classify(api.clone()).typed()),
+            Some(Outcome::NotRun) | None => Err(Error::NotRun {
+                command: cmd.key.clone(),
+            }),
+        }
+    }
+
+    /// The raw JSON result of a command by key, if it succeeded.
+    pub fn raw(&self, key: &str) -> Option<&Value> {
+        match self.outcomes.get(key) {
+            Some(Outcome::Ok { result, .. }) => Some(result),
+            _ => None,
+        }
+    }
+
+    /// The API error of a command by key, if it failed.
+    pub fn error(&self, key: &str) -> Option<&ApiError> {
+        match self.outcomes.get(key) {
+            Some(Outcome::Err(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether a command ran (successfully or not).
+    pub fn ran(&self, key: &str) -> bool {
+        matches!(
+            self.outcomes.get(key),
+            Some(Outcome::Ok { .. } | Outcome::Err(_))
+        )
+    }
+
+    /// Every failed command's key and error.
+    pub fn errors(&self) -> impl Iterator<Item = (&str, &ApiError)> {
+        self.outcomes.iter().filter_map(|(k, o)| match o {
+            Outcome::Err(e) => Some((k.as_str(), e)),
+            _ => None,
+        })
+    }
+}
+
+/// An API error inside a batch, as the runtime would classify it for a single call.
+fn classify(api: ApiError) -> Error<ApiError> {
+    match api.key() {
+        "QUERY_LIMIT_EXCEEDED" => Error::QueryLimitExceeded(api),
+        "OPERATION_TIME_LIMIT" => Error::OperationTimeLimit(api),
+        "expired_token" => Error::ExpiredToken(api),
+        "NO_AUTH_FOUND" | "invalid_token" | "INVALID_CREDENTIALS" => Error::Auth(api),
+        _ => Error::Method(api),
+    }
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    result: Value,
+    #[serde(default)]
+    result_error: Value,
+    #[serde(default)]
+    result_total: Value,
+    #[serde(default)]
+    result_next: Value,
+    #[serde(default)]
+    result_time: Value,
+}
+
+/// A PHP array as a map: objects stay, lists are keyed by index, anything else is empty.
+fn as_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
+fn as_u64(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Follows `path` (object keys or list indexes) into `v`.
+pub(crate) fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |cur, seg| match cur {
+        Value::Object(m) => m.get(seg),
+        Value::Array(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// Sets `path` in a JSON object, creating objects on the way.
+fn set_path(target: &mut Value, path: &[String], value: Value) {
+    let Some((last, init)) = path.split_last() else {
+        return;
+    };
+    let mut cur = target;
+    for seg in init {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        cur = m
+            .entry(seg.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    if !cur.is_object() {
+        *cur = Value::Object(Map::new());
+    }
+    if let Value::Object(m) = cur {
+        m.insert(last.clone(), value);
+    }
+}
+
+impl Client {
+    /// Runs a batch: chunks of up to 50 commands, one HTTP call each, in order.
+    ///
+    /// The call fails as a whole only when a chunk's HTTP call fails; errors of single
+    /// commands are in the results.
+    pub async fn batch(&self, batch: &Batch) -> Result<BatchResults, Error<ApiError>> {
+        let mut results = BatchResults::default();
+        let mut halted = false;
+        for chunk in batch.commands.chunks(MAX_COMMANDS) {
+            let mut cmd = Map::new();
+            let mut methods: HashMap<&str, &str> = HashMap::new();
+            let mut access = Access::Read;
+            for c in chunk {
+                let Some(params) = (!halted)
+                    .then(|| self.resolve(c, chunk, &results))
+                    .flatten()
+                else {
+                    results.outcomes.insert(c.key.clone(), Outcome::NotRun);
+                    continue;
+                };
+                let query = http_build_query(&params);
+                let line = if query.is_empty() {
+                    c.method.clone()
+                } else {
+                    format!("{}?{}", c.method, query)
+                };
+                cmd.insert(c.key.clone(), Value::String(line));
+                methods.insert(c.key.as_str(), c.method.as_str());
+                if c.access == Access::Write {
+                    access = Access::Write;
+                }
+            }
+            if cmd.is_empty() {
+                continue;
+            }
+            for method in methods.values() {
+                self.wait_for_budget(method).await?;
+            }
+            let sent: Vec<String> = cmd.keys().cloned().collect();
+            let body =
+                serde_json::json!({ "halt": u8::from(batch.halt), "cmd": Value::Object(cmd) });
+            let params = crate::client::params_bytes(&body)?;
+            let target = Target {
+                name: "batch",
+                version: ApiVersion::V2,
+                access,
+            };
+            let env = self
+                .execute::<Wire>(target, &params, &CallOptions::default())
+                .await?;
+            let wire = env.result;
+            let mut ok = as_map(wire.result);
+            let errors = as_map(wire.result_error);
+            let totals = as_map(wire.result_total);
+            let nexts = as_map(wire.result_next);
+            let mut times = as_map(wire.result_time);
+            for key in sent {
+                let time: Option<Time> = times
+                    .remove(&key)
+                    .and_then(|t| serde_json::from_value(t).ok());
+                if let (Some(t), Some(m)) = (&time, methods.get(key.as_str())) {
+                    self.record_budget(m, t);
+                }
+                let outcome = if let Some(e) = errors.get(&key) {
+                    halted |= batch.halt;
+                    let code = e.get("error").map(text).unwrap_or_default();
+                    let description = e.get("error_description").map(text).unwrap_or_default();
+                    let api = ApiError::new(200, code, description, e.to_string());
+                    if api.code() == "OPERATION_TIME_LIMIT" {
+                        if let Some(m) = methods.get(key.as_str()) {
+                            self.note_operating_limit(m);
+                        }
+                    }
+                    Outcome::Err(api)
+                } else if let Some(r) = ok.remove(&key) {
+                    Outcome::Ok {
+                        result: r,
+                        total: as_u64(totals.get(&key)),
+                        next: as_u64(nexts.get(&key)),
+                        time,
+                    }
+                } else {
+                    // With `halt`, commands after the failing one are simply absent.
+                    Outcome::NotRun
+                };
+                results.outcomes.insert(key, outcome);
+            }
+        }
+        Ok(results)
+    }
+
+    /// The parameters of a command with its bindings filled in: references within the same
+    /// chunk become `$result[…]` expressions; references to earlier chunks become the values.
+    /// `None` when a referenced command did not succeed.
+    fn resolve(&self, c: &RawCommand, chunk: &[RawCommand], done: &BatchResults) -> Option<Value> {
+        let mut params = match &c.params {
+            Value::Null => Value::Object(Map::new()),
+            p => p.clone(),
+        };
+        for b in &c.bindings {
+            let value = if chunk.iter().any(|o| o.key == b.cmd) {
+                let mut expr = format!("$result[{}]", b.cmd);
+                for p in &b.path {
+                    expr.push_str(&format!("[{p}]"));
+                }
+                Value::String(expr)
+            } else {
+                lookup(done.raw(&b.cmd)?, &b.path)?.clone()
+            };
+            set_path(&mut params, &b.param_path, value);
+        }
+        Some(params)
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_and_lookup_paths() {
+        let mut v = json!({"fields": {"A": 1}});
+        set_path(&mut v, &["fields".into(), "B".into()], json!(2));
+        set_path(&mut v, &["filter".into(), ">ID".into()], json!("$x"));
+        assert_eq!(
+            v,
+            json!({"fields": {"A": 1, "B": 2}, "filter": {">ID": "$x"}})
+        );
+        let r = json!({"items": [{"id": 5}]});
+        assert_eq!(
+            lookup(&r, &["items".into(), "0".into(), "id".into()]),
+            Some(&json!(5))
+        );
+        assert_eq!(lookup(&r, &["items".into(), "1".into()]), None);
+    }
+
+    #[test]
+    fn lists_become_maps() {
+        assert_eq!(as_map(json!([])), Map::new());
+        assert_eq!(as_map(json!(["a"])).get("0"), Some(&json!("a")));
+    }
+}

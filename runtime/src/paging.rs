@@ -1,0 +1,481 @@
+//! Paging over list methods: a plain `start`/`next` stream, and the fast ID-keyed export.
+//!
+//! The export follows the docs' advice for large volumes (`settings/performance/huge-data.md`):
+//! `order ID asc`, `filter >ID`, `start=-1` (no count), pages chained inside one `batch` call by
+//! `$result[…]` references, several ID ranges in parallel within the shared rate limit.
+//! Each range only accepts strictly increasing IDs inside its bounds, and the ranges are
+//! disjoint, so every record comes out exactly once even while records are added or deleted;
+//! a batch that makes no progress is reported as [`Error::StalledCursor`], never looped.
+
+use futures::stream::{self, Stream, StreamExt};
+use serde_json::{Map, Value};
+
+use crate::batch::{Batch, Binding, RawCommand};
+use crate::client::{params_bytes, CallOptions, Client, Target};
+use crate::envelope::Envelope;
+use crate::error::{ApiError, DecodeError, Error};
+use crate::method::{ListMethod, Method};
+
+/// Records per page of a classic list method.
+pub const PAGE_SIZE: usize = 50;
+
+fn target<M: Method>() -> Target<'static> {
+    Target {
+        name: M::NAME,
+        version: M::VERSION,
+        access: M::ACCESS,
+    }
+}
+
+fn params_object<M: Method>(request: &M) -> Result<Map<String, Value>, Error<ApiError>> {
+    match serde_json::to_value(request) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(_) => Err(Error::InvalidArgument(
+            "the parameters must serialize to a JSON object".into(),
+        )),
+        Err(e) => Err(Error::InvalidArgument(format!(
+            "the parameters do not serialize: {e}"
+        ))),
+    }
+}
+
+struct PageState {
+    client: Client,
+    params: Result<Map<String, Value>, Option<Error<ApiError>>>,
+    start: Option<u64>,
+    done: bool,
+}
+
+impl Client {
+    /// Every page of a list method, following `next` until there is none.
+    ///
+    /// A `next` that does not move forward ends the stream with [`Error::StalledCursor`].
+    pub fn pages<M: ListMethod>(
+        &self,
+        request: &M,
+    ) -> impl Stream<Item = Result<Envelope<M::Response>, Error<M::Error>>> + Send + 'static {
+        let state = PageState {
+            client: self.clone(),
+            params: params_object(request).map_err(Some),
+            start: None,
+            done: false,
+        };
+        stream::unfold(state, |mut st| async move {
+            if st.done {
+                return None;
+            }
+            let params = match &mut st.params {
+                Ok(p) => p,
+                Err(e) => {
+                    st.done = true;
+                    return e.take().map(|e| (Err(e.typed()), st));
+                }
+            };
+            if let Some(s) = st.start {
+                params.insert("start".into(), Value::from(s));
+            }
+            let result = match params_bytes(&*params) {
+                Ok(bytes) => {
+                    st.client
+                        .execute::<M::Response>(target::<M>(), &bytes, &CallOptions::default())
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(env) => {
+                    match env.next {
+                        Some(n) if n <= st.start.unwrap_or(0) => {
+                            st.params = Err(Some(Error::StalledCursor {
+                                method: M::NAME,
+                                at: format!("start={n}"),
+                            }));
+                        }
+                        Some(n) => st.start = Some(n),
+                        None => st.done = true,
+                    }
+                    Some((Ok(env), st))
+                }
+                Err(e) => {
+                    st.done = true;
+                    Some((Err(e.typed()), st))
+                }
+            }
+        })
+    }
+
+    /// Every record of a list method, page by page (`start` / `next`).
+    pub fn list<M: ListMethod>(
+        &self,
+        request: &M,
+    ) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
+        self.pages(request).flat_map(|page| {
+            let items: Vec<Result<M::Item, Error<M::Error>>> = match page {
+                Ok(env) => M::into_items(env.result).into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            stream::iter(items)
+        })
+    }
+
+    /// The fast export of a list method that filters and orders by ID. See the module docs.
+    pub fn export<M: ListMethod>(&self, request: &M) -> Export<M> {
+        Export {
+            client: self.clone(),
+            params: params_object(request),
+            ranges: 1,
+            pages_per_call: crate::batch::MAX_COMMANDS,
+            _m: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A fast ID-keyed export, configured before it starts ([`Client::export`]).
+pub struct Export<M> {
+    client: Client,
+    params: Result<Map<String, Value>, Error<ApiError>>,
+    ranges: usize,
+    pages_per_call: usize,
+    _m: std::marker::PhantomData<fn() -> M>,
+}
+
+/// How the records of one method are laid out, learnt from the first page.
+#[derive(Clone, Debug)]
+struct Layout {
+    /// The path from `result` to the list of records (empty when `result` is the list).
+    items_path: Vec<String>,
+    id_field: String,
+    filter_key: String,
+    params: Map<String, Value>,
+}
+
+/// The list of records in a page's result: the result itself, or its only list-valued field.
+fn items_path(result: &Value) -> Option<Vec<String>> {
+    match result {
+        Value::Array(_) => Some(Vec::new()),
+        Value::Object(m) => {
+            let mut lists = m.iter().filter(|(_, v)| v.is_array());
+            match (lists.next(), lists.next()) {
+                (Some((k, _)), None) => Some(vec![k.clone()]),
+                _ if m.is_empty() => Some(Vec::new()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn items_at<'a>(result: &'a Value, path: &[String]) -> &'a [Value] {
+    match crate::batch::lookup(result, path) {
+        Some(Value::Array(items)) => items,
+        _ => &[],
+    }
+}
+
+fn id_of(item: &Value, field: &str) -> Option<i64> {
+    match item.get(field)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn param_key(params: &Map<String, Value>, default: &str) -> String {
+    params
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(default))
+        .cloned()
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// The request parameters of one export page: `order ID asc`, `start=-1`, the ID bounds.
+fn page_params(layout: &Layout, order_key: &str, after: Option<i64>, upto: Option<i64>) -> Value {
+    let mut params = layout.params.clone();
+    let mut filter = match params.remove(&layout.filter_key) {
+        Some(Value::Object(f)) => f,
+        _ => Map::new(),
+    };
+    if let Some(a) = after {
+        filter.insert(format!(">{}", layout.id_field), Value::from(a));
+    }
+    if let Some(u) = upto {
+        filter.insert(format!("<={}", layout.id_field), Value::from(u));
+    }
+    params.insert(layout.filter_key.clone(), Value::Object(filter));
+    let mut order = Map::new();
+    order.insert(layout.id_field.clone(), Value::from("ASC"));
+    params.insert(order_key.to_owned(), Value::Object(order));
+    params.insert("start".into(), Value::from(-1));
+    Value::Object(params)
+}
+
+type Sender<M> =
+    tokio::sync::mpsc::Sender<Result<<M as ListMethod>::Item, Error<<M as Method>::Error>>>;
+
+impl<M: ListMethod + 'static> Export<M> {
+    /// Export this many ID ranges in parallel (default 1). All share the client's rate limit.
+    pub fn ranges(mut self, n: usize) -> Self {
+        self.ranges = n.max(1);
+        self
+    }
+
+    /// Pages chained in one `batch` call (1–50, default 50).
+    pub fn pages_per_call(mut self, n: usize) -> Self {
+        self.pages_per_call = n.clamp(1, crate::batch::MAX_COMMANDS);
+        self
+    }
+
+    /// Runs the export; records come as they arrive (in ID order within each range).
+    pub fn stream(self) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
+        let (tx, rx) = tokio::sync::mpsc::channel(4 * PAGE_SIZE);
+        tokio::spawn(async move {
+            if let Err(e) = self.run(&tx).await {
+                let _ = tx.send(Err(e.typed())).await;
+            }
+        });
+        stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+    }
+
+    async fn run(self, tx: &Sender<M>) -> Result<(), Error<ApiError>> {
+        let Export {
+            client,
+            params,
+            ranges,
+            pages_per_call,
+            ..
+        } = self;
+        let params = params?;
+        let filter_key = param_key(&params, M::FILTER_PARAM);
+        let order_key = param_key(&params, M::ORDER_PARAM);
+        let mut layout = Layout {
+            items_path: Vec::new(),
+            id_field: M::ID_FIELD.to_owned(),
+            filter_key,
+            params,
+        };
+        // The first page, as a plain call, shows where the records and their IDs are.
+        let first = raw_page::<M>(&client, &page_params(&layout, &order_key, None, None)).await?;
+        layout.items_path = items_path(&first).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "cannot find the list of records in the result of {}",
+                M::NAME
+            ))
+        })?;
+        let items = items_at(&first, &layout.items_path);
+        if let Some(item) = items.first() {
+            if item.get(&layout.id_field).is_none() {
+                let alt = [
+                    layout.id_field.to_lowercase(),
+                    layout.id_field.to_uppercase(),
+                ];
+                layout.id_field =
+                    alt.into_iter()
+                        .find(|f| item.get(f).is_some())
+                        .ok_or_else(|| {
+                            Error::InvalidArgument(format!(
+                                "the records of {} have no {} field",
+                                M::NAME,
+                                M::ID_FIELD
+                            ))
+                        })?;
+            }
+        }
+        let mut cursor = i64::MIN;
+        let full = items.len() >= PAGE_SIZE;
+        if !emit::<M>(tx, items, &layout.id_field, &mut cursor, None).await? || !full {
+            return Ok(());
+        }
+        let mut bounds = vec![cursor];
+        if ranges > 1 {
+            let mut desc = page_params(&layout, &order_key, Some(cursor), None);
+            desc[&order_key][&layout.id_field] = Value::from("DESC");
+            let last = raw_page::<M>(&client, &desc).await?;
+            let max = items_at(&last, &layout.items_path)
+                .first()
+                .and_then(|i| id_of(i, &layout.id_field));
+            if let Some(max) = max.filter(|&m| m > cursor) {
+                let span = (max - cursor) as i128;
+                for k in 1..ranges as i128 {
+                    let b = cursor as i128 + span * k / ranges as i128;
+                    if b > i128::from(*bounds.last().unwrap_or(&cursor)) {
+                        bounds.push(b as i64);
+                    }
+                }
+            }
+        }
+        let mut workers = tokio::task::JoinSet::new();
+        for (i, &lo) in bounds.iter().enumerate() {
+            let hi = bounds.get(i + 1).copied();
+            let range = Range {
+                client: client.clone(),
+                layout: layout.clone(),
+                order_key: order_key.clone(),
+                pages_per_call,
+            };
+            let tx = tx.clone();
+            workers.spawn(async move {
+                if let Err(e) = range.run::<M>(lo, hi, &tx).await {
+                    let _ = tx.send(Err(e.typed())).await;
+                }
+            });
+        }
+        while workers.join_next().await.is_some() {}
+        Ok(())
+    }
+}
+
+async fn raw_page<M: Method>(client: &Client, params: &Value) -> Result<Value, Error<ApiError>> {
+    let bytes = params_bytes(params)?;
+    let env = client
+        .execute::<Value>(target::<M>(), &bytes, &CallOptions::default())
+        .await?;
+    Ok(env.result)
+}
+
+/// Sends the records of a page whose ID is above `cursor` (and at most `upto`), in order,
+/// moving the cursor. Returns `false` when the receiver is gone.
+async fn emit<M: ListMethod>(
+    tx: &Sender<M>,
+    items: &[Value],
+    id_field: &str,
+    cursor: &mut i64,
+    upto: Option<i64>,
+) -> Result<bool, Error<ApiError>> {
+    for item in items {
+        let id = id_of(item, id_field).ok_or_else(|| {
+            Error::Decode(DecodeError {
+                status: 200,
+                body: item.to_string(),
+                reason: format!("a record of {} without a numeric {id_field}", M::NAME),
+            })
+        })?;
+        if id <= *cursor || upto.is_some_and(|u| id > u) {
+            continue; // already seen, or another range's
+        }
+        *cursor = id;
+        let decoded = M::Item::deserialize(item).map_err(|e| {
+            Error::Decode(DecodeError {
+                status: 200,
+                body: item.to_string(),
+                reason: format!("a record of {}: {e}", M::NAME),
+            })
+        });
+        let sent = match decoded {
+            Ok(v) => tx.send(Ok(v)).await,
+            Err(e) => tx.send(Err(e.typed())).await,
+        };
+        if sent.is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+use serde::Deserialize as _;
+
+/// One ID range `(lo, hi]` of an export, walked by chained batches.
+struct Range {
+    client: Client,
+    layout: Layout,
+    order_key: String,
+    pages_per_call: usize,
+}
+
+impl Range {
+    async fn run<M: ListMethod + 'static>(
+        &self,
+        lo: i64,
+        hi: Option<i64>,
+        tx: &Sender<M>,
+    ) -> Result<(), Error<ApiError>> {
+        let mut cursor = lo;
+        loop {
+            let mut batch = Batch::new().halt(true);
+            for i in 0..self.pages_per_call {
+                let after = (i == 0).then_some(cursor);
+                let mut bindings = Vec::new();
+                if i > 0 {
+                    let mut path = self.layout.items_path.clone();
+                    path.push((PAGE_SIZE - 1).to_string());
+                    path.push(self.layout.id_field.clone());
+                    bindings.push(Binding::new(
+                        vec![
+                            self.layout.filter_key.clone(),
+                            format!(">{}", self.layout.id_field),
+                        ],
+                        format!("p{}", i - 1),
+                        path,
+                    ));
+                }
+                batch.push(RawCommand {
+                    key: format!("p{i}"),
+                    method: M::NAME.to_owned(),
+                    access: M::ACCESS,
+                    params: page_params(&self.layout, &self.order_key, after, hi),
+                    bindings,
+                })?;
+            }
+            let results = self.client.batch(&batch).await?;
+            let before = cursor;
+            for i in 0..self.pages_per_call {
+                let key = format!("p{i}");
+                if let Some(e) = results.error(&key) {
+                    return Err(Error::Method(e.clone()));
+                }
+                let Some(result) = results.raw(&key) else {
+                    break;
+                };
+                let items = items_at(result, &self.layout.items_path);
+                if !emit::<M>(tx, items, &self.layout.id_field, &mut cursor, hi).await? {
+                    return Ok(());
+                }
+                if items.len() < PAGE_SIZE {
+                    return Ok(());
+                }
+            }
+            if cursor == before {
+                return Err(Error::StalledCursor {
+                    method: M::NAME,
+                    at: format!("{} > {cursor}", self.layout.id_field),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_the_records() {
+        assert_eq!(items_path(&json!([{"ID": 1}])), Some(vec![]));
+        assert_eq!(
+            items_path(&json!({"items": [], "x": 1})),
+            Some(vec!["items".to_owned()])
+        );
+        assert_eq!(items_path(&json!({"a": [], "b": []})), None);
+        assert_eq!(items_path(&json!(5)), None);
+    }
+
+    #[test]
+    fn export_page_parameters() {
+        let mut params = Map::new();
+        params.insert("FILTER".into(), json!({"=STATUS": "NEW"}));
+        params.insert("select".into(), json!(["ID"]));
+        let layout = Layout {
+            items_path: vec![],
+            id_field: "ID".into(),
+            filter_key: param_key(&params, "filter"),
+            params,
+        };
+        assert_eq!(
+            page_params(&layout, "order", Some(7), Some(99)),
+            json!({"select": ["ID"], "FILTER": {"=STATUS": "NEW", ">ID": 7, "<=ID": 99}, "order": {"ID": "ASC"}, "start": -1})
+        );
+    }
+}

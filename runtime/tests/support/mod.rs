@@ -1,0 +1,358 @@
+//! A small HTTP server on 127.0.0.1 for wire tests: records every request and answers with
+//! whatever the test's handler says.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+
+/// The secret webhook code every test uses.
+pub const CODE: &str = "s3cr3twebhookc0de";
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Unix time of arrival.
+    pub at: f64,
+}
+
+impl Recorded {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The REST method name from the path (`…/crm.item.add.json` → `crm.item.add`).
+    pub fn rest_method(&self) -> String {
+        let last = self.path.rsplit('/').next().unwrap_or("");
+        last.strip_suffix(".json").unwrap_or(last).to_owned()
+    }
+}
+
+/// What to answer.
+pub enum Reply {
+    Json(u16, Value),
+    Text(u16, &'static str),
+    /// Close the connection without an answer.
+    Drop,
+    /// Wait, then answer.
+    Delay(Duration, Box<Reply>),
+}
+
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// A success envelope.
+pub fn ok(result: Value) -> Reply {
+    Reply::Json(
+        200,
+        json!({ "result": result, "time": { "start": now(), "finish": now(), "duration": 0.001, "processing": 0.001, "date_start": "2024-08-29T10:34:19+03:00", "date_finish": "2024-08-29T10:34:19+03:00", "operating": 0.001, "operating_reset_at": now() + 600.0 } }),
+    )
+}
+
+/// A classic error answer.
+pub fn err(status: u16, code: &str, description: &str) -> Reply {
+    Reply::Json(
+        status,
+        json!({ "error": code, "error_description": description }),
+    )
+}
+
+type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
+
+pub struct Server {
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<Recorded>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let log: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+        let handler: Arc<Handler> = Arc::new(handler);
+        let task = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let (log, handler) = (log.clone(), handler.clone());
+                    tokio::spawn(async move {
+                        let service =
+                            service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                                let (log, handler) = (log.clone(), handler.clone());
+                                async move {
+                                    let (parts, body) = req.into_parts();
+                                    let body = body
+                                        .collect()
+                                        .await
+                                        .map(|b| b.to_bytes().to_vec())
+                                        .unwrap_or_default();
+                                    let rec = Recorded {
+                                        method: parts.method.to_string(),
+                                        path: parts.uri.path().to_owned(),
+                                        query: parts.uri.query().unwrap_or("").to_owned(),
+                                        headers: parts
+                                            .headers
+                                            .iter()
+                                            .map(|(k, v)| {
+                                                (k.to_string(), v.to_str().unwrap_or("").to_owned())
+                                            })
+                                            .collect(),
+                                        body,
+                                        at: now(),
+                                    };
+                                    log.lock().expect("log").push(rec.clone());
+                                    let mut reply = handler(&rec);
+                                    loop {
+                                        match reply {
+                                            Reply::Delay(d, next) => {
+                                                tokio::time::sleep(d).await;
+                                                reply = *next;
+                                            }
+                                            Reply::Drop => return Err("dropped"),
+                                            Reply::Json(status, v) => {
+                                                return Ok::<_, &'static str>(respond(
+                                                    status,
+                                                    v.to_string(),
+                                                    "application/json",
+                                                ))
+                                            }
+                                            Reply::Text(status, t) => {
+                                                return Ok(respond(
+                                                    status,
+                                                    t.to_owned(),
+                                                    "text/html",
+                                                ))
+                                            }
+                                        }
+                                    }
+                                }
+                            });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            })
+        };
+        Server { addr, log, task }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn webhook(&self) -> String {
+        format!("http://{}/rest/1/{CODE}/", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.log.lock().expect("log").clone()
+    }
+
+    pub fn count(&self, rest_method: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.rest_method() == rest_method)
+            .count()
+    }
+}
+
+fn respond(status: u16, body: String, content_type: &str) -> hyper::Response<Full<Bytes>> {
+    let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_str(content_type)
+            .unwrap_or(hyper::header::HeaderValue::from_static("text/plain")),
+    );
+    resp
+}
+
+/// Hand-written methods in the shape the code generator emits.
+pub mod methods {
+    use b24_runtime::value::{Bool, Int};
+    use b24_runtime::{Access, ApiVersion, Extra, ListMethod, Method};
+    use serde::{Deserialize, Serialize};
+
+    b24_runtime::method_error! {
+        /// Errors of the badge methods.
+        pub enum BadgeError {
+            /// Insufficient permissions to perform the operation
+            AccessDenied = "ACCESS_DENIED",
+            /// Required fields are not filled
+            RequiredArgMissing = "REQUIRED_ARG_MISSING",
+        }
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    pub struct BadgeAdd {
+        pub code: String,
+        pub title: String,
+        pub value: String,
+        #[serde(rename = "type")]
+        pub r#type: String,
+    }
+    impl Method for BadgeAdd {
+        const NAME: &'static str = "crm.activity.badge.add";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Write;
+        type Response = Bool;
+        type Error = BadgeError;
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    pub struct BadgeGet {
+        pub code: String,
+    }
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct Badge {
+        pub code: String,
+        pub title: String,
+        pub value: String,
+        #[serde(rename = "type")]
+        pub r#type: String,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
+    impl Method for BadgeGet {
+        const NAME: &'static str = "crm.activity.badge.get";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Read;
+        type Response = Badge;
+        type Error = BadgeError;
+    }
+
+    #[derive(Clone, Debug, Default, Serialize)]
+    pub struct BadgeList {}
+    impl Method for BadgeList {
+        const NAME: &'static str = "crm.activity.badge.list";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Read;
+        type Response = Vec<Badge>;
+        type Error = BadgeError;
+    }
+    impl ListMethod for BadgeList {
+        type Item = Badge;
+        fn into_items(r: Vec<Badge>) -> Vec<Badge> {
+            r
+        }
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    pub struct BadgeDelete {
+        pub code: String,
+    }
+    impl Method for BadgeDelete {
+        const NAME: &'static str = "crm.activity.badge.delete";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Write;
+        type Response = Bool;
+        type Error = BadgeError;
+    }
+
+    b24_runtime::method_error! {
+        /// Errors of the record methods.
+        pub enum RecordError {}
+    }
+
+    /// `test.record.add`: adds a record, returns its id.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct RecordAdd {
+        pub fields: serde_json::Value,
+    }
+    impl Method for RecordAdd {
+        const NAME: &'static str = "test.record.add";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Write;
+        type Response = Int;
+        type Error = RecordError;
+    }
+
+    /// `test.record.get`.
+    #[derive(Clone, Debug, Serialize)]
+    pub struct RecordGet {
+        pub id: serde_json::Value,
+    }
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct Record {
+        #[serde(rename = "ID")]
+        pub id: Int,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
+    impl Method for RecordGet {
+        const NAME: &'static str = "test.record.get";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Read;
+        type Response = Record;
+        type Error = RecordError;
+    }
+
+    /// `test.record.list`: classic paging, records as a bare list.
+    #[derive(Clone, Debug, Default, Serialize)]
+    pub struct RecordList {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub filter: Option<serde_json::Value>,
+    }
+    impl Method for RecordList {
+        const NAME: &'static str = "test.record.list";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Read;
+        type Response = Vec<Record>;
+        type Error = RecordError;
+    }
+    impl ListMethod for RecordList {
+        type Item = Record;
+        fn into_items(r: Vec<Record>) -> Vec<Record> {
+            r
+        }
+    }
+
+    /// `test.task.add` (REST 3.0).
+    #[derive(Clone, Debug, Serialize)]
+    pub struct TaskAdd {
+        pub fields: serde_json::Value,
+    }
+    impl Method for TaskAdd {
+        const NAME: &'static str = "tasks.task.add";
+        const VERSION: ApiVersion = ApiVersion::V3;
+        const ACCESS: Access = Access::Write;
+        type Response = serde_json::Value;
+        type Error = RecordError;
+    }
+}
