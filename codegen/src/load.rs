@@ -282,18 +282,23 @@ impl Loader {
             ) {
                 continue;
             }
-            let entry = if let Some(h) = link
+            // The description's own type word wins (`catalog_product.id` links to the product
+            // structure but is an integer); a link or a heading gives the structure otherwise.
+            let described = dictionary_type(&desc.text);
+            let structure = link
                 .as_deref()
                 .and_then(|l| l.strip_prefix('#'))
                 .and_then(|a| extract::anchor_heading(page, a))
-                .filter(|&h| !extract::fields_section_tables(page, h).is_empty())
-            {
-                Some(DictEntry::Structure {
+                .or_else(|| extract::anchor_heading(page, &name))
+                .filter(|&h| !extract::fields_section_tables(page, h).is_empty());
+            let entry = match (described, structure) {
+                (Some(t @ Type::Scalar { .. }), _) => Some(DictEntry::Type(t)),
+                (Some(t @ Type::Map { .. }), _) => Some(DictEntry::Type(t)),
+                (_, Some(h)) => Some(DictEntry::Structure {
                     page: index,
                     heading: h,
-                })
-            } else {
-                dictionary_type(&desc.text).map(DictEntry::Type)
+                }),
+                (t, None) => t.map(DictEntry::Type),
             };
             if let Some(entry) = entry {
                 self.dictionary.insert(name, entry);

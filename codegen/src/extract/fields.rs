@@ -612,6 +612,20 @@ impl<'a> Builder<'a> {
                 types::nullable_of(self.reconcile(*inner, v, add, at, name))
             }
             (Type::Untyped { .. }, v) if add => types::infer(v),
+            (Type::Ref { key }, v @ Value::Object(_)) => {
+                let accepted = {
+                    let links = &*self.links;
+                    let lookup = |k: &str| links.shared_fields(k);
+                    accepts(&Type::Ref { key: key.clone() }, v, &lookup)
+                };
+                match self.links.shared_fields(&key.0) {
+                    // A use that the shared structure does not fit gets its own copy, widened.
+                    Some(fields) if !accepted => {
+                        self.reconcile(Type::Object { fields }, v, add, at, name)
+                    }
+                    _ => Type::Ref { key },
+                }
+            }
             (ty, v) => {
                 let links = &*self.links;
                 let lookup = |k: &str| links.shared_fields(k);
@@ -620,6 +634,10 @@ impl<'a> Builder<'a> {
                         return types::widen(ty, v).0;
                     }
                     return ty;
+                }
+                if at.line == 0 {
+                    // A type read from the example itself: widened silently.
+                    return types::widen(ty, v).0;
                 }
                 let shown = short_json(v);
                 self.diags.push(Diagnostic::defect(
@@ -679,6 +697,24 @@ impl<'a> Builder<'a> {
             }
             (None, true) => None,
         };
+        if let (Some(Type::Object { fields }), Some(Value::Object(map))) = (&declared, example) {
+            if describes_values_not_descriptors(fields, map) {
+                self.diags.push(Diagnostic::defect(
+                    at,
+                    DefectKind::ExampleContradictsTable,
+                    "the table types the entity's fields but the example shows a description \
+                     object for each field",
+                ));
+                let values: Vec<Value> = map.values().cloned().collect();
+                let item = match types::infer(&Value::Array(values)) {
+                    Type::Array { item } => *item,
+                    other => other,
+                };
+                return Type::Map {
+                    value: Box::new(item),
+                };
+            }
+        }
         match (declared, example) {
             (Some(t), Some(v)) => self.reconcile(t, v, true, &at, "result"),
             (Some(t), None) => t,
@@ -700,6 +736,21 @@ impl<'a> Builder<'a> {
         }
         out
     }
+}
+
+/// True when most documented scalar fields show up in the example as objects: the table
+/// documents an entity's fields while the method returns a description of each field.
+fn describes_values_not_descriptors(fields: &[Field], map: &Map<String, Value>) -> bool {
+    let present: Vec<(&Field, &Value)> = fields
+        .iter()
+        .filter(|f| f.source.line != 0)
+        .filter_map(|f| map.get(&f.api_name).map(|v| (f, v)))
+        .collect();
+    let objects = present
+        .iter()
+        .filter(|(f, v)| matches!(f.ty, Type::Scalar { .. }) && v.is_object())
+        .count();
+    objects >= 3 && objects * 2 >= present.len()
 }
 
 /// `{field_1: value_1, ...}`-style descriptions: an object with open keys.

@@ -170,8 +170,7 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
             || h.contains("error handling")
             || h == "request parameters"
     });
-    let named = naming.h1.is_some() || naming.urls.len() == 1;
-    if named && (method_section || (who_executes && naming.h1.is_some())) {
+    if naming.h1.is_some() && (method_section || who_executes) {
         return (PageKind::Method, naming);
     }
     let placement = quote.contains("`placement")
@@ -187,6 +186,9 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
         });
     if placement {
         return (PageKind::Placement, naming);
+    }
+    if naming.urls.len() == 1 && method_section {
+        return (PageKind::Method, naming);
     }
     (PageKind::Overview, naming)
 }
