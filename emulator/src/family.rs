@@ -43,6 +43,8 @@ pub(crate) enum Shape {
     True,
     /// `result` is the record itself.
     Record,
+    /// `result` is an object holding only the id, e.g. `{"id": 5}`.
+    IdObject(String),
     /// `result` is `{key: record}`.
     Wrapped(String),
     /// `result` is the documented value, as is.
@@ -159,10 +161,13 @@ fn build_family(
                 .filter(|name| context.contains(name))
                 .cloned()
                 .collect();
-            let id = required
+            // An id is a scalar; a family keyed by an object is not a store we can keep.
+            let id = m
+                .params
                 .iter()
-                .find(|name| !partition.contains(name))
-                .cloned()?;
+                .filter(|p| required.contains(&p.api_name) && !partition.contains(&p.api_name))
+                .find(|p| is_scalar(&p.ty))
+                .map(|p| p.api_name.clone())?;
             (id, partition)
         }
         None => ("ID".to_string(), Vec::new()),
@@ -183,10 +188,11 @@ fn build_family(
         .iter()
         .filter(|p| p.required == Required::Yes)
         .collect();
-    let record_param = match (required_candidates.as_slice(), record_candidates.as_slice()) {
-        ([one], _) => Some(one.api_name.clone()),
-        (_, [one]) => Some(one.api_name.clone()),
-        _ => None,
+    // The required object parameter, else the first one the docs list (`fields` before
+    // `params` on every page that has both).
+    let record_param = match required_candidates.as_slice() {
+        [one] => Some(one.api_name.clone()),
+        _ => record_candidates.first().map(|p| p.api_name.clone()),
     };
     let flat_params = add_params
         .iter()
@@ -232,6 +238,15 @@ fn build_family(
     })
 }
 
+fn is_scalar(ty: &Type) -> bool {
+    match ty {
+        Type::Scalar { .. } => true,
+        Type::Union { variants } => variants.iter().all(is_scalar),
+        Type::Nullable { inner } => is_scalar(inner),
+        _ => false,
+    }
+}
+
 /// The `result` of the first documented successful response, if any.
 pub(crate) fn example_result(method: &Method) -> Option<&Value> {
     method
@@ -267,6 +282,9 @@ fn shape_of(op: Op, method: &Method) -> Shape {
         }
         Op::Add => match example {
             Some(Value::Bool(_)) => Shape::True,
+            Some(Value::Object(m)) if m.len() == 1 && m.values().all(|v| !v.is_object()) => {
+                Shape::IdObject(m.keys().next().cloned().unwrap_or_default())
+            }
             Some(v) if single_object_key(v).is_some() => {
                 Shape::Wrapped(single_object_key(v).unwrap_or_default().to_string())
             }
@@ -280,6 +298,9 @@ fn shape_of(op: Op, method: &Method) -> Shape {
             _ => Shape::Record,
         },
         Op::Update => match example {
+            Some(Value::Object(m)) if m.len() == 1 && m.values().all(|v| !v.is_object()) => {
+                Shape::Example(Value::Object(m.clone()))
+            }
             Some(v) if single_object_key(v).is_some() => {
                 Shape::Wrapped(single_object_key(v).unwrap_or_default().to_string())
             }

@@ -106,7 +106,7 @@ impl Store {
         match op {
             Op::Add => {
                 let fields = record_fields(family, params, false);
-                let record = self.insert(family_index, family, partition, fields, true)?;
+                let record = self.insert(family_index, family, params, fields, true)?;
                 Ok(Success::plain(shape_one(family, Op::Add, &record)))
             }
             Op::Get => {
@@ -178,10 +178,11 @@ impl Store {
         &mut self,
         family_index: usize,
         family: &Family,
-        partition: String,
+        partition_values: &Map<String, Value>,
         fields: Map<String, Value>,
         from_api: bool,
     ) -> Result<Map<String, Value>, ApiError> {
+        let partition = partition_key(family, partition_values);
         let mut record = family.template.clone();
         let given_id = get_ci(&fields, &family.id_field)
             .or_else(|| get_ci(&fields, &family.id_param))
@@ -192,6 +193,17 @@ impl Store {
                 continue;
             }
             record.insert(k, v);
+        }
+        for name in &family.partition {
+            let value = get_ci(partition_values, name);
+            let key = record
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(name))
+                .cloned();
+            if let (Some(key), Some(value)) = (key, value) {
+                let value = value.clone();
+                record.insert(key, value);
+            }
         }
         let collection = self.collection(family_index, partition);
         let use_given = !from_api || family.caller_sets_id;
@@ -241,13 +253,12 @@ impl Store {
         partition: &Map<String, Value>,
         records: impl IntoIterator<Item = Value>,
     ) -> Result<usize, StoreError> {
-        let partition = partition_key(family, partition);
         let mut count = 0;
         for record in records {
             let Value::Object(fields) = record else {
                 return Err(StoreError("a record must be a JSON object".into()));
             };
-            self.insert(family_index, family, partition.clone(), fields, false)
+            self.insert(family_index, family, partition, fields, false)
                 .map_err(|e| StoreError(e.description))?;
             count += 1;
         }
@@ -302,6 +313,9 @@ fn shape_one(family: &Family, op: Op, record: &Map<String, Value>) -> Value {
         Some(Shape::True) => Value::Bool(true),
         Some(Shape::Id) => record.get(&family.id_field).cloned().unwrap_or(Value::Null),
         Some(Shape::Wrapped(key)) => json!({ key.clone(): record }),
+        Some(Shape::IdObject(key)) => {
+            json!({ key.clone(): record.get(&family.id_field).cloned().unwrap_or(Value::Null) })
+        }
         Some(Shape::Example(v)) => v.clone(),
         _ => Value::Object(record.clone()),
     }
