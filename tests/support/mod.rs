@@ -68,7 +68,6 @@ impl Canned {
 pub struct TestServer {
     addr: SocketAddr,
     recorded: Arc<Mutex<Vec<Recorded>>>,
-    answers: Arc<Mutex<VecDeque<Canned>>>,
 }
 
 impl TestServer {
@@ -80,17 +79,13 @@ impl TestServer {
         let addr = listener.local_addr().expect("local addr");
         let recorded = Arc::new(Mutex::new(Vec::new()));
         let answers = Arc::new(Mutex::new(VecDeque::from(answers)));
-        let (rec, ans) = (recorded.clone(), answers.clone());
+        let rec = recorded.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, rec.clone(), ans.clone()));
+                tokio::spawn(serve(stream, rec.clone(), answers.clone()));
             }
         });
-        TestServer {
-            addr,
-            recorded,
-            answers,
-        }
+        TestServer { addr, recorded }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -101,11 +96,6 @@ impl TestServer {
     /// Every request so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
-    }
-
-    /// How many canned answers are left.
-    pub fn answers_left(&self) -> usize {
-        self.answers.lock().unwrap().len()
     }
 }
 
