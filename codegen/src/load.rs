@@ -77,7 +77,15 @@ struct Loaded {
 #[derive(Clone, Debug)]
 enum DictEntry {
     Type(Type),
-    Structure { page: usize, heading: usize },
+    Structure {
+        page: usize,
+        heading: usize,
+    },
+    /// An object whose fields are on the page its description links to.
+    Link {
+        page: usize,
+        target: String,
+    },
 }
 
 struct Loader {
@@ -298,7 +306,23 @@ impl Loader {
                     page: index,
                     heading: h,
                 }),
-                (t, None) => t.map(DictEntry::Type),
+                (t, None) => {
+                    let linked = inlines(&desc.text).into_iter().find_map(|i| match i {
+                        Inline::LinkStart(d)
+                            if d.ends_with(".md") || d.contains(".md#") || d.starts_with('#') =>
+                        {
+                            Some(d)
+                        }
+                        _ => None,
+                    });
+                    match (t, linked) {
+                        (Some(Type::Untyped { .. }), Some(target)) => Some(DictEntry::Link {
+                            page: index,
+                            target,
+                        }),
+                        (t, _) => t.map(DictEntry::Type),
+                    }
+                }
             };
             if let Some(entry) = entry {
                 self.dictionary.insert(name, entry);
@@ -494,6 +518,19 @@ impl Loader {
         match self.dictionary.get(name).cloned()? {
             DictEntry::Type(t) => Some(t),
             DictEntry::Structure { page, heading } => self.shared(page, Some(heading), diags),
+            DictEntry::Link { page, target } => {
+                let from = self.pages[page].page.clone();
+                let at = Source::new(from.file.clone(), 0);
+                if let Some(anchor) = target.strip_prefix('#') {
+                    let h = extract::anchor_heading(&from, anchor)?;
+                    return self.shared(page, Some(h), diags);
+                }
+                self.link(&from, &target, &at, diags).or_else(|| {
+                    Some(Type::untyped(
+                        "dictionary object described on a method page",
+                    ))
+                })
+            }
         }
     }
 }
@@ -539,10 +576,22 @@ fn dictionary_type(description: &str) -> Option<Type> {
         ("object", None),
         ("array", None),
     ];
-    let first = keywords
+    let Some(first) = keywords
         .iter()
         .filter_map(|(k, s)| d.find(k).map(|pos| (pos, *k, *s)))
-        .min_by_key(|(pos, _, _)| *pos)?;
+        .min_by_key(|(pos, _, _)| *pos)
+    else {
+        // An enumeration listed by its values: integers when every listed value is one.
+        let values: Vec<String> = inlines(description)
+            .into_iter()
+            .filter_map(|i| match i {
+                Inline::Code(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let all_int = values.len() >= 2 && values.iter().all(|v| v.trim().parse::<i64>().is_ok());
+        return all_int.then(|| Type::scalar(Scalar::Integer));
+    };
     match first {
         (_, _, Some(s)) => Some(Type::scalar(s)),
         (_, "array", None) => Some(Type::array(Type::untyped(

@@ -455,6 +455,7 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
     let mut cell = String::new();
     let mut cell_line = start;
     let mut closed = false;
+    let mut reported: Option<usize> = None;
     let mut li = start;
     // Position just after the opening `#|`.
     let first_col = indent + 2;
@@ -566,14 +567,14 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
                     cell_line = li;
                 }
                 push_byte(&mut cell, text, j);
-            } else if !b.is_ascii_whitespace() {
+            } else if !b.is_ascii_whitespace() && reported != Some(li) {
+                // One report per line; the rest of the line is still read (a row may start).
+                reported = Some(li);
                 diags.push(Diagnostic::defect(
                     lines[li].source.clone(),
                     DefectKind::MalformedTable,
                     "text outside any table row",
                 ));
-                // Skip the rest of the line: one report per line.
-                break;
             }
             j += utf8_len(b);
         }

@@ -22,6 +22,8 @@ pub struct Curl {
     pub url: Option<String>,
     /// The line of the command within the code block (0-based).
     pub line: usize,
+    /// True when the body is followed by a stray word (quoting split the body in pieces).
+    pub body_split: bool,
 }
 
 /// Why a command could not be read.
@@ -224,6 +226,7 @@ pub fn curl_commands(text: &str) -> Result<Vec<Curl>, ShellError> {
             body: None,
             url: None,
             line,
+            body_split: false,
         };
         let mut k = start + 1;
         while k < words.len() {
@@ -233,6 +236,9 @@ pub fn curl_commands(text: &str) -> Result<Vec<Curl>, ShellError> {
                 "-d" | "--data" | "--data-raw" | "--data-binary" | "--json"
             ) {
                 curl.body = words.get(k + 1).cloned();
+                curl.body_split = words.get(k + 2).is_some_and(|w| {
+                    !w.starts_with('-') && !w.contains("://") && !w.contains("/rest/")
+                });
                 k += 2;
                 continue;
             }

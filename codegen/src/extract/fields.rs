@@ -274,6 +274,12 @@ impl<'a> Builder<'a> {
             if let Some(t) = self.linked_structure(row, name, None) {
                 return t;
             }
+            if let Some(t) = row.example.as_deref().and_then(example_literal) {
+                return t;
+            }
+            if let Some(t) = described_by_example(&row.description) {
+                return t;
+            }
             if atoms.is_empty() {
                 return Type::untyped("no type given");
             }
@@ -301,6 +307,12 @@ impl<'a> Builder<'a> {
     /// A reference type name: a dictionary type, a structure of this page or another, or a
     /// `structure.field` reference.
     fn named_type(&mut self, row: &RawField, name: &str, atom: &Atom) -> Type {
+        if name.contains('.') {
+            // `structure.field`: a link points at the structure, the type is the field's.
+            if let Some(t) = self.links.named(name, self.diags) {
+                return t;
+            }
+        }
         if let Some(link) = atom.link.as_deref() {
             if link.contains('#') && !is_dictionary_link(link) {
                 if let Some(t) = self.follow(row, link) {
@@ -311,7 +323,7 @@ impl<'a> Builder<'a> {
         if let Some(t) = self.links.named(name, self.diags) {
             return t;
         }
-        if let Some(h) = self.heading_named(name) {
+        if let Some(h) = self.heading_named(name, row.line) {
             if let Some(t) = self.section(h) {
                 return t;
             }
@@ -349,6 +361,9 @@ impl<'a> Builder<'a> {
         if is_open_map(&row.description) {
             return open_map();
         }
+        if let Some(t) = described_by_example(&row.description) {
+            return t;
+        }
         Type::untyped("object without described fields")
     }
 
@@ -384,7 +399,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        if let Some(h) = self.heading_named(name) {
+        if let Some(h) = self.heading_named(name, row.line) {
             if let Some(t) = self.section(h) {
                 return Some(t);
             }
@@ -415,20 +430,25 @@ impl<'a> Builder<'a> {
     }
 
     /// The heading whose words include `name` (a section that describes the field).
-    fn heading_named(&self, name: &str) -> Option<usize> {
+    fn heading_named(&self, name: &str, line: usize) -> Option<usize> {
         if name.is_empty() {
             return None;
         }
-        self.page.blocks.iter().position(|b| match &b.kind {
-            BlockKind::Heading { level, text, .. } if *level >= 2 => text
-                .split(|c: char| {
-                    c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"')
-                })
-                .any(|w| w == name),
-            _ => false,
-        })
+        self.page
+            .blocks
+            .iter()
+            .enumerate()
+            .position(|(i, b)| match &b.kind {
+                BlockKind::Heading { level, text, .. } if *level >= 2 => {
+                    text.split(|c: char| {
+                        c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"')
+                    })
+                    .any(|w| w == name)
+                        && !section_contains(self.page, i, line)
+                }
+                _ => false,
+            })
     }
-
     /// The structure described in the section under heading block `h` (its field tables,
     /// merged), as an inline object.
     pub fn section(&mut self, h: usize) -> Option<Type> {
@@ -512,11 +532,21 @@ impl<'a> Builder<'a> {
                                 // A form-encoded body (`a=1&b=2`): not JSON by design.
                                 continue;
                             }
-                            self.defect(
-                                at,
-                                DefectKind::InvalidExample,
-                                "request body is not JSON".into(),
-                            );
+                            if c.body_split {
+                                self.defect(
+                                    at,
+                                    DefectKind::InvalidShell,
+                                    "the quoting of the cURL body splits it into several shell \
+                                     words"
+                                        .into(),
+                                );
+                            } else {
+                                self.defect(
+                                    at,
+                                    DefectKind::InvalidExample,
+                                    "request body is not JSON".into(),
+                                );
+                            }
                             (None, false)
                         }
                     };
@@ -611,7 +641,8 @@ impl<'a> Builder<'a> {
             (Type::Nullable { inner }, v) if !v.is_null() => {
                 types::nullable_of(self.reconcile(*inner, v, add, at, name))
             }
-            (Type::Untyped { .. }, v) if add => types::infer(v),
+            // What the table leaves untyped, the example shows.
+            (Type::Untyped { .. }, v) if !v.is_null() => types::infer(v),
             (Type::Ref { key }, v @ Value::Object(_)) => {
                 let accepted = {
                     let links = &*self.links;
@@ -735,6 +766,59 @@ impl<'a> Builder<'a> {
             ));
         }
         out
+    }
+}
+
+/// True when line `line` is inside the section of heading block `h`.
+fn section_contains(page: &Page, h: usize, line: usize) -> bool {
+    let BlockKind::Heading { level, .. } = page.blocks[h].kind else {
+        return false;
+    };
+    if page.blocks[h].line > line {
+        return false;
+    }
+    !page.blocks[h + 1..].iter().any(|b| {
+        b.line <= line && matches!(b.kind, BlockKind::Heading { level: l, .. } if l <= level)
+    })
+}
+
+/// The type of a literal in an `Example` column (`62`, `'echo'`, `"Y"`).
+fn example_literal(text: &str) -> Option<Type> {
+    let t = crate::page::plain(text);
+    let t = t.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        return Some(types::infer(&v)).filter(|t| {
+            !matches!(
+                t,
+                Type::Scalar {
+                    scalar: Scalar::Any
+                }
+            )
+        });
+    }
+    let quoted = (t.starts_with('\'') && t.ends_with('\'') && t.len() >= 2)
+        || t.chars().all(|c| c.is_alphanumeric() || c == '_');
+    quoted.then(|| Type::scalar(Scalar::String))
+}
+
+/// A structure shown by a JSON code block in a description (an object with its keys, or an
+/// array of such objects).
+fn described_by_example(description: &str) -> Option<Type> {
+    let start = description.find("```")?;
+    let rest = &description[start + 3..];
+    let body_start = rest.find('\n')? + 1;
+    let end = rest[body_start..].find("```")? + body_start;
+    let code = rest[body_start..end].trim().trim_end_matches(',');
+    let (v, _) = read_json(code)?;
+    match &v {
+        Value::Object(m) if !m.is_empty() && m.keys().all(|k| types::is_name_key(k)) => {
+            Some(types::infer(&v))
+        }
+        Value::Array(items) if items.iter().any(Value::is_object) => Some(types::infer(&v)),
+        _ => None,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct FieldColumns {
     pub description: Option<usize>,
     /// True when the first row is a header.
     pub header: bool,
+    /// An `Example` column.
+    pub example: Option<usize>,
 }
 
 /// One row of a field table, as written.
@@ -47,6 +49,8 @@ pub struct RawField {
     pub description: String,
     /// The row's line (index in the page's lines).
     pub line: usize,
+    /// The value in an `Example` column, as written.
+    pub example: Option<String>,
 }
 
 /// The header row's cells as plain lowercase words.
@@ -107,6 +111,7 @@ pub fn classify(table: &Table) -> (TableKind, Option<FieldColumns>) {
                     ty: None,
                     description: Some(1),
                     header: false,
+                    example: None,
                 }),
             )
         } else {
@@ -130,6 +135,10 @@ pub fn classify(table: &Table) -> (TableKind, Option<FieldColumns>) {
         }
     }
     let first_word = words.first().map(String::as_str).unwrap_or("");
+    if matches!(first_word, "type" | "types" | "data type" | "notation") {
+        // A dictionary of type names, not fields.
+        return (TableKind::Other, None);
+    }
     let name_col = if [
         "name",
         "field",
@@ -179,6 +188,7 @@ pub fn classify(table: &Table) -> (TableKind, Option<FieldColumns>) {
             ty,
             description,
             header: true,
+            example: words.iter().position(|w| w.starts_with("example")),
         }),
     )
 }
@@ -203,12 +213,18 @@ pub fn field_rows(table: &Table, cols: FieldColumns) -> Vec<RawField> {
             .and_then(|i| row.cells.get(i))
             .map(|c| c.text.clone())
             .unwrap_or_default();
+        let example = cols
+            .example
+            .and_then(|i| row.cells.get(i))
+            .map(|c| c.text.trim().to_owned())
+            .filter(|t| !t.is_empty());
         out.push(RawField {
             name,
             required,
             atoms,
             description,
             line: row.line,
+            example,
         });
     }
     out

@@ -56,9 +56,9 @@ pub fn word(name: &str) -> Word {
     match lower.as_str() {
         "integer" | "int" | "long" | "bigint" => Word::Scalar(Scalar::Integer),
         "double" | "float" | "number" | "numeric" | "decimal" => Word::Scalar(Scalar::Double),
-        "string" | "text" | "str" | "varchar" | "html" | "url" | "email" | "base64" => {
-            Word::Scalar(Scalar::String)
-        }
+        // `enum`: "one value from a fixed set"; the sets in the docs are codes.
+        "string" | "text" | "str" | "varchar" | "html" | "url" | "email" | "base64" | "enum"
+        | "enumeration" => Word::Scalar(Scalar::String),
         "boolean" | "bool" | "char" | "y/n" => Word::Scalar(Scalar::Boolean),
         "date" => Word::Scalar(Scalar::Date),
         "datetime" | "date-time" | "iso 8601" => Word::Scalar(Scalar::DateTime),
