@@ -59,8 +59,11 @@ pub(crate) struct Family {
     /// The common prefix, e.g. `crm.item`.
     pub(crate) prefix: String,
     pub(crate) version: ApiVersion,
-    /// The parameter that names one record in get/update/delete.
+    /// The parameter that names one record (from get, else delete, else update).
     pub(crate) id_param: String,
+    /// The parameter naming one record in each of get/update/delete (pages differ: `id`,
+    /// `sprintId`...). An operation without one is not served from the store.
+    pub(crate) op_ids: HashMap<Op, String>,
     /// The record's own key for its id (as the documented record spells it).
     pub(crate) id_field: String,
     /// Whether the documented record carries its id as a string (`"ID": "1"`).
@@ -105,7 +108,9 @@ pub(crate) fn find_families(api: &Api) -> (Vec<Family>, HashMap<usize, (usize, O
         if let Some(family) = build_family(api, &key.0, key.1, ops) {
             let index = families.len();
             for (op, method) in ops {
-                by_method.insert(*method, (index, *op));
+                if matches!(op, Op::Add | Op::List) || family.op_ids.contains_key(op) {
+                    by_method.insert(*method, (index, *op));
+                }
             }
             families.push(family);
         }
@@ -173,6 +178,19 @@ fn build_family(
         None => ("ID".to_string(), Vec::new()),
     };
 
+    let mut op_ids = HashMap::new();
+    for op in [Op::Get, Op::Update, Op::Delete] {
+        let Some(m) = method(op) else { continue };
+        let id = m
+            .params
+            .iter()
+            .filter(|p| p.required == Required::Yes && !partition.contains(&p.api_name))
+            .find(|p| is_scalar(&p.ty));
+        if let Some(id) = id {
+            op_ids.insert(op, id.api_name.clone());
+        }
+    }
+
     let object_like = |ty: &Type, doc_type: &str| {
         matches!(
             ty,
@@ -226,6 +244,7 @@ fn build_family(
         prefix: prefix.to_string(),
         version,
         id_param,
+        op_ids,
         id_field,
         id_is_string,
         caller_sets_id,

@@ -64,7 +64,7 @@ fn partition_key(family: &Family, params: &Map<String, Value>) -> String {
     family
         .partition
         .iter()
-        .map(|name| match params.get(name) {
+        .map(|name| match get_ci(params, name) {
             Some(v) => match as_i64(v) {
                 Some(i) => i.to_string(),
                 None => v.as_str().map_or_else(|| v.to_string(), str::to_string),
@@ -110,7 +110,7 @@ impl Store {
                 Ok(Success::plain(shape_one(family, Op::Add, &record)))
             }
             Op::Get => {
-                let key = self.key_param(family, params)?;
+                let key = key_param(family, op, params)?;
                 let record = self
                     .collection(family_index, partition)
                     .records
@@ -120,7 +120,7 @@ impl Store {
                 Ok(Success::plain(shape_one(family, Op::Get, &record)))
             }
             Op::Update => {
-                let key = self.key_param(family, params)?;
+                let key = key_param(family, op, params)?;
                 let fields = record_fields(family, params, true);
                 let id_field = family.id_field.clone();
                 let record = self
@@ -137,7 +137,7 @@ impl Store {
                 Ok(Success::plain(shape_one(family, Op::Update, &record)))
             }
             Op::Delete => {
-                let key = self.key_param(family, params)?;
+                let key = key_param(family, op, params)?;
                 self.collection(family_index, partition)
                     .records
                     .remove(&key)
@@ -154,22 +154,6 @@ impl Store {
                 Ok(query.run(family, collection))
             }
         }
-    }
-
-    fn key_param(
-        &self,
-        family: &Family,
-        params: &Map<String, Value>,
-    ) -> Result<RecordKey, ApiError> {
-        get_ci(params, &family.id_param)
-            .and_then(RecordKey::from_value)
-            .ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    "INVALID_ARG_VALUE",
-                    format!("Invalid value for parameter \"{}\"", family.id_param),
-                )
-            })
     }
 
     /// Stores a record built from `fields` over the documented template; assigns the id unless
@@ -284,6 +268,20 @@ impl Store {
     }
 }
 
+/// The id a get/update/delete request names.
+fn key_param(family: &Family, op: Op, params: &Map<String, Value>) -> Result<RecordKey, ApiError> {
+    let name = family.op_ids.get(&op).unwrap_or(&family.id_param);
+    get_ci(params, name)
+        .and_then(RecordKey::from_value)
+        .ok_or_else(|| {
+            ApiError::new(
+                400,
+                "INVALID_ARG_VALUE",
+                format!("Invalid value for parameter \"{name}\""),
+            )
+        })
+}
+
 fn not_found(family: &Family) -> ApiError {
     let (code, status) = family
         .not_found
@@ -295,7 +293,7 @@ fn not_found(family: &Family) -> ApiError {
 /// The record carried by an add or update request.
 fn record_fields(family: &Family, params: &Map<String, Value>, update: bool) -> Map<String, Value> {
     if let Some(name) = &family.record_param {
-        return match params.get(name) {
+        return match get_ci(params, name) {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
@@ -303,8 +301,15 @@ fn record_fields(family: &Family, params: &Map<String, Value>, update: bool) -> 
     family
         .flat_params
         .iter()
-        .filter(|name| !(update && name.eq_ignore_ascii_case(&family.id_param)))
-        .filter_map(|name| params.get(name).map(|v| (name.clone(), v.clone())))
+        .filter(|name| {
+            let names_record = name.eq_ignore_ascii_case(&family.id_param)
+                || family
+                    .op_ids
+                    .get(&Op::Update)
+                    .is_some_and(|id| name.eq_ignore_ascii_case(id));
+            !(update && names_record)
+        })
+        .filter_map(|name| get_ci(params, name).map(|v| (name.clone(), v.clone())))
         .collect()
 }
 

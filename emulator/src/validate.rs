@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use b24_codegen::model::{Field, Method, NamedType, Required, Scalar, Type, TypeKey};
+use b24_codegen::model::{ApiVersion, Field, Method, NamedType, Required, Scalar, Type, TypeKey};
 use serde_json::{Map, Value};
 
 use crate::params::{as_f64, as_flag, as_i64, is_blank};
@@ -18,13 +18,20 @@ pub(crate) fn validate(
     params: &Map<String, Value>,
     types: &BTreeMap<TypeKey, NamedType>,
 ) -> Result<(), ApiError> {
-    let checker = Checker { method, types };
+    let checker = Checker {
+        method,
+        types,
+        nested_required: method.version == ApiVersion::V3,
+    };
     checker.fields(&method.params, params, "", true, 0)
 }
 
 struct Checker<'a> {
     method: &'a Method,
     types: &'a BTreeMap<TypeKey, NamedType>,
+    /// REST 3.0 validates whole request objects; classic methods check their top-level
+    /// arguments (nested field tables are often shared between add and update, with add's marks).
+    nested_required: bool,
 }
 
 impl Checker<'_> {
@@ -42,8 +49,14 @@ impl Checker<'_> {
             } else {
                 format!("{path}.{}", field.api_name)
             };
+            // Classic methods read their arguments case-insensitively (`id` or `ID`); the
+            // type is checked where the name matches exactly.
             let value = values.get(&field.api_name);
-            if is_blank(value) {
+            let present_otherwise = value.is_none()
+                && values
+                    .iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case(&field.api_name) && !is_blank(Some(v)));
+            if is_blank(value) && !present_otherwise {
                 if check_required && field.required == Required::Yes {
                     return Err(self.error(
                         "REQUIRED_ARG_MISSING",
@@ -108,7 +121,7 @@ impl Checker<'_> {
             Type::Nullable { inner } => value.is_null() || self.fits(inner, value, name, depth)?,
             Type::Object { fields } => match value {
                 Value::Object(map) => {
-                    self.fields(fields, map, name, true, depth + 1)?;
+                    self.fields(fields, map, name, self.nested_required, depth + 1)?;
                     true
                 }
                 Value::Array(items) => items.is_empty(),

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::PathBuf;
 
+use b24_codegen::model::{ApiVersion, ExampleKind};
 use b24_emulator::Emulator;
 use common::call;
 use serde_json::{json, Value};
@@ -136,4 +137,52 @@ async fn upstream_corpus_families_by_rule() {
     // A documented method outside any family answers with its example.
     let (status, _) = call(&emulator, "crm.deal.fields", json!({})).await;
     assert_eq!(status, 200);
+
+    documented_requests_pass_validation(&emulator).await;
+}
+
+/// Sends every documented request example; the docs' own examples must pass the checks made
+/// from the docs' own tables, except where the two contradict each other (a few pages mark
+/// alternatives such as `IBLOCK_ID`/`IBLOCK_CODE` both required). Prints every rejection.
+async fn documented_requests_pass_validation(emulator: &Emulator) {
+    let client = reqwest::Client::new();
+    let (mut sent, mut rejected) = (0usize, 0usize);
+    for method in &emulator.api().methods {
+        let base = match method.version {
+            ApiVersion::V2 => emulator.webhook_url(),
+            ApiVersion::V3 => emulator.webhook_url_v3(),
+        };
+        let requests = method
+            .examples
+            .iter()
+            .filter(|e| e.kind == ExampleKind::Request)
+            .filter_map(|e| e.json.as_ref().filter(|j| j.is_object()));
+        for body in requests {
+            sent += 1;
+            let response = client
+                .post(format!("{base}{}", method.name))
+                .json(body)
+                .send()
+                .await
+                .expect("answer");
+            let answer: Value = response.json().await.unwrap_or_default();
+            let code = answer["error"]
+                .as_str()
+                .or_else(|| answer["error"]["code"].as_str())
+                .unwrap_or("");
+            if code == "REQUIRED_ARG_MISSING" || code == "INVALID_ARG_VALUE" {
+                rejected += 1;
+                eprintln!(
+                    "rejected: {} {code} {}",
+                    method.name, answer["error_description"]
+                );
+            }
+        }
+    }
+    eprintln!("documented requests: {sent} sent, {rejected} rejected");
+    assert!(sent > 500, "the corpus has request examples");
+    assert!(
+        rejected * 20 < sent,
+        "{rejected} of {sent} documented requests rejected"
+    );
 }
