@@ -38,6 +38,40 @@ impl RecordKey {
 struct Collection {
     records: BTreeMap<RecordKey, Map<String, Value>>,
     next_id: i64,
+    /// The keys in order, so that paging by id finds a page in O(log n) however deep it is.
+    sorted: Vec<RecordKey>,
+}
+
+impl Collection {
+    fn put(&mut self, key: RecordKey, record: Map<String, Value>) {
+        if let Err(at) = self.sorted.binary_search(&key) {
+            self.sorted.insert(at, key.clone());
+        }
+        self.records.insert(key, record);
+    }
+
+    fn take(&mut self, key: &RecordKey) -> Option<Map<String, Value>> {
+        if let Ok(at) = self.sorted.binary_search(key) {
+            self.sorted.remove(at);
+        }
+        self.records.remove(key)
+    }
+
+    /// The positions `lo..hi` of the keys within the bounds.
+    fn positions(&self, lower: &Bound<RecordKey>, upper: &Bound<RecordKey>) -> (usize, usize) {
+        let keys = &self.sorted;
+        let lo = match lower {
+            Bound::Unbounded => 0,
+            Bound::Included(k) => keys.partition_point(|x| x < k),
+            Bound::Excluded(k) => keys.partition_point(|x| x <= k),
+        };
+        let hi = match upper {
+            Bound::Unbounded => keys.len(),
+            Bound::Included(k) => keys.partition_point(|x| x <= k),
+            Bound::Excluded(k) => keys.partition_point(|x| x < k),
+        };
+        (lo, hi.max(lo))
+    }
 }
 
 /// Every collection of every family.
@@ -91,6 +125,7 @@ impl Store {
             .or_insert_with(|| Collection {
                 records: BTreeMap::new(),
                 next_id: 1,
+                sorted: Vec::new(),
             })
     }
 
@@ -139,8 +174,7 @@ impl Store {
             Op::Delete => {
                 let key = key_param(family, op, params)?;
                 self.collection(family_index, partition)
-                    .records
-                    .remove(&key)
+                    .take(&key)
                     .ok_or_else(|| not_found(family))?;
                 let result = match family.shapes.get(&Op::Delete) {
                     Some(Shape::Example(v)) => v.clone(),
@@ -210,7 +244,7 @@ impl Store {
             (RecordKey::Text(s), _) => json!(s),
         };
         record.insert(family.id_field.clone(), id_value);
-        collection.records.insert(key, record.clone());
+        collection.put(key, record.clone());
         Ok(record)
     }
 
@@ -262,8 +296,7 @@ impl Store {
             return false;
         };
         self.collection(family_index, partition)
-            .records
-            .remove(&key)
+            .take(&key)
             .is_some()
     }
 }
@@ -566,11 +599,46 @@ impl ListQuery {
         (lower, upper)
     }
 
+    /// True when every condition is an integer range on the id, so the sorted keys answer it.
+    fn only_id_ranges(&self, family: &Family, collection: &Collection) -> bool {
+        let integer_keys = collection
+            .sorted
+            .last()
+            .map_or(true, |k| matches!(k, RecordKey::Int(_)));
+        integer_keys
+            && self.conditions.iter().all(|c| {
+                (c.field.eq_ignore_ascii_case(&family.id_field)
+                    || c.field.eq_ignore_ascii_case(&family.id_param))
+                    && matches!(c.cmp, Cmp::Gt | Cmp::Ge | Cmp::Lt | Cmp::Le)
+                    && as_i64(&c.value).is_some()
+            })
+    }
+
     fn run(&self, family: &Family, collection: &Collection) -> Success {
         let matches = |r: &&Map<String, Value>| self.conditions.iter().all(|c| c.matches(r));
         let offset = self.start.unwrap_or(0);
         let counting = self.start.is_some();
         let (page, total): (Vec<&Map<String, Value>>, usize) = match self.id_order(family) {
+            Some(asc) if self.only_id_ranges(family, collection) => {
+                let (lower, upper) = self.id_bounds(family);
+                let (lo, hi) = collection.positions(&lower, &upper);
+                let in_range = collection.sorted.get(lo..hi).unwrap_or_default();
+                let picked: Vec<&RecordKey> = if asc {
+                    in_range.iter().skip(offset).take(self.limit).collect()
+                } else {
+                    in_range
+                        .iter()
+                        .rev()
+                        .skip(offset)
+                        .take(self.limit)
+                        .collect()
+                };
+                let page = picked
+                    .into_iter()
+                    .filter_map(|k| collection.records.get(k))
+                    .collect();
+                (page, hi - lo)
+            }
             Some(asc) => {
                 let bounds = self.id_bounds(family);
                 let valid = match (&bounds.0, &bounds.1) {

@@ -225,6 +225,17 @@ async fn a_large_store_pages_fast_by_id() {
     seed(&emulator, 100_000);
     let page = list(&emulator, json!({"start": -1, "filter": {">id": 99_990}})).await;
     assert_eq!(ids(&page), (99_991..=100_000).collect::<Vec<_>>());
+    let deep = list(&emulator, json!({"start": 99_950})).await;
+    assert_eq!(ids(&deep), (99_951..=100_000).collect::<Vec<_>>());
+    assert_eq!(deep["total"], 100_000);
+    assert!(deep.get("next").is_none());
+    let desc = list(
+        &emulator,
+        json!({"order": {"id": "desc"}, "filter": {"<id": 11, ">=id": 3}}),
+    )
+    .await;
+    assert_eq!(ids(&desc), (3..=10).rev().collect::<Vec<_>>());
+    assert_eq!(desc["total"], 8);
     assert_eq!(
         emulator.remove_record("crm.item", &json!({"entityTypeId": 2}), &json!(99_995)),
         Ok(true)
