@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::error::{ApiError, DecodeError, RefreshError, TransportError};
 use crate::method::ApiVersion;
@@ -309,8 +310,6 @@ impl OAuthState {
         else {
             return Err(RefreshError::NotConfigured);
         };
-        let span = tracing::info_span!("b24.oauth_refresh");
-        let _enter = span.enter();
         let resp = http
             .get(&self.endpoint)
             .query(&[
@@ -320,6 +319,7 @@ impl OAuthState {
                 ("refresh_token", refresh_token.expose()),
             ])
             .send()
+            .instrument(tracing::info_span!("b24.oauth_refresh"))
             .await
             .map_err(|e| RefreshError::Transport(TransportError::new(e)))?;
         let status = resp.status().as_u16();

@@ -524,6 +524,9 @@ impl Client {
                             wait: Duration::ZERO,
                             reason: "token refreshed",
                         },
+                        Err(crate::error::RefreshError::NotConfigured) => {
+                            Verdict::Done(Err(Error::ExpiredToken(api)))
+                        }
                         Err(e) => Verdict::Done(Err(Error::Refresh(e))),
                     }
                 }
