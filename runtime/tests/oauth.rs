@@ -80,23 +80,37 @@ async fn twenty_concurrent_expired_calls_share_one_refresh() {
     for i in 0..20 {
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
-            c.call(&BadgeDelete { code: format!("b{i}") }).await
+            c.call(&BadgeDelete {
+                code: format!("b{i}"),
+            })
+            .await
         }));
     }
     for t in tasks {
         assert!(t.await.expect("join").expect("call survives expiry").get());
     }
-    assert_eq!(state.lock().expect("state").refreshes, 1, "exactly one refresh");
+    assert_eq!(
+        state.lock().expect("state").refreshes,
+        1,
+        "exactly one refresh"
+    );
     assert_eq!(c.refresh_count(), 1);
     {
         let persisted = persisted.lock().expect("persisted");
         assert_eq!(persisted.len(), 1);
         assert_eq!(persisted[0].access_token.expose(), "access-1");
-        assert_eq!(persisted[0].refresh_token.as_ref().map(|t| t.expose()), Some("refresh-1"));
+        assert_eq!(
+            persisted[0].refresh_token.as_ref().map(|t| t.expose()),
+            Some("refresh-1")
+        );
         assert_eq!(persisted[0].expires, Some(1780319382));
     }
     // Each call: at most one failed attempt and one retry.
-    let rest_calls = server.requests().iter().filter(|r| r.path.starts_with("/rest/")).count();
+    let rest_calls = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/rest/"))
+        .count();
     assert!(rest_calls <= 40, "{rest_calls}");
     assert_eq!(server.count(""), 1, "one request to the token endpoint");
 
@@ -104,7 +118,11 @@ async fn twenty_concurrent_expired_calls_share_one_refresh() {
     state.lock().expect("state").access = "rotated-elsewhere".into();
     // The server now only knows a token the client has not seen: refresh again.
     state.lock().expect("state").refresh = "refresh-1".into();
-    c.call(&BadgeDelete { code: "again".into() }).await.expect("second expiry");
+    c.call(&BadgeDelete {
+        code: "again".into(),
+    })
+    .await
+    .expect("second expiry");
     assert_eq!(c.refresh_count(), 2);
     assert_eq!(state.lock().expect("state").refreshes, 2);
     assert_eq!(persisted.lock().expect("persisted").len(), 2);
@@ -117,8 +135,13 @@ async fn a_refused_refresh_is_a_typed_error_without_secrets() {
         .oauth(oauth(&server, "expired-1", "wrong-refresh-token"))
         .build()
         .expect("client");
-    let e = c.call(&BadgeDelete { code: "x".into() }).await.expect_err("refused");
-    let Error::Refresh(RefreshError::Rejected(api)) = &e else { panic!("{e:?}") };
+    let e = c
+        .call(&BadgeDelete { code: "x".into() })
+        .await
+        .expect_err("refused");
+    let Error::Refresh(RefreshError::Rejected(api)) = &e else {
+        panic!("{e:?}")
+    };
     assert_eq!(api.code(), "invalid_grant");
     for shown in [format!("{e}"), format!("{e:?}"), format!("{c:?}")] {
         for secret in [CLIENT_SECRET, "wrong-refresh-token", "expired-1"] {
@@ -134,7 +157,10 @@ async fn without_refresh_settings_an_expired_token_is_reported() {
         .oauth(OAuth::new(server.base(), "expired-1"))
         .build()
         .expect("client");
-    let e = c.call(&BadgeDelete { code: "x".into() }).await.expect_err("expired");
+    let e = c
+        .call(&BadgeDelete { code: "x".into() })
+        .await
+        .expect_err("expired");
     assert!(matches!(e, Error::ExpiredToken(_)), "{e:?}");
     assert_eq!(server.requests().len(), 1);
 }
@@ -146,10 +172,19 @@ async fn a_write_is_resent_once_after_a_refresh_and_runs_once() {
         .oauth(oauth(&server, "expired-1", "refresh-0"))
         .build()
         .expect("client");
-    c.call(&BadgeAdd { code: "a".into(), title: "t".into(), value: "v".into(), r#type: "x".into() })
-        .await
-        .expect("ok after refresh");
-    let reqs: Vec<_> = server.requests().into_iter().filter(|r| r.path.starts_with("/rest/")).collect();
+    c.call(&BadgeAdd {
+        code: "a".into(),
+        title: "t".into(),
+        value: "v".into(),
+        r#type: "x".into(),
+    })
+    .await
+    .expect("ok after refresh");
+    let reqs: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/rest/"))
+        .collect();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].json()["auth"], "expired-1");
     assert_eq!(reqs[1].json()["auth"], "access-1");

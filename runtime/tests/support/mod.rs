@@ -2,6 +2,8 @@
 //! whatever the test's handler says.
 #![allow(dead_code)]
 
+pub mod portal;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -354,5 +356,48 @@ pub mod methods {
         const ACCESS: Access = Access::Write;
         type Response = serde_json::Value;
         type Error = RecordError;
+    }
+
+    /// `test.item.list`: records under `items`, with a lowercase `id`.
+    #[derive(Clone, Debug, Default, Serialize)]
+    pub struct ItemList {}
+    #[derive(Clone, Debug, PartialEq, Deserialize)]
+    pub struct Item {
+        pub id: i64,
+        pub title: String,
+    }
+    #[derive(Clone, Debug, Deserialize)]
+    pub struct Items {
+        pub items: Vec<Item>,
+    }
+    impl Method for ItemList {
+        const NAME: &'static str = "test.item.list";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Read;
+        type Response = Items;
+        type Error = RecordError;
+    }
+    impl ListMethod for ItemList {
+        type Item = Item;
+        fn into_items(r: Items) -> Vec<Item> {
+            r.items
+        }
+    }
+
+    /// `test.stuck.list`: ignores its filter (a server bug the export must notice).
+    #[derive(Clone, Debug, Default, Serialize)]
+    pub struct StuckList {}
+    impl Method for StuckList {
+        const NAME: &'static str = "test.stuck.list";
+        const VERSION: ApiVersion = ApiVersion::V2;
+        const ACCESS: Access = Access::Read;
+        type Response = Vec<Record>;
+        type Error = RecordError;
+    }
+    impl ListMethod for StuckList {
+        type Item = Record;
+        fn into_items(r: Vec<Record>) -> Vec<Record> {
+            r
+        }
     }
 }

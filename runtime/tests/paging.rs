@@ -1,0 +1,192 @@
+//! Paging streams and the fast ID-keyed export against a stateful server.
+
+mod support;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use b24_runtime::{Client, Error, RateLimit};
+use futures::StreamExt;
+use serde_json::json;
+use support::methods::*;
+use support::portal::{self, Store};
+use support::{ok, Reply, Server};
+
+fn client(server: &Server) -> Client {
+    Client::builder()
+        .webhook(server.webhook())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn list_follows_next_through_every_page() {
+    let store = Arc::new(Mutex::new(Store::with_records(120)));
+    let (server, _) = portal::start(store).await;
+    let items: Vec<_> = client(&server).list(&RecordList::default()).collect().await;
+    let ids: Vec<i64> = items
+        .into_iter()
+        .map(|r| r.expect("record").id.get())
+        .collect();
+    assert_eq!(ids, (1..=120).collect::<Vec<_>>());
+    let starts: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .map(|r| r.json()["start"].clone())
+        .collect();
+    assert_eq!(starts, [json!(null), json!(50), json!(100)]);
+}
+
+#[tokio::test]
+async fn a_next_that_does_not_advance_is_reported() {
+    let server = Server::start(|_| {
+        Reply::Json(
+            200,
+            json!({"result": [{"ID": "1"}], "next": 50, "total": 500}),
+        )
+    })
+    .await;
+    let out: Vec<_> = client(&server)
+        .list(&RecordList::default())
+        .take(10)
+        .collect()
+        .await;
+    // Page 1 (start=0→50), page 2 (start=50 → next 50 again): stalled.
+    assert!(out[0].is_ok() && out[1].is_ok());
+    assert!(
+        matches!(&out[2], Err(Error::StalledCursor { .. })),
+        "{:?}",
+        out[2]
+    );
+    assert_eq!(out.len(), 3);
+    assert_eq!(server.requests().len(), 2);
+    let _ = ok(json!(null));
+}
+
+#[tokio::test]
+async fn export_returns_every_record_once_with_objects_and_lowercase_ids() {
+    let store = Arc::new(Mutex::new(Store::with_records(333)));
+    let (server, batches) = portal::start(store).await;
+    let items: Vec<_> = client(&server)
+        .export(&ItemList::default())
+        .stream()
+        .collect()
+        .await;
+    let ids: Vec<i64> = items.into_iter().map(|r| r.expect("item").id).collect();
+    assert_eq!(ids, (1..=333).collect::<Vec<_>>(), "in order, once each");
+    // One probe page, then one batch of chained pages.
+    assert_eq!(batches.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let probe = server.requests()[0].json();
+    assert_eq!(probe["start"], json!(-1));
+    // The first page showed the records use `id`: the chained pages filter and order by it.
+    let chained = server.requests()[1].json();
+    let line = chained["cmd"]["p1"].as_str().expect("line");
+    assert!(
+        line.contains("filter%5B%3Eid%5D=%24result%5Bp0%5D%5Bitems%5D%5B49%5D%5Bid%5D"),
+        "{line}"
+    );
+    assert!(
+        line.contains("order%5Bid%5D=ASC") && line.contains("start=-1"),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_record_once() {
+    const N: i64 = 30_000;
+    let store = Arc::new(Mutex::new(Store::with_records(N)));
+    let (server, _) = portal::start(store.clone()).await;
+    let deleted: Arc<Mutex<BTreeSet<i64>>> = Arc::default();
+    let inserted: Arc<Mutex<BTreeSet<i64>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mutator = {
+        let (store, deleted, inserted, stop) = (
+            store.clone(),
+            deleted.clone(),
+            inserted.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(7);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                {
+                    let mut st = store.lock().expect("store");
+                    for _ in 0..20 {
+                        let id = st.insert();
+                        inserted.lock().expect("ins").insert(id);
+                        let victim = rng.i64(1..=N);
+                        if st.records.remove(&victim).is_some() {
+                            deleted.lock().expect("del").insert(victim);
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    let c = Client::builder()
+        .webhook(server.webhook())
+        .rate_limit(RateLimit::STANDARD)
+        .build()
+        .expect("client");
+    let items: Vec<_> = c
+        .export(&RecordList::default())
+        .ranges(4)
+        .stream()
+        .collect()
+        .await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    mutator.await.expect("mutator");
+
+    let mut seen = HashSet::new();
+    for item in items {
+        let id = item.expect("record").id.get();
+        assert!(seen.insert(id), "record {id} returned twice");
+    }
+    let deleted = deleted.lock().expect("del");
+    let inserted = inserted.lock().expect("ins");
+    assert!(
+        !deleted.is_empty() && !inserted.is_empty(),
+        "the data did change during the export"
+    );
+    for id in 1..=N {
+        if !deleted.contains(&id) {
+            assert!(seen.contains(&id), "surviving record {id} is missing");
+        }
+    }
+    for id in &seen {
+        assert!(
+            *id <= N || inserted.contains(id),
+            "record {id} never existed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_the_id_filter_is_reported_not_looped() {
+    let store = Arc::new(Mutex::new(Store::with_records(200)));
+    let (server, batches) = portal::start(store).await;
+    let items: Vec<_> = client(&server)
+        .export(&StuckList::default())
+        .pages_per_call(5)
+        .stream()
+        .collect()
+        .await;
+    let ids: Vec<i64> = items
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| r.id.get())
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=50).collect::<Vec<_>>(),
+        "no duplicates before the stall is seen"
+    );
+    assert!(
+        matches!(items.last(), Some(Err(Error::StalledCursor { .. }))),
+        "{:?}",
+        items.last()
+    );
+    assert_eq!(batches.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
