@@ -159,14 +159,15 @@ impl Earlier<'_> {
     }
 
     /// A string that is one reference becomes the referenced value; references inside longer
-    /// text are replaced by their text. Unresolved references are left as written.
+    /// text are replaced by their text. A reference to nothing (an earlier command that failed,
+    /// a page shorter than the index) becomes an empty string, as on the server.
     fn resolve_text(&self, text: &str) -> Option<Value> {
         if !text.contains('$') {
             return None;
         }
         if let Some((value, rest)) = self.reference_at(text) {
             if rest.is_empty() {
-                return Some(value);
+                return Some(value.unwrap_or_else(|| Value::String(String::new())));
             }
         }
         let mut out = String::new();
@@ -176,7 +177,7 @@ impl Earlier<'_> {
             out.push_str(&rest[..pos]);
             match self.reference_at(&rest[pos..]) {
                 Some((value, after)) => {
-                    out.push_str(&scalar_text(&value));
+                    out.push_str(&value.as_ref().map(scalar_text).unwrap_or_default());
                     rest = after;
                     changed = true;
                 }
@@ -190,8 +191,9 @@ impl Earlier<'_> {
         changed.then_some(Value::String(out))
     }
 
-    /// Reads `$result[...]...` at the start of `text`: the value and the text after it.
-    fn reference_at<'t>(&self, text: &'t str) -> Option<(Value, &'t str)> {
+    /// Reads `$result[...]...` at the start of `text`: the value (`None` when the reference
+    /// leads nowhere) and the text after it. `None` when `text` does not start with a reference.
+    fn reference_at<'t>(&self, text: &'t str) -> Option<(Option<Value>, &'t str)> {
         let body = text.strip_prefix('$')?;
         let (source, mut rest) = [
             ("result_error", self.errors),
@@ -212,16 +214,20 @@ impl Earlier<'_> {
             rest = &inner[close + 1..];
         }
         let (first, path) = segments.split_first()?;
-        let mut current = source.get(*first)?;
-        for segment in path {
-            current = match current {
-                Value::Object(map) => map.get(*segment)?,
-                Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        Some((current.clone(), rest))
+        Some((lookup(source.get(*first), path), rest))
     }
+}
+
+fn lookup(start: Option<&Value>, path: &[&str]) -> Option<Value> {
+    let mut current = start?;
+    for segment in path {
+        current = match current {
+            Value::Object(map) => map.get(*segment)?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current.clone())
 }
 
 fn scalar_text(value: &Value) -> String {

@@ -8,7 +8,7 @@ use std::ops::Bound;
 use serde_json::{json, Map, Value};
 
 use crate::family::{Family, Op, Shape};
-use crate::params::{as_f64, as_i64};
+use crate::params::{as_f64, as_i64, is_blank};
 use crate::reply::{ApiError, Success};
 
 /// The documented page size of list methods.
@@ -517,9 +517,12 @@ struct ListQuery {
 impl ListQuery {
     fn from_params(family: &Family, params: &Map<String, Value>) -> ListQuery {
         let conditions = match get_ci(params, "filter") {
-            Some(Value::Object(filter)) => {
-                filter.iter().map(|(k, v)| Condition::parse(k, v)).collect()
-            }
+            // Empty values filter nothing (an unresolved batch reference arrives as one).
+            Some(Value::Object(filter)) => filter
+                .iter()
+                .filter(|(_, v)| !is_blank(Some(v)))
+                .map(|(k, v)| Condition::parse(k, v))
+                .collect(),
             Some(Value::Array(items)) => items.iter().filter_map(Condition::parse_v3).collect(),
             _ => Vec::new(),
         };

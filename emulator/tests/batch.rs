@@ -139,3 +139,23 @@ async fn paged_export_through_batch_with_next() {
         .sum();
     assert_eq!(count, 130);
 }
+
+#[tokio::test]
+async fn references_to_nothing_become_empty_strings() {
+    let emulator = start().await;
+    let (_, body) = call(
+        &emulator,
+        "batch",
+        json!({"cmd": {
+            "first": "crm.item.list?entityTypeId=2&start=-1",
+            "text": "crm.item.add?entityTypeId=2&fields[title]=a$result[first][items][49][id]b",
+            "whole": "crm.item.list?entityTypeId=2&start=-1&filter[>id]=$result[first][items][49][id]"
+        }}),
+    )
+    .await;
+    let result = &body["result"]["result"];
+    assert_eq!(result["first"]["items"], json!([]));
+    assert_eq!(result["text"]["item"]["title"], "ab");
+    // An empty filter value filters nothing: the whole list comes back.
+    assert_eq!(result["whole"]["items"].as_array().map(Vec::len), Some(1));
+}
