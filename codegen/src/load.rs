@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::diag::{DefectKind, Diagnostic};
@@ -34,10 +33,90 @@ pub fn load(path: &Path) -> Api {
     } else {
         files.push(path.to_owned());
     }
-    for file in &files {
-        loader.add_page(file);
+    for parsed in parse_pages(&files, &loader.root, loader.single) {
+        loader.insert(parsed);
     }
     loader.finish()
+}
+
+/// A page read and parsed (or the error reading it), before it joins the loader.
+struct Parsed {
+    path: PathBuf,
+    result: Result<(Page, PageKind, Naming), Diagnostic>,
+    diags: Vec<Diagnostic>,
+    includes_read: Vec<PathBuf>,
+}
+
+/// Reads and parses `files` on up to as many threads as the machine has cores (pages are
+/// independent until their types are resolved), in the order given.
+fn parse_pages(files: &[PathBuf], root: &Path, single: bool) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(files.len().div_ceil(16).max(1));
+    let parse_share = |t: usize| -> Vec<(usize, Parsed)> {
+        let mut cache = IncludeCache {
+            root: root.to_owned(),
+            cache: HashMap::new(),
+            read: Vec::new(),
+        };
+        files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % threads == t)
+            .map(|(i, f)| {
+                let shown = if single {
+                    f.to_string_lossy().into_owned()
+                } else {
+                    shown_path(root, f)
+                };
+                let mut diags = Vec::new();
+                let result = parse_file(f, Arc::from(shown.as_str()), &mut cache, &mut diags);
+                let parsed = Parsed {
+                    path: yfm::normalize(f),
+                    result,
+                    diags,
+                    includes_read: std::mem::take(&mut cache.read),
+                };
+                (i, parsed)
+            })
+            .collect()
+    };
+    let mut all: Vec<(usize, Parsed)> = if threads == 1 {
+        parse_share(0)
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| scope.spawn(move || parse_share(t)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Reads and parses one page and classifies it.
+fn parse_file(
+    path: &Path,
+    shown: Arc<str>,
+    includes: &mut dyn IncludeReader,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(Page, PageKind, Naming), Diagnostic> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error(
+            Source::new(shown.clone(), 0),
+            DefectKind::Io,
+            format!("cannot read the page: {e}"),
+        )
+    })?;
+    let page = Page::parse(&text, &yfm::normalize(path), shown, includes, diags);
+    let (kind, naming) = extract::classify(&page);
+    Ok((page, kind, naming))
 }
 
 fn collect_pages(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -65,7 +144,7 @@ fn collect_pages(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// A parsed page and what it is.
 struct Loaded {
-    page: Rc<Page>,
+    page: Arc<Page>,
     path: PathBuf,
     kind: PageKind,
     naming: Naming,
@@ -166,39 +245,50 @@ impl Loader {
     }
 
     fn shown(&self, path: &Path) -> String {
-        if self.single && self.pages.is_empty() {
-            path.to_string_lossy().into_owned()
-        } else {
-            shown_path(&self.root, path)
+        shown_path(&self.root, path)
+    }
+
+    /// Adds a page parsed by [`parse_pages`].
+    fn insert(&mut self, parsed: Parsed) {
+        self.diags.extend(parsed.diags);
+        self.includes.read.extend(parsed.includes_read);
+        match parsed.result {
+            Ok((page, kind, naming)) => {
+                self.files_read.push(parsed.path.clone());
+                self.push_page(parsed.path, page, kind, naming, false);
+            }
+            Err(d) => self.diags.push(d),
         }
     }
 
-    /// Reads and parses a page; `None` when it cannot be read.
+    /// Reads and parses a page that a link points at; `None` when it cannot be read.
     fn read_page(&mut self, path: &Path, linked_only: bool) -> Option<usize> {
         let norm = yfm::normalize(path);
         if let Some(&i) = self.by_path.get(&norm) {
             return Some(i);
         }
         let shown: Arc<str> = Arc::from(self.shown(path).as_str());
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                if !linked_only {
-                    self.diags.push(Diagnostic::error(
-                        Source::new(shown, 0),
-                        DefectKind::Io,
-                        format!("cannot read the page: {e}"),
-                    ));
-                }
-                return None;
-            }
-        };
+        let mut diags = Vec::new();
+        let (page, kind, naming) = parse_file(path, shown, &mut self.includes, &mut diags).ok()?;
+        // Defects of a page outside the loaded set are not this load's to report.
+        if !linked_only {
+            self.diags.append(&mut diags);
+        }
         self.files_read.push(path.to_owned());
-        let page = Page::parse(&text, &norm, shown, &mut self.includes, &mut self.diags);
-        let (kind, naming) = extract::classify(&page);
+        Some(self.push_page(norm, page, kind, naming, linked_only))
+    }
+
+    fn push_page(
+        &mut self,
+        norm: PathBuf,
+        page: Page,
+        kind: PageKind,
+        naming: Naming,
+        linked_only: bool,
+    ) -> usize {
         let index = self.pages.len();
         self.pages.push(Loaded {
-            page: Rc::new(page),
+            page: Arc::new(page),
             path: norm.clone(),
             kind,
             naming,
@@ -206,11 +296,7 @@ impl Loader {
         });
         self.by_path.insert(norm, index);
         self.index_page(index);
-        Some(index)
-    }
-
-    fn add_page(&mut self, path: &Path) {
-        self.read_page(path, false);
+        index
     }
 
     /// Records the page's dictionary types and named structures.
@@ -510,7 +596,7 @@ impl Loader {
     fn path_of(&self, page: &Page) -> Option<PathBuf> {
         self.pages
             .iter()
-            .find(|l| std::ptr::eq(Rc::as_ptr(&l.page), page))
+            .find(|l| std::ptr::eq(Arc::as_ptr(&l.page), page))
             .map(|l| l.path.clone())
     }
 

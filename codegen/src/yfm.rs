@@ -456,6 +456,8 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
     let mut cell_line = start;
     let mut closed = false;
     let mut reported: Option<usize> = None;
+    // Whether the current cell has seen a non-blank character (its line is where that is).
+    let mut cell_started = false;
     let mut li = start;
     // Position just after the opening `#|`.
     let first_col = indent + 2;
@@ -539,6 +541,7 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
                         line: li,
                     });
                     cell.clear();
+                    cell_started = false;
                     cell_line = li;
                 }
                 j += 2;
@@ -551,6 +554,7 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
                         line: cell_line,
                     });
                     cell.clear();
+                    cell_started = false;
                     cell_line = li;
                 } else {
                     diags.push(Diagnostic::defect(
@@ -563,7 +567,8 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
                 continue;
             }
             if row.is_some() {
-                if cell.trim().is_empty() && !b.is_ascii_whitespace() {
+                if !cell_started && !b.is_ascii_whitespace() {
+                    cell_started = true;
                     cell_line = li;
                 }
                 push_byte(&mut cell, text, j);

@@ -188,6 +188,9 @@ fn code_and_message(text: &str) -> (String, Option<String>) {
 
 /// The `X` of an `Error Code: \`X\`` line in prose, if any.
 pub fn code_line(markdown: &str) -> Option<String> {
+    if !markdown.contains("ode:") && !markdown.contains("ODE:") {
+        return None;
+    }
     for line in markdown.lines() {
         let lower = line.to_lowercase();
         if let Some(pos) = lower.find("error code:") {

@@ -53,25 +53,34 @@ pub struct RawField {
     pub example: Option<String>,
 }
 
-/// The header row's cells as plain lowercase words.
+/// The header row's cells as plain lowercase words (Markdown marks dropped; headers are
+/// short, so this skips a Markdown parser).
 fn header_words(row: &Row) -> Vec<String> {
-    row.cells
-        .iter()
-        .map(|c| {
-            inlines(&c.text)
-                .iter()
-                .filter_map(|i| match i {
-                    Inline::Text(t) | Inline::Code(t) => Some(t.as_str()),
-                    Inline::Break => Some(" "),
-                    _ => None,
-                })
-                .collect::<String>()
-                .to_lowercase()
-                .replace(['*', '\\'], "")
-                .trim()
-                .to_owned()
-        })
-        .collect()
+    row.cells.iter().map(|c| header_text(&c.text)).collect()
+}
+
+fn header_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '`' | '\\' | '[' | '_' if c != '_' || out.ends_with(' ') || out.is_empty() => {}
+            ']' => {
+                // Drop a link destination.
+                if chars.peek() == Some(&'(') {
+                    for n in chars.by_ref() {
+                        if n == ')' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\n' | '\t' => out.push(' '),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    let words: Vec<&str> = out.split_whitespace().collect();
+    words.join(" ")
 }
 
 fn is_header(row: &Row) -> bool {
