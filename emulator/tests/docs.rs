@@ -76,14 +76,16 @@ async fn project_docs_serve_badges_and_crm_items() {
 }
 
 fn corpus() -> Option<PathBuf> {
+    // Relative paths are relative to the repository root, as everywhere in the project.
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let dir = std::env::var_os("B24_DOCS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/b24restdocs"
-            ))
-        });
+        .unwrap_or_else(|| PathBuf::from("../shared/b24restdocs"));
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        root.join(dir)
+    };
     if dir.is_dir() {
         Some(dir)
     } else {

@@ -45,14 +45,15 @@ async fn bucket_refuses_above_capacity_and_counts_503s() {
 
 #[tokio::test]
 async fn operating_budget_gives_429_until_the_oldest_basket_expires() {
-    // Each call takes 100 emulated seconds; 1000 emulated seconds per real second.
+    // Each call takes 20 emulated seconds (0.2 real s at scale 100); the 10-minute window is
+    // 6 real seconds, far more than the test needs, so a slow machine changes nothing.
     let emulator = builder()
         .limits(Limits {
             bucket: None,
-            operating_limit: Some(250.0),
-            processing_time: 100.0,
+            operating_limit: Some(50.0),
+            processing_time: 20.0,
         })
-        .time_scale(1000.0)
+        .time_scale(100.0)
         .start()
         .await
         .expect("start");
@@ -60,10 +61,10 @@ async fn operating_budget_gives_429_until_the_oldest_basket_expires() {
     for _ in 0..3 {
         let (status, body) = call(&emulator, "user.current", json!({})).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["time"]["processing"], 100.0);
+        assert_eq!(body["time"]["processing"], 20.0);
         operating.push(body["time"]["operating"].as_f64().expect("operating"));
     }
-    assert_eq!(operating, [100.0, 200.0, 300.0]);
+    assert_eq!(operating, [20.0, 40.0, 60.0]);
     let (status, body) = call(&emulator, "user.current", json!({})).await;
     assert_eq!(status, 429);
     assert_eq!(body["error"], "OPERATION_TIME_LIMIT");
@@ -74,11 +75,12 @@ async fn operating_budget_gives_429_until_the_oldest_basket_expires() {
     let (status, _) = call(&emulator, "crm.activity.badge.list", json!({})).await;
     assert_eq!(status, 200);
 
-    // After the window (600 emulated s = 0.6 real s) the method works again.
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // Let ten emulated minutes pass quickly: the method works again, its budget starts over.
+    emulator.set_time_scale(100_000.0);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let (status, body) = call(&emulator, "user.current", json!({})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["time"]["operating"], 100.0);
+    assert_eq!(body["time"]["operating"], 20.0);
 }
 
 #[tokio::test]
