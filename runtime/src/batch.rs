@@ -304,6 +304,7 @@ impl Batch {
 
 /// The outcome of one command.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived, one per command
 enum Outcome {
     Ok {
         result: Value,

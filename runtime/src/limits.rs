@@ -82,8 +82,14 @@ impl RateLimit {
     }
 
     /// The time one request takes to drain: `1 / Y`.
+    /// Rounded up to the nanosecond, so the client is never faster than `Y`.
     pub fn period(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.per_second).max(Duration::from_nanos(1))
+        let nanos = (1e9 / self.per_second).ceil();
+        Duration::from_nanos(if (1.0..1.8e19).contains(&nanos) {
+            nanos as u64
+        } else {
+            1
+        })
     }
 
     /// The most requests a server bucket admits over `window` starting empty: `X + Y·t`.

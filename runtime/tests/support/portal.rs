@@ -126,7 +126,7 @@ fn run(store: &Shared, method: &str, p: &Value) -> Outcome {
                 .get("order")
                 .and_then(|o| o.get(lower_key))
                 .and_then(Value::as_str)
-                .map_or(false, |d| d.eq_ignore_ascii_case("desc"));
+                .is_some_and(|d| d.eq_ignore_ascii_case("desc"));
             let start = p.get("start").and_then(int).unwrap_or(0);
             let stuck = method == "test.stuck.list";
             let matching: Vec<&Value> = st
