@@ -113,7 +113,7 @@ pub struct Faults {
 }
 
 /// Which webhooks are accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookAuth {
     /// The user id in the URL. Default `1`.
     pub user: String,
@@ -127,6 +127,15 @@ impl Default for WebhookAuth {
             user: "1".to_string(),
             code: None,
         }
+    }
+}
+
+impl std::fmt::Debug for WebhookAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookAuth")
+            .field("user", &self.user)
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 

@@ -178,12 +178,21 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
 }
 
 /// A running Bitrix24 emulator on loopback. Stops when dropped or on [`Emulator::shutdown`].
-#[derive(Debug)]
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     base_url: Arc<str>,
     server: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .field("methods", &self.shared.api.methods.len())
+            .field("families", &self.shared.families.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Emulator {

@@ -15,8 +15,32 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # What it serves
+//!
+//! - `POST`/`GET /rest/{user}/{code}/{method}[.json]` (webhook; user `1` and any code by default),
+//!   `/rest/{method}[.json]` with `auth` in the body or the query (OAuth), and REST 3.0 at
+//!   `/rest/api/{user}/{code}/{method}` and `/rest/api/{method}` (JSON bodies only, unified
+//!   answers and errors, `Idempotency-Key` for writes). `/oauth/token/` refreshes tokens.
+//! - Every documented method: required parameters and types are checked against the model
+//!   (`REQUIRED_ARG_MISSING`, `INVALID_ARG_VALUE`, with the status the page gives, else 400);
+//!   unknown methods get 404 `ERROR_METHOD_NOT_FOUND`; the answer is the documented example.
+//! - Families: methods `P.add`/`P.get`/`P.list`/`P.update`/`P.delete` sharing a prefix keep real
+//!   records. Which parameter is the id, which ones name a collection (e.g. `entityTypeId`),
+//!   which one carries the record, and how each answer is shaped all come from the pages.
+//!   Lists page by 50 (`start`, `next`, `total`; `start=-1` skips the count) and filter with
+//!   the documented prefixes (`>`, `>=`, `<`, `<=`, `@`, `!@`, `=`, `!`, `%`).
+//! - `batch`: up to 50 commands, `halt`, `$result[cmd][path]` references.
+//!
+//! # Knobs
+//!
+//! [`Limits`] (leaky bucket, operating budget, processing time), [`Faults`] and [`Fault`]
+//! (latency, dropped connections before or after the method ran, 5xx, truncated and non-JSON
+//! bodies), the time scale, token lifetime and expiry: all set on the builder or while running.
+//! [`Emulator::stats`], [`Emulator::runs`] and [`Emulator::records`] show what happened.
+//!
 //! Time: limits run in *emulated seconds* (see [`Emulator::set_time_scale`]); timestamps sent
 //! to clients (`time.start`, `operating_reset_at`, token `expires`) are wall-clock Unix times.
+//! Durations in `time` (`duration`, `processing`, `operating`) are emulated seconds.
 
 mod auth;
 mod batch;

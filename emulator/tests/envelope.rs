@@ -53,6 +53,12 @@ async fn unknown_method_is_404() {
     assert!(body.get("result").is_none());
 }
 
+#[test]
+fn the_handle_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<b24_emulator::Emulator>();
+}
+
 #[tokio::test]
 async fn wrong_webhook_user_or_fixed_code_is_401() {
     let emulator = common::builder()
@@ -61,6 +67,10 @@ async fn wrong_webhook_user_or_fixed_code_is_401() {
         .await
         .expect("start");
     assert!(emulator.webhook_url().contains("/rest/1/s3cret/"));
+    assert!(
+        !format!("{emulator:?}").contains("s3cret"),
+        "Debug hides the code"
+    );
     let (status, _) = call(&emulator, "user.current", json!({})).await;
     assert_eq!(status, 200);
     for path in [
