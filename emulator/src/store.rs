@@ -14,6 +14,9 @@ use crate::reply::{ApiError, Success};
 /// The documented page size of list methods.
 pub(crate) const PAGE_SIZE: usize = 50;
 
+/// The largest page a REST 3.0 list gives (`pagination.limit`).
+const V3_MAX_LIMIT: usize = 1000;
+
 /// The key a record is stored under: integer ids sort numerically, others as text.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum RecordKey {
@@ -541,24 +544,26 @@ impl ListQuery {
             Some(Value::Object(items)) => items.values().map(text).collect(),
             _ => Vec::new(),
         };
+        // REST 3.0: `pagination: {page, limit, offset}`, limit up to 1000.
         let pagination = get_ci(params, "pagination").and_then(Value::as_object);
+        let number = |key: &str| {
+            pagination
+                .and_then(|p| get_ci(p, key))
+                .and_then(as_i64)
+                .and_then(|n| usize::try_from(n).ok())
+        };
+        let limit = number("limit")
+            .filter(|l| (1..=V3_MAX_LIMIT).contains(l))
+            .unwrap_or(PAGE_SIZE);
         let start = match get_ci(params, "start").and_then(as_i64) {
             Some(s) if s < 0 => None,
             Some(s) => Some(usize::try_from(s).unwrap_or(0)),
             None => Some(
-                pagination
-                    .and_then(|p| get_ci(p, "offset"))
-                    .and_then(as_i64)
-                    .and_then(|o| usize::try_from(o).ok())
+                number("offset")
+                    .or_else(|| number("page").map(|page| page.saturating_sub(1) * limit))
                     .unwrap_or(0),
             ),
         };
-        let limit = pagination
-            .and_then(|p| get_ci(p, "limit"))
-            .and_then(as_i64)
-            .and_then(|l| usize::try_from(l).ok())
-            .filter(|l| (1..=PAGE_SIZE).contains(l))
-            .unwrap_or(PAGE_SIZE);
         ListQuery {
             conditions,
             order,

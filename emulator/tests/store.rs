@@ -243,3 +243,35 @@ async fn a_large_store_pages_fast_by_id() {
     let page = list(&emulator, json!({"start": -1, "filter": {">id": 99_990}})).await;
     assert_eq!(ids(&page).len(), 9);
 }
+
+#[tokio::test]
+async fn rest_v3_lists_filter_by_conditions_and_paginate() {
+    let emulator = start().await;
+    let tasks = (1..=7).map(|i| json!({"title": format!("task {i}")}));
+    emulator
+        .insert_records("tasks.task", &json!({}), tasks)
+        .expect("seeded");
+    let url = format!("{}tasks.task.list", emulator.webhook_url_v3());
+    let body = json!({
+        "filter": [["id", ">", 2], ["id", "<=", 6]],
+        "order": {"id": "desc"},
+        "pagination": {"page": 2, "limit": 2}
+    });
+    let answer: Value = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<i64> = answer["result"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .collect();
+    assert_eq!(ids, [4, 3]);
+    assert!(answer.get("total").is_none(), "REST 3.0 has no total");
+}

@@ -149,6 +149,32 @@ pub fn model() -> Api {
         Some(json!({"result": {"item": {"id": 42, "title": "Prepare report"}}})),
     );
     task_get.version = ApiVersion::V3;
+    let mut task_list = method(
+        "tasks.task.list",
+        vec![
+            field("select", Type::array(string()), No),
+            field("filter", Type::array(Type::untyped("condition")), No),
+            field(
+                "order",
+                Type::Map {
+                    value: Box::new(string()),
+                },
+                No,
+            ),
+            field(
+                "pagination",
+                Type::Map {
+                    value: Box::new(int()),
+                },
+                No,
+            ),
+        ],
+        Some(json!({"result": {"items": [{"id": 42, "title": "Prepare report"}]}})),
+    );
+    task_list.version = ApiVersion::V3;
+    task_list.paging = Some(Paging {
+        items_key: Some("items".to_string()),
+    });
 
     let mut methods = vec![
         method(
@@ -203,6 +229,7 @@ pub fn model() -> Api {
         ),
         task_add,
         task_get,
+        task_list,
     ];
     methods.sort_by(|a, b| a.name.cmp(&b.name));
     Api {
