@@ -380,7 +380,12 @@ impl Emulator {
     /// Every stored record of the family `prefix`, over all partitions.
     pub fn records(&self, prefix: &str) -> Result<Vec<Value>, StoreError> {
         let index = self.family(prefix)?;
-        Ok(self.shared.lock().store.records(index))
+        let family = self
+            .shared
+            .families
+            .get(index)
+            .ok_or_else(|| StoreError(format!("no entity family `{prefix}`")))?;
+        Ok(self.shared.lock().store.records(index, family))
     }
 
     /// Stores records directly, bypassing limits (to seed large data sets). `partition` holds

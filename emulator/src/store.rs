@@ -193,8 +193,9 @@ impl Store {
         }
     }
 
-    /// Stores a record built from `fields` over the documented template; assigns the id unless
-    /// the caller set it (or `keep_given_id` and the fields carry one).
+    /// Stores a record made of `fields` (the documented template fills in the rest when it is
+    /// shown); assigns the id unless the caller sets it (`add` of a family keyed by the caller,
+    /// or seeding). Returns the stored fields.
     pub(crate) fn insert(
         &mut self,
         family_index: usize,
@@ -204,7 +205,7 @@ impl Store {
         from_api: bool,
     ) -> Result<Map<String, Value>, ApiError> {
         let partition = partition_key(family, partition_values);
-        let mut record = family.template.clone();
+        let mut record = Map::new();
         let given_id = get_ci(&fields, &family.id_field)
             .or_else(|| get_ci(&fields, &family.id_param))
             .cloned();
@@ -217,7 +218,8 @@ impl Store {
         }
         for name in &family.partition {
             let value = get_ci(partition_values, name);
-            let key = record
+            let key = family
+                .template
                 .keys()
                 .find(|k| k.eq_ignore_ascii_case(name))
                 .cloned();
@@ -252,7 +254,7 @@ impl Store {
     }
 
     /// Every record of a family, over all partitions, in partition then id order.
-    pub(crate) fn records(&self, family_index: usize) -> Vec<Value> {
+    pub(crate) fn records(&self, family_index: usize, family: &Family) -> Vec<Value> {
         let mut keys: Vec<_> = self
             .collections
             .keys()
@@ -262,7 +264,7 @@ impl Store {
         keys.sort();
         keys.iter()
             .filter_map(|k| self.collections.get(k))
-            .flat_map(|c| c.records.values().cloned().map(Value::Object))
+            .flat_map(|c| c.records.values().map(|r| Value::Object(merged(family, r))))
             .collect()
     }
 
@@ -349,16 +351,36 @@ fn record_fields(family: &Family, params: &Map<String, Value>, update: bool) -> 
         .collect()
 }
 
+/// A stored record as shown: the documented template with the stored fields over it.
+fn merged(family: &Family, record: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = family.template.clone();
+    for (k, v) in record {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+/// A field of a stored record, or the template's value for it.
+fn field_of<'a>(
+    template: &'a Map<String, Value>,
+    record: &'a Map<String, Value>,
+    name: &str,
+) -> &'a Value {
+    get_ci(record, name)
+        .or_else(|| get_ci(template, name))
+        .unwrap_or(&Value::Null)
+}
+
 fn shape_one(family: &Family, op: Op, record: &Map<String, Value>) -> Value {
     match family.shapes.get(&op) {
         Some(Shape::True) => Value::Bool(true),
         Some(Shape::Id) => record.get(&family.id_field).cloned().unwrap_or(Value::Null),
-        Some(Shape::Wrapped(key)) => json!({ key.clone(): record }),
+        Some(Shape::Wrapped(key)) => json!({ key.clone(): merged(family, record) }),
         Some(Shape::IdObject(key)) => {
             json!({ key.clone(): record.get(&family.id_field).cloned().unwrap_or(Value::Null) })
         }
         Some(Shape::Example(v)) => v.clone(),
-        _ => Value::Object(record.clone()),
+        _ => Value::Object(merged(family, record)),
     }
 }
 
@@ -447,8 +469,8 @@ impl Condition {
         })
     }
 
-    fn matches(&self, record: &Map<String, Value>) -> bool {
-        let actual = get_ci(record, &self.field).unwrap_or(&Value::Null);
+    fn matches(&self, template: &Map<String, Value>, record: &Map<String, Value>) -> bool {
+        let actual = field_of(template, record, &self.field);
         let list = |v: &Value| -> Vec<Value> {
             match v {
                 Value::Array(items) => items.clone(),
@@ -623,7 +645,9 @@ impl ListQuery {
     }
 
     fn run(&self, family: &Family, collection: &Collection) -> Success {
-        let matches = |r: &&Map<String, Value>| self.conditions.iter().all(|c| c.matches(r));
+        let template = &family.template;
+        let matches =
+            |r: &&Map<String, Value>| self.conditions.iter().all(|c| c.matches(template, r));
         let offset = self.start.unwrap_or(0);
         let counting = self.start.is_some();
         let (page, total): (Vec<&Map<String, Value>>, usize) = match self.id_order(family) {
@@ -682,7 +706,7 @@ impl ListQuery {
             None => {
                 let mut all: Vec<&Map<String, Value>> =
                     collection.records.values().filter(matches).collect();
-                all.sort_by(|a, b| self.compare_records(a, b));
+                all.sort_by(|a, b| self.compare_records(template, a, b));
                 let total = all.len();
                 let page = all.into_iter().skip(offset).take(self.limit).collect();
                 (page, total)
@@ -708,10 +732,15 @@ impl ListQuery {
         }
     }
 
-    fn compare_records(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
+    fn compare_records(
+        &self,
+        template: &Map<String, Value>,
+        a: &Map<String, Value>,
+        b: &Map<String, Value>,
+    ) -> Ordering {
         for (field, asc) in &self.order {
-            let x = get_ci(a, field).unwrap_or(&Value::Null);
-            let y = get_ci(b, field).unwrap_or(&Value::Null);
+            let x = field_of(template, a, field);
+            let y = field_of(template, b, field);
             let ord = match (x, y) {
                 (Value::Null, Value::Null) => Ordering::Equal,
                 (Value::Null, _) => Ordering::Less,
@@ -728,8 +757,9 @@ impl ListQuery {
 
     /// Applies `select`; the id is always kept, `*` keeps everything.
     fn project(&self, family: &Family, record: &Map<String, Value>) -> Value {
+        let record = merged(family, record);
         if self.select.is_empty() || self.select.iter().any(|s| s == "*") {
-            return Value::Object(record.clone());
+            return Value::Object(record);
         }
         let picked = record
             .iter()
