@@ -131,11 +131,7 @@ fn collect_pages(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         match entry.file_type() {
-            Ok(t) if t.is_dir() => {
-                if name != "_includes" {
-                    collect_pages(&path, out);
-                }
-            }
+            Ok(t) if t.is_dir() && name != "_includes" => collect_pages(&path, out),
             Ok(_) if name.ends_with(".md") => out.push(path),
             _ => {}
         }
@@ -183,9 +179,12 @@ struct Loader {
     files_read: Vec<PathBuf>,
 }
 
+/// An included file's text and the name shown for it.
+type Included = (Arc<str>, Arc<str>);
+
 struct IncludeCache {
     root: PathBuf,
-    cache: HashMap<PathBuf, Option<(Arc<str>, Arc<str>)>>,
+    cache: HashMap<PathBuf, Option<Included>>,
     read: Vec<PathBuf>,
 }
 
@@ -321,12 +320,10 @@ impl Loader {
                         keys.push(a.clone());
                     }
                     let words: Vec<&str> = text.split_whitespace().collect();
-                    if words.len() == 1 {
-                        keys.push(words[0].trim_matches('`').to_owned());
-                    } else if words.len() == 2
+                    let named_object = words.len() == 2
                         && ["object", "structure", "type"]
-                            .contains(&words[1].to_lowercase().as_str())
-                    {
+                            .contains(&words[1].to_lowercase().as_str());
+                    if words.len() == 1 || named_object {
                         keys.push(words[0].trim_matches('`').to_owned());
                     }
                     for k in keys {
@@ -626,10 +623,8 @@ fn section_prose(page: &Page, h: usize) -> String {
     let mut out = Vec::new();
     for b in &page.blocks[h + 1..] {
         match &b.kind {
-            BlockKind::Prose { markdown } => {
-                if page.note_at(b.line).is_none() {
-                    out.push(extract::clean_markdown(markdown));
-                }
+            BlockKind::Prose { markdown } if page.note_at(b.line).is_none() => {
+                out.push(extract::clean_markdown(markdown));
             }
             BlockKind::Heading { .. } | BlockKind::Table(_) => break,
             _ => {}

@@ -338,10 +338,10 @@ pub fn plain(markdown: &str) -> String {
                 out.push_str("- ");
             }
             Event::End(TagEnd::Item) => depth_item = depth_item.saturating_sub(1),
-            Event::Start(Tag::Paragraph | Tag::CodeBlock(_) | Tag::Heading { .. }) => {
-                if !out.is_empty() && !out.ends_with('\n') && depth_item == 0 {
-                    out.push('\n');
-                }
+            Event::Start(Tag::Paragraph | Tag::CodeBlock(_) | Tag::Heading { .. })
+                if !out.is_empty() && !out.ends_with('\n') && depth_item == 0 =>
+            {
+                out.push('\n');
             }
             _ => {}
         }

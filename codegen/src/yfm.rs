@@ -369,9 +369,7 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
         if trimmed.starts_with("#|") {
             let (table, next) = parse_table(lines, i, diags);
             out.tables.push(table);
-            for _ in i..next {
-                kept.push("");
-            }
+            kept.resize(kept.len() + (next - i), "");
             i = next;
             continue;
         }

@@ -33,9 +33,11 @@ fn columns(header: &[String]) -> Columns {
             c.description = Some(i);
         } else if w.starts_with("code") || w.ends_with(" code") || w == "error" {
             c.code.get_or_insert(i);
-        } else if w.contains("message") || w.contains("error text") || w == "text" {
-            c.message.get_or_insert(i);
-        } else if w.contains("error description") {
+        } else if w.contains("message")
+            || w.contains("error text")
+            || w == "text"
+            || w.contains("error description")
+        {
             c.message.get_or_insert(i);
         } else if w == "field" || w == "parameter" {
             c.field.get_or_insert(i);
@@ -151,19 +153,13 @@ fn code_and_message(text: &str) -> (String, Option<String>) {
     let items = inlines(text);
     let mut code = None;
     let mut rest = String::new();
-    let mut past_code = false;
     for item in &items {
         match item {
             Inline::Code(c) if code.is_none() => {
                 code = Some(c.trim().to_owned());
-                past_code = true;
             }
             Inline::Text(t) | Inline::Code(t) => {
-                if past_code || code.is_some() {
-                    rest.push_str(t);
-                } else if code.is_none() {
-                    rest.push_str(t);
-                }
+                rest.push_str(t);
             }
             Inline::Break => rest.push('\n'),
             _ => {}

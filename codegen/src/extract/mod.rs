@@ -638,11 +638,7 @@ fn description(page: &Page, lay: &Layout) -> String {
     for (i, b) in page.blocks.iter().enumerate() {
         match &b.kind {
             BlockKind::Heading { level: 1, .. } => seen_h1 = true,
-            BlockKind::Heading { .. } | BlockKind::Table(_) => {
-                if seen_h1 {
-                    break;
-                }
-            }
+            BlockKind::Heading { .. } | BlockKind::Table(_) if seen_h1 => break,
             BlockKind::Prose { markdown } if seen_h1 && lay.role[i] == Role::Intro => {
                 if page.note_at(b.line).is_some() || page.is_included(b.line) {
                     continue;

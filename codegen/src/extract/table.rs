@@ -363,11 +363,7 @@ pub fn type_words(items: &[Inline]) -> Vec<Atom> {
                     link: link.clone(),
                 });
             }
-            Inline::Text(t) => {
-                if link.is_some() {
-                    link_text.push_str(t);
-                }
-            }
+            Inline::Text(t) if link.is_some() => link_text.push_str(t),
             _ => {}
         }
     }

@@ -1,0 +1,392 @@
+//! Loads small docs trees written by the test: includes, shared structures, result nesting,
+//! paging, and the defects the loader must report with file:line.
+
+use std::path::{Path, PathBuf};
+
+use b24_codegen::model::{ApiVersion, ExampleKind, PageKind, Paging, Required, Scalar, Type};
+use b24_codegen::{load, Api, DefectKind};
+
+/// A fresh folder under the target dir with `files` written in it.
+fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn defects(api: &Api, kind: DefectKind) -> Vec<String> {
+    api.diagnostics
+        .iter()
+        .filter(|d| d.kind == kind)
+        .map(|d| d.source.to_string())
+        .collect()
+}
+
+const DATA_TYPES: &str = "# Data Types
+
+## Types
+
+#|
+|| **Type** | **Description** ||
+|| `crm_status` | String identifier of a directory element ||
+|| `crm_contact` | Integer identifier of a contact ||
+|| [`crm_multifield`](#crm_multifield) | Object describing a multifield ||
+|| `lang_map` | Object format: `{lang_1: value_1}` ||
+|#
+
+### crm_multifield {#crm_multifield}
+
+#|
+|| **Value**
+`type` | **Description** ||
+|| **ID**
+`integer` | Identifier ||
+|| **VALUE**
+`string` | The value ||
+|#
+";
+
+const LIST: &str = "# Get a List of Things thing.list
+
+> Scope: [`crm`](x.md)
+>
+> Who can execute the method: any user
+
+Returns things.
+
+## Method Parameters
+
+{% include [required](../_includes/required.md) %}
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **filter**
+[`object`](data-types.md) | Format object `{\"field_1\": \"value_1\"}` ||
+|| **start**
+[`integer`](data-types.md) | Offset ||
+|| **status**
+[`crm_status`](data-types.md) | Status ||
+|| **contacts**
+[`crm_contact[]`](data-types.md) | Contacts ||
+|| **PHONE**
+[`crm_multifield[]`](data-types.md#crm_multifield) | Phones ||
+|| **fields***
+[`object`](data-types.md) | Described [below](#parametr-fields) ||
+|| **fields**
+`string` | Twice ||
+|#
+
+### Parameter fields
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **TITLE**
+`string` | Title ||
+|| **OPENED**
+`boolean` | Open ||
+|| **TITLE (LANG)**
+`lang_map` | Titles ||
+|#
+
+## Code Examples
+
+- cURL
+
+    ```bash
+    curl -X POST \\
+    -d '{\"start\":0,\"status\":\"NEW\",\"auth\":\"**token**\"}' \\
+    https://**portal**/rest/thing.list
+    ```
+
+## Response Handling
+
+```json
+{
+    \"result\": {
+        \"items\": [{\"id\": \"5\", \"name\": \"x\", \"PHONE\": [{\"ID\": 1, \"VALUE\": \"+1\"}]}]
+    },
+    \"next\": 50,
+    \"total\": 60,
+    \"time\": {\"start\": 1}
+}
+```
+
+### Returned Data
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **result**
+`object` | Root ||
+|| **items**
+`object[]` | The things ||
+|| **id**
+`integer` | Identifier ||
+|| **name**
+`string` | Name ||
+|| **PHONE**
+[`crm_multifield[]`](data-types.md#crm_multifield) | Phones ||
+|| **total**
+`integer` | Total ||
+|| **next**
+`integer` | Next ||
+|#
+
+## Error Handling
+
+### Possible Error Codes
+
+#|
+|| **Status** | **Code** | **Description** | **Value** ||
+|| `400` | `NOT_FOUND` | Not found | The thing is missing ||
+|| `400` | `100` | Could not find value for parameter {id} | Missing id ||
+|#
+
+{% include [system](../_includes/system-errors.md) %}
+";
+
+const GET: &str = "# Get a Thing thing.get
+
+> Scope: [`crm`](x.md)
+
+{% note warning \"DEPRECATED\" %}
+
+Use thing.list.
+
+{% endnote %}
+
+## Method Parameters
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **id***
+`integer` | Id ||
+|| **PHONE**
+[`crm_multifield`](data-types.md#crm_multifield) | A phone ||
+|| **owner**
+`nosuchtype` | Owner ||
+|#
+
+## Code Examples
+
+```bash
+curl -d '{\"id\": \"abc\"}' https://x/rest/api/thing.get
+```
+
+## Response Handling
+
+```json
+{\"result\": {\"id\": 1, \"flag\": true}, // a comment
+}
+```
+
+### Returned Data
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **result**
+`object` | The thing ||
+|#
+";
+
+#[test]
+fn a_small_tree_loads_with_shared_types_nesting_and_paging() {
+    let dir = tree(
+        "small_tree",
+        &[
+            ("docs/data-types.md", DATA_TYPES),
+            ("docs/thing-list.md", LIST),
+            ("docs/thing-get.md", GET),
+            ("docs/overview.md", "# Things\n\nAn overview.\n"),
+            (
+                "_includes/required.md",
+                "Required parameters are marked with `*` {.b24-info}",
+            ),
+            (
+                "_includes/system-errors.md",
+                "#|\n|| **Code** | **Description** ||\n|| `QUERY_LIMIT_EXCEEDED` | Too many ||\n|#",
+            ),
+        ],
+    );
+    let api = load(&dir.join("docs"));
+    let kinds: Vec<(String, PageKind)> = api
+        .pages
+        .iter()
+        .map(|p| (p.source.file.to_string(), p.kind))
+        .collect();
+    assert!(kinds.contains(&("thing-list.md".into(), PageKind::Method)));
+    assert!(kinds.contains(&("overview.md".into(), PageKind::Overview)));
+    assert!(kinds.contains(&("data-types.md".into(), PageKind::Overview)));
+    // Includes outside the folder are read and listed for cargo.
+    assert!(api
+        .files_read
+        .iter()
+        .any(|p| p.ends_with("_includes/required.md")));
+    assert!(api.files_read.iter().any(|p| p.ends_with("thing-list.md")));
+
+    let list = api.methods.iter().find(|m| m.name == "thing.list").unwrap();
+    let get = api.methods.iter().find(|m| m.name == "thing.get").unwrap();
+    assert_eq!(list.version, ApiVersion::V2);
+    assert_eq!(get.version, ApiVersion::V3);
+    assert!(get
+        .deprecated
+        .as_deref()
+        .is_some_and(|d| d.contains("Use thing.list")));
+    assert!(list.deprecated.is_none());
+
+    let param = |name: &str| list.params.iter().find(|p| p.api_name == name).unwrap();
+    assert!(matches!(param("filter").ty, Type::Map { .. }));
+    assert_eq!(param("status").ty, Type::scalar(Scalar::String));
+    assert_eq!(
+        param("contacts").ty,
+        Type::array(Type::scalar(Scalar::Integer))
+    );
+    // The broken `#parametr-fields` anchor falls back to the "Parameter fields" heading.
+    let Type::Object { fields } = &param("fields").ty else {
+        panic!("fields: {:?}", param("fields").ty)
+    };
+    let names: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|f| (f.api_name.as_str(), f.rust_name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("TITLE", "title"),
+            ("OPENED", "opened"),
+            ("TITLE (LANG)", "title_lang")
+        ]
+    );
+    assert!(matches!(fields[2].ty, Type::Map { .. }));
+    assert_eq!(param("fields").required, Required::Yes);
+    // One shared type for the multifield, used by both pages.
+    let Type::Array { item } = &param("PHONE").ty else {
+        panic!("PHONE: {:?}", param("PHONE").ty)
+    };
+    let Type::Ref { key } = item.as_ref() else {
+        panic!("PHONE item: {item:?}")
+    };
+    let phone_get = get.params.iter().find(|p| p.api_name == "PHONE").unwrap();
+    assert_eq!(phone_get.ty, Type::Ref { key: key.clone() });
+    assert_eq!(api.types.len(), 1);
+    assert_eq!(api.types[key].rust_name, "CrmMultifield");
+    assert_eq!(api.types[key].fields.len(), 2);
+
+    // The flat returned-data table is nested where the example has its keys.
+    let Type::Object { fields: result } = &list.result else {
+        panic!("result: {:?}", list.result)
+    };
+    assert_eq!(result.len(), 1);
+    assert_eq!(result[0].api_name, "items");
+    let Type::Array { item } = &result[0].ty else {
+        panic!("items: {:?}", result[0].ty)
+    };
+    let Type::Object {
+        fields: item_fields,
+    } = item.as_ref()
+    else {
+        panic!("item: {item:?}")
+    };
+    let item_names: Vec<&str> = item_fields.iter().map(|f| f.api_name.as_str()).collect();
+    assert_eq!(item_names, ["id", "name", "PHONE"]);
+    assert_eq!(item_fields[0].ty, Type::scalar(Scalar::Integer));
+    assert_eq!(
+        list.paging,
+        Some(Paging {
+            items_key: Some("items".into())
+        })
+    );
+    assert!(get.paging.is_none());
+
+    // Errors: one per row, code 100 replaced by its message, system errors not included.
+    let codes: Vec<&str> = list.errors.iter().map(|e| e.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["NOT_FOUND", "Could not find value for parameter {id}"]
+    );
+    assert_eq!(list.errors[0].status, Some(400));
+    assert_eq!(list.errors[0].message.as_deref(), Some("Not found"));
+
+    // Examples: the request without `auth`, the repaired response.
+    let request = list
+        .examples
+        .iter()
+        .find(|e| e.kind == ExampleKind::Request)
+        .unwrap();
+    assert_eq!(
+        request.json,
+        Some(serde_json::json!({"start": 0, "status": "NEW"}))
+    );
+    let response = get
+        .examples
+        .iter()
+        .find(|e| e.kind == ExampleKind::Response)
+        .unwrap();
+    assert!(response.repaired);
+    assert_eq!(
+        response.json,
+        Some(serde_json::json!({"result": {"id": 1, "flag": true}}))
+    );
+    // `result` of thing.get gains the example's fields.
+    let Type::Object { fields } = &get.result else {
+        panic!("get result: {:?}", get.result)
+    };
+    assert_eq!(fields.len(), 2);
+
+    // Defects, each with its file:line.
+    assert_eq!(
+        defects(&api, DefectKind::DanglingLink),
+        ["thing-list.md:26"]
+    );
+    assert_eq!(
+        defects(&api, DefectKind::DuplicateParameter),
+        ["thing-list.md:28"]
+    );
+    assert_eq!(defects(&api, DefectKind::UnknownType), ["thing-get.md:20"]);
+    assert_eq!(
+        defects(&api, DefectKind::RepairedExample),
+        ["thing-get.md:33"]
+    );
+    // `id` is an integer; the example's "abc" contradicts it and widens it.
+    assert_eq!(
+        defects(&api, DefectKind::ExampleContradictsTable),
+        ["thing-get.md:16"]
+    );
+    let id = get.params.iter().find(|p| p.api_name == "id").unwrap();
+    assert!(matches!(id.ty, Type::Union { .. }));
+}
+
+#[test]
+fn a_page_without_a_method_name_fails_with_its_line() {
+    let dir = tree(
+        "no_name",
+        &[(
+            "docs/broken.md",
+            "# Something Odd\n\n> Who can execute the method: anyone\n\n## Method Parameters\n\nNone.\n",
+        )],
+    );
+    let api = load(&dir.join("docs"));
+    assert!(api.methods.is_empty());
+    // No REST name anywhere: not a method page, so nothing failed.
+    assert_eq!(api.pages[0].kind, PageKind::Overview);
+    let s = b24_codegen::check::summary(&api);
+    assert_eq!(s.failed, 0);
+}
+
+#[test]
+fn unreadable_paths_never_panic() {
+    let api = load(Path::new("/nonexistent/b24/page.md"));
+    assert!(api.methods.is_empty());
+    assert_eq!(api.diagnostics.len(), 1);
+    assert_eq!(api.diagnostics[0].kind, DefectKind::Io);
+    let api = load(Path::new("/nonexistent/b24/folder/"));
+    assert!(api.pages.is_empty());
+}
