@@ -181,7 +181,7 @@ fn normalize_portal(url: &str) -> Result<String, String> {
 /// A request ready to send: the URL, the body and the token generation it used.
 pub(crate) struct Prepared {
     pub url: String,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     pub generation: u64,
 }
 
@@ -203,7 +203,12 @@ impl Auth {
     }
 
     /// Builds the URL and body of a call. `params` is the JSON object of the parameters.
-    pub(crate) fn prepare(&self, method: &str, version: ApiVersion, params: &[u8]) -> Prepared {
+    pub(crate) fn prepare(
+        &self,
+        method: &str,
+        version: ApiVersion,
+        params: &bytes::Bytes,
+    ) -> Prepared {
         match self {
             Auth::Webhook { portal, user, code } => Prepared {
                 url: match version {
@@ -214,7 +219,7 @@ impl Auth {
                         format!("{portal}/rest/api/{user}/{}/{method}", code.expose())
                     }
                 },
-                body: params.to_vec(),
+                body: params.clone(),
                 generation: 0,
             },
             Auth::OAuth(state) => {
@@ -225,7 +230,7 @@ impl Auth {
                         ApiVersion::V2 => format!("{portal}/rest/{method}.json"),
                         ApiVersion::V3 => format!("{portal}/rest/api/{method}"),
                     },
-                    body: with_auth_field(params, token.expose()),
+                    body: with_auth_field(params, token.expose()).into(),
                     generation,
                 }
             }
@@ -394,21 +399,23 @@ impl ClassifyName for serde_json::Error {
 mod tests {
     use super::*;
 
+    const EMPTY: bytes::Bytes = bytes::Bytes::from_static(b"{}");
+
     #[test]
     fn webhook_urls() {
         let a = parse_webhook("https://portal.example/rest/1/abc123/").expect("parses");
-        let p = a.prepare("crm.item.add", ApiVersion::V2, b"{}");
+        let p = a.prepare("crm.item.add", ApiVersion::V2, &EMPTY);
         assert_eq!(
             p.url,
             "https://portal.example/rest/1/abc123/crm.item.add.json"
         );
-        let p = a.prepare("tasks.task.add", ApiVersion::V3, b"{}");
+        let p = a.prepare("tasks.task.add", ApiVersion::V3, &EMPTY);
         assert_eq!(
             p.url,
             "https://portal.example/rest/api/1/abc123/tasks.task.add"
         );
         let a = parse_webhook("http://127.0.0.1:8080/rest/7/xyz").expect("parses");
-        let p = a.prepare("user.current", ApiVersion::V2, b"{}");
+        let p = a.prepare("user.current", ApiVersion::V2, &EMPTY);
         assert_eq!(p.url, "http://127.0.0.1:8080/rest/7/xyz/user.current.json");
         assert!(parse_webhook("https://portal.example/rest/1/").is_err());
         assert!(parse_webhook("ftp://portal.example/rest/1/c/").is_err());
@@ -431,9 +438,9 @@ mod tests {
     #[test]
     fn oauth_urls() {
         let a = Auth::oauth(OAuth::new("https://portal.example/rest/", "tok")).expect("ok");
-        let p = a.prepare("crm.item.add", ApiVersion::V2, b"{}");
+        let p = a.prepare("crm.item.add", ApiVersion::V2, &EMPTY);
         assert_eq!(p.url, "https://portal.example/rest/crm.item.add.json");
-        let p = a.prepare("tasks.task.add", ApiVersion::V3, b"{}");
+        let p = a.prepare("tasks.task.add", ApiVersion::V3, &EMPTY);
         assert_eq!(p.url, "https://portal.example/rest/api/tasks.task.add");
     }
 }

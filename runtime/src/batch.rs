@@ -520,7 +520,7 @@ impl Client {
                 access,
             };
             let env = self
-                .execute::<Wire>(target, &params, &CallOptions::default())
+                .execute::<Wire>(target, params, &CallOptions::default())
                 .await?;
             let wire = env.result;
             let mut ok = as_map(wire.result);

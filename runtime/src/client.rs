@@ -265,7 +265,7 @@ impl Client {
             access: M::ACCESS,
         };
         let params = params_bytes(request).map_err(Error::typed)?;
-        self.execute(target, &params, options)
+        self.execute(target, params, options)
             .await
             .map_err(Error::typed)
     }
@@ -284,7 +284,7 @@ impl Client {
             version,
             access,
         };
-        self.execute(target, &params, &CallOptions::default()).await
+        self.execute(target, params, &CallOptions::default()).await
     }
 
     /// How many OAuth refreshes this client (and its clones) performed.
@@ -337,7 +337,7 @@ impl Client {
     pub(crate) async fn execute<T: DeserializeOwned>(
         &self,
         target: Target<'_>,
-        params: &[u8],
+        params: Vec<u8>,
         options: &CallOptions,
     ) -> Result<Envelope<T>, Error<ApiError>> {
         let span = tracing::info_span!(
@@ -367,10 +367,11 @@ impl Client {
     async fn execute_inner<T: DeserializeOwned>(
         &self,
         target: Target<'_>,
-        params: &[u8],
+        params: Vec<u8>,
         options: &CallOptions,
     ) -> Result<Envelope<T>, Error<ApiError>> {
         let inner = &*self.inner;
+        let params = bytes::Bytes::from(params);
         let idempotency_key = (target.version == ApiVersion::V3 && target.access == Access::Write)
             .then(|| {
                 options
@@ -391,7 +392,7 @@ impl Client {
             tracing::Span::current().record("attempts", attempts);
             self.wait_for_budget(target.name).await?;
             inner.limiter.acquire().await;
-            let prepared = inner.auth.prepare(target.name, target.version, params);
+            let prepared = inner.auth.prepare(target.name, target.version, &params);
             let verdict = match self
                 .send(prepared.url, prepared.body, idempotency_key.as_deref())
                 .await
@@ -559,7 +560,7 @@ impl Client {
     async fn send(
         &self,
         url: String,
-        body: Vec<u8>,
+        body: bytes::Bytes,
         idempotency_key: Option<&str>,
     ) -> Result<(u16, bytes::Bytes), TransportError> {
         let mut req = self

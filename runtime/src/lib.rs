@@ -11,6 +11,8 @@
 //! Secrets (webhook codes, tokens, application tokens) never appear in `Debug`, `Display`,
 //! errors or logs.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod batch;
 pub mod client;

@@ -181,7 +181,12 @@ impl OperatingBudget {
             return;
         };
         let mut map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(method.to_owned()).or_default();
+        if !map.contains_key(method) {
+            map.insert(method.to_owned(), MethodBudget::default());
+        }
+        let Some(entry) = map.get_mut(method) else {
+            return;
+        };
         entry.operating = operating;
         entry.reset_at = time.operating_reset_at.or(entry.reset_at);
         entry.blocked_until = None;

@@ -78,7 +78,7 @@ impl Client {
             let result = match params_bytes(&*params) {
                 Ok(bytes) => {
                     st.client
-                        .execute::<M::Response>(target::<M>(), &bytes, &CallOptions::default())
+                        .execute::<M::Response>(target::<M>(), bytes, &CallOptions::default())
                         .await
                 }
                 Err(e) => Err(e),
@@ -330,7 +330,7 @@ impl<M: ListMethod + 'static> Export<M> {
 async fn raw_page<M: Method>(client: &Client, params: &Value) -> Result<Value, Error<ApiError>> {
     let bytes = params_bytes(params)?;
     let env = client
-        .execute::<Value>(target::<M>(), &bytes, &CallOptions::default())
+        .execute::<Value>(target::<M>(), bytes, &CallOptions::default())
         .await?;
     Ok(env.result)
 }
