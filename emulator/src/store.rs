@@ -755,21 +755,26 @@ impl ListQuery {
         Ordering::Equal
     }
 
-    /// Applies `select`; the id is always kept, `*` keeps everything.
+    /// Applies `select` over the shown record; the id is always kept, `*` keeps everything.
     fn project(&self, family: &Family, record: &Map<String, Value>) -> Value {
-        let record = merged(family, record);
         if self.select.is_empty() || self.select.iter().any(|s| s == "*") {
-            return Value::Object(record);
+            return Value::Object(merged(family, record));
         }
-        let picked = record
+        let wanted = |k: &str| {
+            k.eq_ignore_ascii_case(&family.id_field)
+                || self.select.iter().any(|s| s.eq_ignore_ascii_case(k))
+        };
+        // The template's order first (as `merged` shows it), then fields it does not have.
+        let from_template = family
+            .template
             .iter()
-            .filter(|(k, _)| {
-                k.eq_ignore_ascii_case(&family.id_field)
-                    || self.select.iter().any(|s| s.eq_ignore_ascii_case(k))
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        Value::Object(picked)
+            .filter(|(k, _)| wanted(k))
+            .map(|(k, v)| (k.clone(), record.get(k).unwrap_or(v).clone()));
+        let own = record
+            .iter()
+            .filter(|(k, _)| !family.template.contains_key(*k) && wanted(k))
+            .map(|(k, v)| (k.clone(), v.clone()));
+        Value::Object(from_template.chain(own).collect())
     }
 }
 
