@@ -116,13 +116,28 @@ impl Scope {
     }
 
     /// A fresh name based on `base`, unique in this scope.
+    ///
+    /// ```
+    /// use b24_codegen::names::{camel, snake, Scope};
+    /// let mut scope = Scope::default();
+    /// assert_eq!(scope.claim(camel("badge")), "Badge");
+    /// assert_eq!(scope.claim(camel("BADGE")), "Badge2");
+    /// assert_eq!(scope.claim(snake("sort")), "sort");
+    /// assert_eq!(scope.claim(snake("SORT")), "sort_2");
+    /// ```
     pub fn claim(&mut self, base: String) -> String {
         if self.taken.insert(base.clone()) {
             return base;
         }
         let stem = base.strip_prefix("r#").unwrap_or(&base).to_owned();
+        // `Badge2` for types (UpperCamelCase), `sort_2` for fields and modules.
+        let separator = if stem.starts_with(|c: char| c.is_ascii_uppercase()) {
+            ""
+        } else {
+            "_"
+        };
         (2..)
-            .map(|n| format!("{stem}_{n}"))
+            .map(|n| format!("{stem}{separator}{n}"))
             .find(|candidate| self.taken.insert(candidate.clone()))
             .expect("an unbounded range always yields a free name")
     }

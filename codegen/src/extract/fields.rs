@@ -258,7 +258,16 @@ impl<'a> Builder<'a> {
                     };
                     Type::array(item)
                 }
-                Word::Name(n) => self.named_type(row, &n, atom),
+                Word::Name(n) => {
+                    let t = self.named_type(row, &n, atom);
+                    // An identifier field typed by the structure it identifies carries that
+                    // structure's id on the wire (`CURRENCY_ID` typed `crm_currency`).
+                    if is_id_name(name) && dims == 0 {
+                        self.id_of(t)
+                    } else {
+                        t
+                    }
+                }
             };
             variants.push(arrays(t, dims));
         }
@@ -302,6 +311,23 @@ impl<'a> Builder<'a> {
             }];
         }
         union_of(variants, nullable)
+    }
+
+    /// The wire type of the id of a structure type (its `id` field, else a string code).
+    fn id_of(&self, t: Type) -> Type {
+        let fields = match &t {
+            Type::Ref { key } => self.links.shared_fields(&key.0),
+            Type::Object { fields } => Some(fields.clone()),
+            _ => return t,
+        };
+        fields
+            .and_then(|fs| {
+                fs.into_iter()
+                    .find(|f| f.api_name.eq_ignore_ascii_case("id"))
+            })
+            .map(|f| f.ty)
+            .filter(|t| matches!(t, Type::Scalar { .. }))
+            .unwrap_or_else(|| Type::scalar(Scalar::String))
     }
 
     /// A reference type name: a dictionary type, a structure of this page or another, or a
@@ -612,6 +638,19 @@ impl<'a> Builder<'a> {
 
     fn reconcile(&mut self, ty: Type, value: &Value, add: bool, at: &Source, name: &str) -> Type {
         match (ty, value) {
+            (Type::Object { fields }, Value::Object(map))
+                if describes_values_not_descriptors(&fields, map) =>
+            {
+                self.diags.push(Diagnostic::defect(
+                    at.clone(),
+                    DefectKind::ExampleContradictsTable,
+                    format!(
+                        "`{name}`: the table types the entity's fields but the example shows a \
+                         description object for each field"
+                    ),
+                ));
+                descriptor_map(map)
+            }
             (Type::Object { mut fields }, Value::Object(map)) => {
                 for f in fields.iter_mut() {
                     if let Some(v) = map.get(&f.api_name) {
@@ -736,14 +775,7 @@ impl<'a> Builder<'a> {
                     "the table types the entity's fields but the example shows a description \
                      object for each field",
                 ));
-                let values: Vec<Value> = map.values().cloned().collect();
-                let item = match types::infer(&Value::Array(values)) {
-                    Type::Array { item } => *item,
-                    other => other,
-                };
-                return Type::Map {
-                    value: Box::new(item),
-                };
+                return descriptor_map(map);
             }
         }
         match (declared, example) {
@@ -752,6 +784,12 @@ impl<'a> Builder<'a> {
             (None, Some(v)) => types::infer(v),
             (None, None) => Type::untyped("the page describes no result"),
         }
+    }
+
+    /// Widens `ty` (a result already reconciled with one example) to accept another example.
+    pub fn fit_example(&mut self, ty: Type, example: &Value, line: usize) -> Type {
+        let at = self.source(line);
+        self.reconcile(ty, example, true, &at, "result")
     }
 
     /// Error codes from the error tables `(table, code written before it)`.
@@ -767,6 +805,27 @@ impl<'a> Builder<'a> {
         }
         out
     }
+}
+
+/// A map from field names to the example's field description objects.
+fn descriptor_map(map: &Map<String, Value>) -> Type {
+    let values: Vec<Value> = map.values().cloned().collect();
+    let item = match types::infer(&Value::Array(values)) {
+        Type::Array { item } => *item,
+        other => other,
+    };
+    Type::Map {
+        value: Box::new(item),
+    }
+}
+
+/// Names of identifier fields: `id`, `ID`, `CURRENCY_ID`, `ownerId`.
+fn is_id_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("id")
+        || name.ends_with("_ID")
+        || name.ends_with("_id")
+        || name.ends_with("Id")
+        || (name.ends_with("ID") && name.len() > 2)
 }
 
 /// True when line `line` is inside the section of heading block `h`.

@@ -409,19 +409,25 @@ pub fn method(
     for &ti in &result_tables {
         result_rows.extend(b.rows_of(ti));
     }
-    let response_example = examples
+    let mut response_results = examples
         .iter()
         .filter(|e| e.kind == ExampleKind::Response)
-        .find_map(|e| match &e.json {
+        .filter_map(|e| match &e.json {
             Some(Value::Object(map)) => map.get("result").cloned(),
             _ => None,
         });
+    let response_example = response_results.next();
+    let more_results: Vec<Value> = response_results.collect();
     let has_next = result_rows.iter().any(|r| r.name == "next")
         || examples.iter().any(|e| {
             e.kind == ExampleKind::Response
                 && matches!(&e.json, Some(Value::Object(m)) if m.contains_key("next"))
         });
-    let result = b.result(result_rows, response_example.as_ref(), h1_line);
+    let mut result = b.result(result_rows, response_example.as_ref(), h1_line);
+    // Every other response example must fit too.
+    for v in &more_results {
+        result = b.fit_example(result, v, h1_line);
+    }
 
     // Errors.
     let errors = b.errors(&lay_errors(page, &lay));

@@ -59,13 +59,6 @@ pub struct Context<'a> {
     runtime: TokenStream,
 }
 
-impl Context<'_> {
-    /// The `serde(crate = "...")` path: generated code uses the runtime's serde.
-    fn serde_crate(&self) -> String {
-        format!("{}::__private::serde", self.runtime).replace(' ', "")
-    }
-}
-
 /// Generates the Rust code for every selected method of `api`.
 ///
 /// Pages that could not be turned into a method are listed in a `SKIPPED_PAGES` constant (the

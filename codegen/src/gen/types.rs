@@ -103,7 +103,7 @@ impl<'a> Module<'a> {
         }
     }
 
-    /// `pub struct #name { fields..., extra }` with serde derives and docs.
+    /// `pub struct #name { fields..., extra }` with docs, and its serde impls.
     pub fn struct_def(
         &mut self,
         name: &Ident,
@@ -112,27 +112,54 @@ impl<'a> Module<'a> {
         side: Side,
     ) -> TokenStream {
         let rt = self.ctx.runtime.clone();
-        let serde_crate = self.ctx.serde_crate();
+        let serde = quote!(#rt::__private::serde);
         let doc = docs::attrs(doc);
         let mut all_optional = true;
-        let fields: Vec<TokenStream> = fields
-            .iter()
-            .map(|field| {
-                let plain = side == Side::Request && field.required == Required::Yes;
-                all_optional &= !plain;
-                self.field_def(field, plain, side)
-            })
-            .collect();
+        let mut defs = Vec::new();
+        let mut reads = Vec::new();
+        let mut writes = Vec::new();
+        let mut api_names = Vec::new();
+        for field in fields {
+            let plain = side == Side::Request && field.required == Required::Yes;
+            all_optional &= !plain;
+            let member = ident(&field.rust_name);
+            let api = &field.api_name;
+            let (read, write) = match (plain, side) {
+                (true, _) => (quote!(required), quote!(required)),
+                (false, Side::Request) => (quote!(optional), quote!(optional)),
+                (false, Side::Response) => (quote!(optional), quote!(nullable)),
+            };
+            reads.push(quote!(#member: fields.#read(#api)?,));
+            writes.push(quote!(object.#write(#api, &self.#member)?;));
+            api_names.push(api);
+            defs.push(self.field_def(field, plain, side));
+        }
+        let type_name = name.to_string();
         let default = all_optional.then(|| quote!(Default,));
         quote! {
             #doc
-            #[derive(Clone, Debug, #default PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_crate)]
+            #[derive(Clone, Debug, #default PartialEq)]
             pub struct #name {
-                #(#fields)*
+                #(#defs)*
                 /// Fields the docs do not describe, kept as they came.
-                #[serde(flatten)]
                 pub extra: #rt::Extra,
+            }
+            impl<'de> #serde::Deserialize<'de> for #name {
+                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    let mut fields = #rt::__private::Fields::read(deserializer, #type_name)?;
+                    ::std::result::Result::Ok(#name {
+                        #(#reads)*
+                        extra: fields.rest(),
+                    })
+                }
+            }
+            impl #serde::Serialize for #name {
+                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    let mut object = #rt::__private::ObjectWriter::new(serializer)?;
+                    #(#writes)*
+                    object.extra(&self.extra, &[#(#api_names),*])?;
+                    object.end()
+                }
             }
         }
     }
@@ -146,20 +173,10 @@ impl<'a> Module<'a> {
         };
         let ty = self.rust_type(ty, &field.api_name, side);
         let doc = docs::attrs(&field_doc(field));
-        let rename = (unraw(&field.rust_name) != field.api_name).then(|| {
-            let api = &field.api_name;
-            quote!(rename = #api,)
-        });
         if plain {
-            let serde = rename.map(|r| quote!(#[serde(#r)]));
-            return quote! { #doc #serde pub #name: #ty, };
-        }
-        let skip = (side == Side::Request)
-            .then(|| quote!(skip_serializing_if = "::std::option::Option::is_none",));
-        quote! {
-            #doc
-            #[serde(#rename default, #skip)]
-            pub #name: ::std::option::Option<#ty>,
+            quote! { #doc pub #name: #ty, }
+        } else {
+            quote! { #doc pub #name: ::std::option::Option<#ty>, }
         }
     }
 
@@ -181,23 +198,49 @@ impl<'a> Module<'a> {
             1 => return forms.remove(0).1,
             _ => {}
         }
-        // Untagged enums try variants in order: the catch-all JSON value must come last.
-        forms.sort_by_key(|(_, ty)| ty.to_string().contains("serde_json :: Value"));
+        // Forms are tried in order: the catch-all JSON value must come last.
+        let any = quote!(#rt::__private::serde_json::Value).to_string();
+        forms.sort_by_key(|(_, ty)| ty.to_string() == any);
         let name = self.claim_name(hint);
+        let type_name = name.to_string();
+        let serde = quote!(#rt::__private::serde);
         let mut variant_names = Scope::default();
-        let variants = forms.iter().map(|(form, ty)| {
+        let mut variants = Vec::new();
+        let mut tries = Vec::new();
+        let mut writes = Vec::new();
+        for (form, ty) in &forms {
             let variant = ident(&variant_names.claim(names::camel(form)));
             let doc = format!(" The `{form}` form.");
-            quote!(#[doc = #doc] #variant(#ty),)
-        });
-        let serde_crate = self.ctx.serde_crate();
+            variants.push(quote!(#[doc = #doc] #variant(#ty),));
+            tries.push(quote! {
+                if let ::std::option::Option::Some(value) = union.try_form::<#ty>() {
+                    return ::std::result::Result::Ok(#name::#variant(value));
+                }
+            });
+            writes.push(
+                quote!(#name::#variant(value) => #serde::Serialize::serialize(value, serializer),),
+            );
+        }
         let doc = format!(" One of the forms the docs allow for `{hint}`.");
         self.items.push(quote! {
             #[doc = #doc]
-            #[derive(Clone, Debug, PartialEq, #rt::__private::serde::Serialize, #rt::__private::serde::Deserialize)]
-            #[serde(crate = #serde_crate, untagged)]
+            #[derive(Clone, Debug, PartialEq)]
             pub enum #name {
                 #(#variants)*
+            }
+            impl<'de> #serde::Deserialize<'de> for #name {
+                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    let union = #rt::__private::Union::read(deserializer, #type_name)?;
+                    #(#tries)*
+                    ::std::result::Result::Err(union.no_form())
+                }
+            }
+            impl #serde::Serialize for #name {
+                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    match self {
+                        #(#writes)*
+                    }
+                }
             }
         });
         quote!(#name)
@@ -284,10 +327,6 @@ pub fn ident(name: &str) -> Ident {
         None if valid(name) => format_ident!("{}", name),
         _ => ident(&names::snake(name)),
     }
-}
-
-fn unraw(name: &str) -> &str {
-    name.strip_prefix("r#").unwrap_or(name)
 }
 
 #[cfg(test)]
