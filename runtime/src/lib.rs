@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod method;
+mod object;
 pub mod paging;
 pub mod query;
 pub mod retry;
@@ -47,6 +48,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 /// Re-exports for generated code, so it needs no serde dependency of its own.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::object::{Fields, ObjectWriter, Union};
     pub use serde;
     pub use serde_json;
 }
