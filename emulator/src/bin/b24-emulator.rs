@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! b24-emulator [--port 8080] [--docs DIR] [--user U] [--code C] [--time-scale S] [--no-limits]
+//!              [--seed PREFIX:N[:PARTITION_JSON]]...
 //! ```
 
 use std::process::ExitCode;
@@ -10,13 +11,16 @@ use b24_emulator::Emulator;
 
 const USAGE: &str = "\
 usage: b24-emulator [--port PORT] [--docs DIR] [--user U] [--code C] [--time-scale S] [--no-limits]
+                    [--seed PREFIX:N[:PARTITION_JSON]]...
 
   --port PORT        port on 127.0.0.1 (default 8080; 0 for any free port)
   --docs DIR         docs folder or page to serve (default: the project's docs/)
   --user U           accept webhooks of this user only (default 1)
   --code C           accept this webhook code only (default: any code)
   --time-scale S     emulated seconds per real second (default 1)
-  --no-limits        no leaky bucket and no operating budget";
+  --no-limits        no leaky bucket and no operating budget
+  --seed SPEC        store N records {\"title\": \"record K\"} in a family before serving, e.g.
+                     --seed 'crm.item:100000:{\"entityTypeId\":2}' (repeatable)";
 
 struct Options {
     port: u16,
@@ -25,6 +29,33 @@ struct Options {
     code: Option<String>,
     time_scale: f64,
     no_limits: bool,
+    seeds: Vec<Seed>,
+}
+
+/// Records to store before serving.
+struct Seed {
+    prefix: String,
+    count: usize,
+    partition: serde_json::Value,
+}
+
+fn parse_seed(spec: &str) -> Result<Seed, String> {
+    let mut parts = spec.splitn(3, ':');
+    let prefix = parts.next().unwrap_or_default().to_string();
+    let count = parts
+        .next()
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("--seed `{spec}`: expected PREFIX:N[:PARTITION_JSON]"))?;
+    let partition = match parts.next() {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| format!("--seed `{spec}`: the partition is not JSON: {e}"))?,
+        None => serde_json::json!({}),
+    };
+    Ok(Seed {
+        prefix,
+        count,
+        partition,
+    })
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -35,6 +66,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         code: None,
         time_scale: 1.0,
         no_limits: false,
+        seeds: Vec::new(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -60,6 +92,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .ok_or("--time-scale needs a positive number")?
             }
             "--no-limits" => options.no_limits = true,
+            "--seed" => options.seeds.push(parse_seed(&value()?)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -107,6 +140,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for seed in &options.seeds {
+        let records = (0..seed.count).map(|k| serde_json::json!({"title": format!("record {k}")}));
+        if let Err(error) = emulator.insert_records(&seed.prefix, &seed.partition, records) {
+            eprintln!("b24-emulator: --seed {}: {error}", seed.prefix);
+            return ExitCode::FAILURE;
+        }
+        println!("seeded {} records in {}", seed.count, seed.prefix);
+    }
     let api = emulator.api();
     let docs = options
         .docs
