@@ -58,7 +58,7 @@ impl Clock {
 
     /// The real time an emulated span takes.
     pub(crate) fn real_duration(&self, emulated_secs: f64) -> Duration {
-        Duration::from_secs_f64((emulated_secs / self.scale).max(0.0))
+        Duration::try_from_secs_f64((emulated_secs / self.scale).max(0.0)).unwrap_or(Duration::MAX)
     }
 
     /// The wall-clock Unix time at which the emulated clock reads `emulated`.

@@ -582,7 +582,9 @@ impl ListQuery {
             Some(s) => Some(usize::try_from(s).unwrap_or(0)),
             None => Some(
                 number("offset")
-                    .or_else(|| number("page").map(|page| page.saturating_sub(1) * limit))
+                    .or_else(|| {
+                        number("page").map(|page| page.saturating_sub(1).saturating_mul(limit))
+                    })
                     .unwrap_or(0),
             ),
         };
