@@ -275,3 +275,52 @@ async fn rest_v3_lists_filter_by_conditions_and_paginate() {
     assert_eq!(ids, [4, 3]);
     assert!(answer.get("total").is_none(), "REST 3.0 has no total");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursor_export_sees_each_surviving_record_once_during_writes() {
+    let emulator = std::sync::Arc::new(start().await);
+    seed(&emulator, 600);
+    // Deletes every third seeded record and adds new ones while the export runs.
+    let writer = {
+        let emulator = std::sync::Arc::clone(&emulator);
+        tokio::spawn(async move {
+            for id in (3..=600).step_by(3) {
+                call(
+                    &emulator,
+                    "crm.item.delete",
+                    json!({"entityTypeId": 2, "id": id}),
+                )
+                .await;
+                call(
+                    &emulator,
+                    "crm.item.add",
+                    json!({"entityTypeId": 2, "fields": {"title": "new"}}),
+                )
+                .await;
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = list(
+            &emulator,
+            json!({"start": -1, "order": {"id": "asc"}, "filter": {">id": after}}),
+        )
+        .await;
+        let page_ids = ids(&page);
+        let Some(&last) = page_ids.last() else { break };
+        seen.extend(page_ids);
+        after = last;
+        tokio::task::yield_now().await;
+    }
+    writer.await.expect("writer");
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "no record twice");
+    let never_deleted = (1..=600).filter(|id| id % 3 != 0);
+    for id in never_deleted {
+        assert!(sorted.binary_search(&id).is_ok(), "record {id} missing");
+    }
+}
