@@ -271,6 +271,10 @@ impl<'a> Builder<'a> {
             };
             variants.push(arrays(t, dims));
         }
+        if variants.is_empty() && nullable {
+            // Documented as `null` only.
+            return Type::scalar(Scalar::Any);
+        }
         if variants.is_empty() {
             if let Some(fields) = children.take() {
                 let obj = Type::Object { fields };

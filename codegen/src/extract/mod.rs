@@ -154,7 +154,8 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
     let heads = h2_texts(page);
     let title = h1(page).map(|(_, t)| t.to_owned()).unwrap_or_default();
     let who_executes = quote.contains("who can execute");
-    let event = quote.contains("who can subscribe")
+    let overview_title = naming.h1.is_none() && title.to_lowercase().contains("overview");
+    let event = (!overview_title && quote.contains("who can subscribe"))
         || (!who_executes
             && (title.starts_with("Event ") || title.starts_with("Events "))
             && heads.iter().any(|h| h.contains("handler")));
@@ -173,11 +174,13 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
     if naming.h1.is_some() && (method_section || who_executes) {
         return (PageKind::Method, naming);
     }
+    if overview_title {
+        return (PageKind::Overview, naming);
+    }
     let placement = quote.contains("`placement")
-        || quote.contains(" placement")
         || heads
             .iter()
-            .any(|h| h.contains("where the widget") || h.contains("placement"))
+            .any(|h| h.contains("where the widget") || h.contains("what the handler receives"))
         || page.tables.iter().any(|t| {
             t.rows
                 .first()
@@ -557,6 +560,7 @@ fn title_without(h1: &str, name: &str) -> String {
         None => h1.to_owned(),
     };
     let t = t.replace("``", "");
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
     t.trim()
         .trim_end_matches([':', '-', '—', ',', ' '])
         .trim()
@@ -600,8 +604,11 @@ fn scope_and_who(page: &Page) -> (Vec<String>, Option<String>) {
         if !markdown.trim_start().starts_with('>') {
             continue;
         }
-        for line in markdown.lines() {
-            let line = line.trim_start_matches(['>', ' ']);
+        let lines: Vec<&str> = markdown
+            .lines()
+            .map(|l| l.trim_start_matches(['>', ' ']))
+            .collect();
+        for (k, &line) in lines.iter().enumerate() {
             let lower = line.to_lowercase();
             if lower.starts_with("scope") && scopes.is_empty() {
                 for item in inlines(line) {
@@ -625,7 +632,16 @@ fn scope_and_who(page: &Page) -> (Vec<String>, Option<String>) {
                 }
             } else if lower.starts_with("who can") && who.is_none() {
                 if let Some((_, rest)) = line.split_once(':') {
-                    let w = plain(rest);
+                    let mut w = plain(rest);
+                    if w.is_empty() {
+                        // The answer is a list on the following quote lines.
+                        let more: Vec<&str> = lines[k + 1..]
+                            .iter()
+                            .take_while(|l| !l.trim().is_empty())
+                            .copied()
+                            .collect();
+                        w = plain(&more.join("\n"));
+                    }
                     if !w.is_empty() {
                         who = Some(w);
                     }
