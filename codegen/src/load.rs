@@ -382,8 +382,16 @@ impl Loader {
                 .and_then(|a| extract::anchor_heading(page, a))
                 .or_else(|| extract::anchor_heading(page, &name))
                 .filter(|&h| !extract::fields_section_tables(page, h).is_empty());
+            // A name that is both (`sale_order_payment`: "integer identifier" and a structure)
+            // is the structure; identifier fields typed by it get its id (see `id_of`).
+            let field_ref = name.contains('.');
             let entry = match (described, structure) {
-                (Some(t @ Type::Scalar { .. }), _) => Some(DictEntry::Type(t)),
+                (Some(t @ Type::Scalar { .. }), Some(_)) if field_ref => Some(DictEntry::Type(t)),
+                (Some(Type::Scalar { .. }), Some(h)) => Some(DictEntry::Structure {
+                    page: index,
+                    heading: h,
+                }),
+                (Some(t @ Type::Scalar { .. }), None) => Some(DictEntry::Type(t)),
                 (Some(t @ Type::Map { .. }), _) => Some(DictEntry::Type(t)),
                 (_, Some(h)) => Some(DictEntry::Structure {
                     page: index,
