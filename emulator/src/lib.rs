@@ -52,6 +52,7 @@ mod family;
 mod http;
 mod limits;
 mod params;
+mod query;
 mod reply;
 mod state;
 mod store;
