@@ -1,5 +1,5 @@
-//! The records behind the families: add, get, list (paging, filter, order, select), update and
-//! delete, answered in the shape the docs show.
+//! The records behind the families: add, get, update and delete answered in the shape the docs
+//! show, list delegated to [`crate::query`], and the inspection API used by tests.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
