@@ -69,8 +69,7 @@ pub(crate) async fn call(
         },
         None => Ok(documented_answer(method)),
     };
-    inner.stats.method_runs += 1;
-    *inner.runs.entry(method.name.clone()).or_insert(0) += 1;
+    inner.record_run(&method.name, params);
     let finish = inner.clock.now().max(start + processing);
     let operating = inner.budget.record(
         &caller.key,

@@ -357,6 +357,18 @@ impl Emulator {
             .sum()
     }
 
+    /// The parameters of the latest runs of `method` (up to 100, oldest first), as the server
+    /// decoded them (form bodies and batch commands included, `auth` removed).
+    pub fn received(&self, method: &str) -> Vec<Value> {
+        let inner = self.shared.lock();
+        inner
+            .received
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(method))
+            .flat_map(|(_, kept)| kept.iter().cloned())
+            .collect()
+    }
+
     /// The model served.
     pub fn api(&self) -> &Api {
         &self.shared.api

@@ -33,6 +33,9 @@ pub struct Stats {
     pub method_runs: u64,
 }
 
+/// How many runs of each method keep their parameters for [`crate::Emulator::received`].
+pub(crate) const RECEIVED_KEPT: usize = 100;
+
 /// A stored REST 3.0 answer for an `Idempotency-Key`.
 #[derive(Clone, Debug)]
 pub(crate) struct StoredAnswer {
@@ -58,6 +61,8 @@ pub(crate) struct Inner {
     pub(crate) oauth: OAuthApp,
     pub(crate) stats: Stats,
     pub(crate) runs: HashMap<String, u64>,
+    /// The parameters of the latest runs of each method, oldest first.
+    pub(crate) received: HashMap<String, VecDeque<serde_json::Value>>,
     pub(crate) idempotent: HashMap<(String, String, String), StoredAnswer>,
 }
 
@@ -109,6 +114,21 @@ impl Inner {
     /// Queues a fault for the next request (to `method`, or to any method).
     pub(crate) fn queue_fault(&mut self, method: Option<String>, fault: Fault) {
         self.queued.push_back((method, fault));
+    }
+
+    /// Counts one run of `method` and keeps its parameters (the latest [`RECEIVED_KEPT`]).
+    pub(crate) fn record_run(
+        &mut self,
+        method: &str,
+        params: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        self.stats.method_runs += 1;
+        *self.runs.entry(method.to_string()).or_insert(0) += 1;
+        let kept = self.received.entry(method.to_string()).or_default();
+        if kept.len() == RECEIVED_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(serde_json::Value::Object(params.clone()));
     }
 
     /// The processing time of one call of `method`, in emulated seconds.
@@ -166,6 +186,7 @@ impl Shared {
             oauth: settings.oauth,
             stats: Stats::default(),
             runs: HashMap::new(),
+            received: HashMap::new(),
             idempotent: HashMap::new(),
         };
         Shared {

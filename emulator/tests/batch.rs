@@ -78,6 +78,10 @@ async fn numbered_commands_from_a_form_body_answer_as_lists() {
         json!([{"ID": "1", "NAME": "John", "UF_DEPARTMENT": [1]}])
     );
     assert_eq!(body["result"]["result_error"]["1"]["error"], "NOT_FOUND");
+    assert_eq!(
+        emulator.received("crm.activity.badge.get"),
+        [json!({"code": "none"})]
+    );
 }
 
 #[tokio::test]

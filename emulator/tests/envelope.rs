@@ -151,6 +151,10 @@ async fn form_bodies_decode_nested_brackets() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"]["item"]["title"], "From a form");
     assert_eq!(body["result"]["item"]["extra"], json!(["a", "b"]));
+    assert_eq!(
+        emulator.received("crm.item.add"),
+        [json!({"entityTypeId": "2", "fields": {"title": "From a form", "extra": ["a", "b"]}})]
+    );
     // Query-string parameters count too (GET).
     let url = format!(
         "{}crm.item.get.json?entityTypeId=2&id={}",
