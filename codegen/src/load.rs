@@ -764,4 +764,17 @@ impl Links for Loader {
             .get(&TypeKey(key.to_owned()))
             .map(|t| t.fields.clone())
     }
+
+    fn refine_shared(&mut self, key: &str, example: &serde_json::Map<String, serde_json::Value>) {
+        let Some(t) = self.types.get_mut(&TypeKey(key.to_owned())) else {
+            return;
+        };
+        for f in &mut t.fields {
+            if f.ty.is_untyped() {
+                if let Some(v) = example.get(&f.api_name).filter(|v| !v.is_null()) {
+                    f.ty = ty::infer(v);
+                }
+            }
+        }
+    }
 }

@@ -33,6 +33,8 @@ pub trait Links {
     fn named(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type>;
     /// The fields of a shared type, to check examples against it.
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>>;
+    /// Types the untyped fields of a shared type from an example value of it.
+    fn refine_shared(&mut self, key: &str, example: &Map<String, Value>);
 }
 
 /// [`Links`] for a page read alone: nothing outside the page is known.
@@ -48,6 +50,7 @@ impl Links for NoLinks {
     fn shared_fields(&self, _: &str) -> Option<Vec<Field>> {
         None
     }
+    fn refine_shared(&mut self, _: &str, _: &Map<String, Value>) {}
 }
 
 /// Envelope keys of a response: never part of `result`.
@@ -95,8 +98,12 @@ impl<'a> Builder<'a> {
     /// Fields from table rows: dotted rows (`a.b`, `a[].b`) nest under their parent, names get
     /// unique Rust names, repeated names are reported. Response fields are never required.
     pub fn fields(&mut self, rows: Vec<RawField>, response: bool) -> Vec<Field> {
+        let rows = merge_element_rows(rows);
         let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
         let parent_of = |name: &str| -> Option<String> {
+            if !is_path(name) {
+                return None;
+            }
             let cut = name.rfind('.')?;
             let parent = name[..cut].trim_end_matches("[]");
             (!parent.is_empty() && names.iter().any(|n| n.trim_end_matches("[]") == parent))
@@ -390,6 +397,15 @@ impl<'a> Builder<'a> {
         }
         if is_open_map(&row.description) {
             return open_map();
+        }
+        // An object whose description points at a section of another page
+        // ("see the fields of the [Task object](./fields.md#taskdto)").
+        for dest in description_links(&row.description) {
+            if dest.contains('#') && !dest.starts_with('#') && !is_dictionary_link(&dest) {
+                if let Some(t) = self.follow(row, &dest) {
+                    return t;
+                }
+            }
         }
         if let Some(t) = described_by_example(&row.description) {
             return t;
@@ -697,7 +713,12 @@ impl<'a> Builder<'a> {
                     Some(fields) if !accepted => {
                         self.reconcile(Type::Object { fields }, v, add, at, name)
                     }
-                    _ => Type::Ref { key },
+                    _ => {
+                        if let Value::Object(map) = v {
+                            self.links.refine_shared(&key.0, map);
+                        }
+                        Type::Ref { key }
+                    }
                 }
             }
             (ty, v) => {
@@ -996,36 +1017,88 @@ pub fn section_tables(page: &Page, h: usize) -> Vec<usize> {
 }
 
 /// Places flat rows at the paths where the example shows their keys (`items` under `result`,
-/// the items' fields under `items[]`), as dotted names.
+/// the items' fields under `items[]`), as dotted names; parents that a path names but no row
+/// describes are added as rows without a type (their children type them).
 fn nest_by_example(rows: Vec<RawField>, result: &Value) -> Vec<RawField> {
     let mut out = Vec::with_capacity(rows.len());
     for mut r in rows {
-        if r.name.contains('.') {
-            out.push(r);
-            continue;
-        }
-        if let Some(path) = find_key(result, &r.name, 4) {
-            if !path.is_empty() {
-                r.name = format!("{}.{}", path.join("."), r.name);
+        if !is_path(&r.name) {
+            if let Some(path) = find_key(result, &r.name, 4) {
+                if !path.is_empty() {
+                    r.name = format!("{}.{}", path.join("."), r.name);
+                }
             }
         }
         out.push(r);
     }
-    // Parents named only by the path (not a row of their own) are left for the example to type.
-    let names: Vec<String> = out.iter().map(|r| r.name.clone()).collect();
-    for r in &mut out {
-        while let Some(cut) = r.name.find('.') {
-            let parent = r.name[..cut].trim_end_matches("[]").to_owned();
-            if names.iter().any(|n| n.trim_end_matches("[]") == parent) {
-                break;
+    let mut known: std::collections::HashSet<String> = out
+        .iter()
+        .map(|r| r.name.trim_end_matches("[]").to_owned())
+        .collect();
+    let mut parents = Vec::new();
+    for r in &out {
+        if !is_path(&r.name) {
+            continue;
+        }
+        let segments: Vec<&str> = r.name.split('.').collect();
+        let mut prefix = String::new();
+        for seg in &segments[..segments.len() - 1] {
+            if !prefix.is_empty() {
+                prefix.push('.');
             }
-            r.name = r.name[cut + 1..].to_owned();
-            if r.name.starts_with('.') {
-                r.name = r.name.trim_start_matches('.').to_owned();
+            prefix.push_str(seg);
+            let base = prefix.trim_end_matches("[]").to_owned();
+            if known.insert(base.clone()) {
+                parents.push(RawField {
+                    name: base,
+                    required: Required::No,
+                    atoms: Vec::new(),
+                    description: String::new(),
+                    line: r.line,
+                    example: None,
+                });
             }
         }
     }
-    out
+    parents.extend(out);
+    parents
+}
+
+/// Folds an `items[]` row (the element of the array `items`) into the `items` row: the
+/// array's type becomes an array of the element's type.
+fn merge_element_rows(mut rows: Vec<RawField>) -> Vec<RawField> {
+    let mut k = 0;
+    while k < rows.len() {
+        let Some(base) = rows[k].name.strip_suffix("[]").map(str::to_owned) else {
+            k += 1;
+            continue;
+        };
+        let Some(parent) = rows[..k].iter().position(|r| r.name == base) else {
+            k += 1;
+            continue;
+        };
+        let element = rows.remove(k);
+        let p = &mut rows[parent];
+        if !element.atoms.is_empty() {
+            p.atoms = element
+                .atoms
+                .into_iter()
+                .map(|a| Atom {
+                    name: format!("{}[]", a.name),
+                    link: a.link,
+                })
+                .collect();
+        }
+        if !element.description.is_empty() {
+            p.description = format!("{}\n\n{}", p.description, element.description);
+        }
+    }
+    rows
+}
+
+/// A dotted path (`a.b`, `a[].b`), not a placeholder such as `UF_...`.
+fn is_path(name: &str) -> bool {
+    name.contains('.') && !name.contains("..")
 }
 
 /// The shallowest path of object keys (array levels written as `name[]`) to a key in `value`.

@@ -366,9 +366,15 @@ pub fn method(
 
     // Parameters: field tables of the parameters section (those right under its heading first).
     let param_tables = tables_for(page, &lay, Role::Params);
-    let mut param_rows = Vec::new();
+    let mut param_rows: Vec<table::RawField> = Vec::new();
     for &ti in &param_tables {
-        param_rows.extend(b.rows_of(ti));
+        // Several tables (one per way of calling) may repeat a parameter: the first one counts.
+        let seen: Vec<String> = param_rows.iter().map(|p| p.name.clone()).collect();
+        param_rows.extend(
+            b.rows_of(ti)
+                .into_iter()
+                .filter(|r| !seen.contains(&r.name)),
+        );
     }
     let mut params = b.fields(param_rows, false);
 
