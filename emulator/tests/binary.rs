@@ -26,7 +26,8 @@ async fn binary_serves_the_project_docs_with_seeded_records() {
     let stdout = child.0.stdout.take().expect("stdout");
     let mut webhook = None;
     let mut methods = 0usize;
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    for line in lines.by_ref() {
         if let Some(rest) = line.strip_prefix("b24-emulator: ") {
             methods = rest
                 .split(' ')
@@ -39,6 +40,8 @@ async fn binary_serves_the_project_docs_with_seeded_records() {
             break;
         }
     }
+    // Keep draining what the binary prints after that.
+    std::thread::spawn(move || lines.for_each(drop));
     let webhook = webhook.expect("the binary prints its webhook URL");
     assert!(webhook.starts_with("http://127.0.0.1:") && webhook.ends_with("/rest/1/b24emulator/"));
     if methods == 0 {

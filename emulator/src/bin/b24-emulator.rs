@@ -5,7 +5,15 @@
 //!              [--seed PREFIX:N[:PARTITION_JSON]]...
 //! ```
 
+use std::io::Write;
 use std::process::ExitCode;
+
+/// Prints a line to stdout; a closed stdout (a reader that went away) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 use b24_emulator::Emulator;
 
@@ -106,7 +114,7 @@ async fn main() -> ExitCode {
     let options = match parse(&args) {
         Ok(options) => options,
         Err(message) if message.is_empty() => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -146,27 +154,27 @@ async fn main() -> ExitCode {
             eprintln!("b24-emulator: --seed {}: {error}", seed.prefix);
             return ExitCode::FAILURE;
         }
-        println!("seeded {} records in {}", seed.count, seed.prefix);
+        say!("seeded {} records in {}", seed.count, seed.prefix);
     }
     let api = emulator.api();
     let docs = options
         .docs
         .unwrap_or_else(|| b24_emulator::default_docs_dir().display().to_string());
-    println!(
+    say!(
         "b24-emulator: {} methods from {docs} ({} diagnostics), {} entity families",
         api.methods.len(),
         api.diagnostics.len(),
         emulator.families().len()
     );
     if fixed_code {
-        println!(
+        say!(
             "webhook: {}/rest/{{user}}/<your code>/",
             emulator.base_url()
         );
     } else {
-        println!("webhook: {}", emulator.webhook_url());
+        say!("webhook: {}", emulator.webhook_url());
     }
-    println!(
+    say!(
         "oauth:   {} (token endpoint {})",
         emulator.rest_url(),
         emulator.token_url()
