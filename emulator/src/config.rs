@@ -69,6 +69,12 @@ pub enum Fault {
         /// The HTTP status, 500..=599.
         status: u16,
     },
+    /// The method ran (its effects are kept), then a gateway answered this 5xx status with its
+    /// HTML page, as when a proxy times out on a slow call: a write that must not be re-sent.
+    ServerErrorAfterRun {
+        /// The HTTP status, 500..=599.
+        status: u16,
+    },
     /// The method ran; the answer is 200 with its JSON body cut in half (valid HTTP framing).
     TruncatedBody,
     /// The method ran; the answer is 200 with an HTML body instead of JSON (a PHP error page).
@@ -80,7 +86,10 @@ impl Fault {
     pub fn method_runs(self) -> bool {
         matches!(
             self,
-            Fault::DropAfterRun | Fault::TruncatedBody | Fault::NonJsonBody
+            Fault::DropAfterRun
+                | Fault::ServerErrorAfterRun { .. }
+                | Fault::TruncatedBody
+                | Fault::NonJsonBody
         )
     }
 }

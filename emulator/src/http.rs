@@ -263,6 +263,7 @@ async fn rest_call(shared: &Shared, request: RestRequest<'_>) -> Result<Answer, 
 
     let mut response = match fault {
         Some(Fault::DropAfterRun) => return Err(Dropped),
+        Some(Fault::ServerErrorAfterRun { status }) => gateway_page(status),
         Some(Fault::TruncatedBody) => {
             bytes.truncate(bytes.len() / 2);
             answer(status, JSON, bytes)
@@ -360,6 +361,11 @@ fn server_error(version: ApiVersion, status: u16) -> Answer {
         let error = ApiError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error");
         return error_answer(version, &error);
     }
+    gateway_page(status)
+}
+
+/// What a proxy in front of the server answers when the backend fails or times out.
+fn gateway_page(status: u16) -> Answer {
     let reason = hyper::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())

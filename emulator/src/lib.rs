@@ -42,6 +42,8 @@
 //! to clients (`time.start`, `operating_reset_at`, token `expires`) are wall-clock Unix times.
 //! Durations in `time` (`duration`, `processing`, `operating`) are emulated seconds.
 
+#![warn(missing_docs)]
+
 mod auth;
 mod batch;
 mod clock;

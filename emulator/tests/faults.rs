@@ -67,6 +67,22 @@ async fn server_errors_do_not_run_the_method() {
 }
 
 #[tokio::test]
+async fn gateway_error_after_the_method_ran_keeps_the_write() {
+    let emulator = start().await;
+    emulator.inject(Fault::ServerErrorAfterRun { status: 504 });
+    assert!(Fault::ServerErrorAfterRun { status: 504 }.method_runs());
+    let response = raw_add(&emulator, "slow").await.expect("an answer");
+    assert_eq!(response.status(), 504);
+    assert!(response
+        .text()
+        .await
+        .expect("body")
+        .contains("504 Gateway Timeout"));
+    assert_eq!(emulator.runs("crm.item.add"), 1);
+    assert_eq!(emulator.records("crm.item").expect("family").len(), 1);
+}
+
+#[tokio::test]
 async fn broken_bodies_after_the_method_ran() {
     let emulator = start().await;
     emulator.inject(Fault::TruncatedBody);
