@@ -104,6 +104,8 @@ pub struct FaultRates {
     pub drop_after_run: f64,
     /// See [`Fault::ServerError`] (drawn as status 500).
     pub server_error: f64,
+    /// See [`Fault::ServerErrorAfterRun`] (drawn as status 504).
+    pub server_error_after_run: f64,
     /// See [`Fault::TruncatedBody`].
     pub truncated_body: f64,
     /// See [`Fault::NonJsonBody`].

@@ -88,6 +88,7 @@ impl Inner {
         let total = rates.drop_before_run
             + rates.drop_after_run
             + rates.server_error
+            + rates.server_error_after_run
             + rates.truncated_body
             + rates.non_json_body;
         if total <= 0.0 {
@@ -100,6 +101,10 @@ impl Inner {
             (rates.drop_before_run, Fault::DropBeforeRun),
             (rates.drop_after_run, Fault::DropAfterRun),
             (rates.server_error, Fault::ServerError { status: 500 }),
+            (
+                rates.server_error_after_run,
+                Fault::ServerErrorAfterRun { status: 504 },
+            ),
             (rates.truncated_body, Fault::TruncatedBody),
             (rates.non_json_body, Fault::NonJsonBody),
         ] {
