@@ -222,12 +222,7 @@ async fn rest_call(shared: &Shared, request: RestRequest<'_>) -> Result<Answer, 
     };
     if let Some(Idempotency::Replay(stored)) = &idempotency {
         let mut response = answer(stored.status, JSON, stored.body.clone());
-        if let Some(key) = request
-            .idempotency_key
-            .and_then(|k| HeaderValue::from_str(k).ok())
-        {
-            response.headers_mut().insert("idempotency-key", key);
-        }
+        echo_idempotency_key(&mut response, request.idempotency_key);
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -247,7 +242,7 @@ async fn rest_call(shared: &Shared, request: RestRequest<'_>) -> Result<Answer, 
             ApiVersion::V3 => outcome.v3(&inner.clock),
         }
     };
-    let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
     if let Some(Idempotency::Store(key)) = idempotency {
         if outcome.reply.is_ok() {
             shared.lock().idempotent.insert(
@@ -261,29 +256,35 @@ async fn rest_call(shared: &Shared, request: RestRequest<'_>) -> Result<Answer, 
         }
     }
 
-    let mut response = match fault {
+    let mut response = after_run(fault, status, bytes)?;
+    if version == ApiVersion::V3 {
+        echo_idempotency_key(&mut response, request.idempotency_key);
+    }
+    Ok(response)
+}
+
+/// The answer of a call that ran, spoilt by the fault injected into it, if any.
+fn after_run(fault: Option<Fault>, status: u16, mut body: Vec<u8>) -> Result<Answer, Dropped> {
+    Ok(match fault {
         Some(Fault::DropAfterRun) => return Err(Dropped),
         Some(Fault::ServerErrorAfterRun { status }) => gateway_page(status),
         Some(Fault::TruncatedBody) => {
-            bytes.truncate(bytes.len() / 2);
-            answer(status, JSON, bytes)
+            body.truncate(body.len() / 2);
+            answer(status, JSON, body)
         }
         Some(Fault::NonJsonBody) => answer(
             200,
             HTML,
             "<br />\n<b>Fatal error</b>:  Allowed memory size exhausted in <b>/home/bitrix/www/bitrix/modules/rest/lib/rest.php</b><br />\n",
         ),
-        _ => answer(status, JSON, bytes),
-    };
-    if version == ApiVersion::V3 {
-        if let Some(key) = request
-            .idempotency_key
-            .and_then(|k| HeaderValue::from_str(k).ok())
-        {
-            response.headers_mut().insert("idempotency-key", key);
-        }
+        _ => answer(status, JSON, body),
+    })
+}
+
+fn echo_idempotency_key(response: &mut Answer, key: Option<&str>) {
+    if let Some(key) = key.and_then(|k| HeaderValue::from_str(k).ok()) {
+        response.headers_mut().insert("idempotency-key", key);
     }
-    Ok(response)
 }
 
 fn authenticate(
