@@ -6,6 +6,9 @@ use std::fmt;
 use crate::config::{OAuthApp, WebhookAuth};
 use crate::reply::ApiError;
 
+/// How long an authorization code can be exchanged, in emulated seconds.
+const AUTH_CODE_LIFETIME: f64 = 30.0;
+
 /// The caller of a REST request; limits are kept per caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Caller {
@@ -45,6 +48,8 @@ struct AccessToken {
 pub(crate) struct Tokens {
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, ()>,
+    /// Authorization codes and the emulated time they expire.
+    codes: HashMap<String, f64>,
     issued: u64,
     seed: u64,
 }
@@ -96,6 +101,24 @@ impl Tokens {
     ) -> Option<(String, String)> {
         self.refresh.remove(token)?;
         Some(self.issue(now, lifetime))
+    }
+
+    /// Issues a one-time authorization code, valid for 30 emulated seconds (as the docs say).
+    pub(crate) fn issue_code(&mut self, now: f64) -> String {
+        let code = self.fresh();
+        self.codes.insert(code.clone(), now + AUTH_CODE_LIFETIME);
+        code
+    }
+
+    /// Exchanges an authorization code for a first pair; the code works once.
+    pub(crate) fn redeem_code(
+        &mut self,
+        code: &str,
+        now: f64,
+        lifetime: f64,
+    ) -> Option<(String, String)> {
+        let expires_at = self.codes.remove(code)?;
+        (now < expires_at).then(|| self.issue(now, lifetime))
     }
 
     /// Expires every access token issued so far.

@@ -279,6 +279,15 @@ impl Emulator {
         }
     }
 
+    /// Issues a one-time authorization code (valid 30 emulated seconds), as Bitrix24 gives an
+    /// application after the user authorizes it; exchange it at [`Emulator::token_url`] with
+    /// `grant_type=authorization_code`.
+    pub fn issue_auth_code(&self) -> String {
+        let mut inner = self.shared.lock();
+        let now = inner.clock.now();
+        inner.tokens.issue_code(now)
+    }
+
     /// Makes every access token issued so far expired (refresh tokens stay valid).
     pub fn expire_access_tokens(&self) {
         let mut inner = self.shared.lock();

@@ -380,7 +380,8 @@ fn gateway_page(status: u16) -> Answer {
     )
 }
 
-/// `/oauth/token/`: `grant_type=refresh_token` exchanges a refresh token for a new pair.
+/// `/oauth/token/`: `grant_type=refresh_token` exchanges a refresh token for a new pair,
+/// `grant_type=authorization_code` a code from [`crate::Emulator::issue_auth_code`].
 fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> Answer {
     let mut params = parse_query(query.as_bytes());
     merge(&mut params, parse_query(body));
@@ -392,11 +393,9 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
             &json!({"error": code, "error_description": description}),
         )
     };
-    if get("grant_type") != "refresh_token" {
-        return oauth_error(
-            "invalid_request",
-            "Only grant_type=refresh_token is supported",
-        );
+    let grant = get("grant_type");
+    if grant != "refresh_token" && grant != "authorization_code" {
+        return oauth_error("invalid_request", "Unsupported grant_type");
     }
     if get("client_id") != inner.oauth.client_id
         || get("client_secret") != inner.oauth.client_secret
@@ -405,10 +404,17 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
     }
     let now = inner.clock.now();
     let lifetime = inner.oauth.access_token_lifetime;
-    let Some((access, refresh)) = inner.tokens.refresh(get("refresh_token"), now, lifetime) else {
-        return oauth_error("invalid_grant", "Invalid refresh token");
+    let pair = if grant == "refresh_token" {
+        inner.tokens.refresh(get("refresh_token"), now, lifetime)
+    } else {
+        inner.tokens.redeem_code(get("code"), now, lifetime)
     };
-    inner.stats.token_refreshes += 1;
+    let Some((access, refresh)) = pair else {
+        return oauth_error("invalid_grant", "Invalid grant");
+    };
+    if grant == "refresh_token" {
+        inner.stats.token_refreshes += 1;
+    }
     let expires = inner.clock.wall_time(now + lifetime).floor() as i64;
     let expires_in = inner.clock.real_duration(lifetime).as_secs_f64().ceil() as u64;
     json_answer(

@@ -160,3 +160,46 @@ async fn many_concurrent_callers_see_expired_token_and_one_refresh_serves_all() 
         .all(|(s, _)| *s == 200));
     assert_eq!(emulator.stats().token_refreshes, 1);
 }
+
+#[tokio::test]
+async fn authorization_code_gives_the_first_pair_once() {
+    let emulator = start().await;
+    let code = emulator.issue_auth_code();
+    let app = emulator.oauth_app();
+    let exchange = |code: String| {
+        let url = emulator.token_url();
+        let app = app.clone();
+        async move {
+            let response = client()
+                .get(url)
+                .query(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", app.client_id.as_str()),
+                    ("client_secret", app.client_secret.as_str()),
+                    ("code", code.as_str()),
+                ])
+                .send()
+                .await
+                .expect("answer");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, pair) = exchange(code.clone()).await;
+    assert_eq!(status, 200, "{pair}");
+    let access = pair["access_token"].as_str().expect("token");
+    assert_eq!(
+        call_with_token(&emulator, "user.current", access).await.0,
+        200
+    );
+    let (status, body) = exchange(code).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+    assert_eq!(
+        emulator.stats().token_refreshes,
+        0,
+        "a code exchange is not a refresh"
+    );
+}
