@@ -640,10 +640,45 @@ impl<'a> Builder<'a> {
     }
 
     /// Widens parameter types that a request example contradicts, reporting each contradiction.
-    pub fn reconcile_params(&mut self, params: &mut [Field], map: &Map<String, Value>) {
+    /// Also reports keys that name a parameter in another letter case and required parameters
+    /// the example leaves out (the server reads names in any case; a typed request does not).
+    pub fn reconcile_params(
+        &mut self,
+        params: &mut [Field],
+        map: &Map<String, Value>,
+        at: &Source,
+    ) {
         for p in params.iter_mut() {
             if let Some(v) = map.get(&p.api_name) {
                 self.reconcile_field(p, v, false);
+            }
+        }
+        for key in map.keys() {
+            if params.iter().any(|p| &p.api_name == key) {
+                continue;
+            }
+            if let Some(p) = params.iter().find(|p| p.api_name.eq_ignore_ascii_case(key)) {
+                self.diags.push(Diagnostic::defect(
+                    at.clone(),
+                    DefectKind::ExampleContradictsTable,
+                    format!(
+                        "the example sends `{key}` for the parameter `{}`",
+                        p.api_name
+                    ),
+                ));
+            }
+        }
+        for p in params.iter().filter(|p| p.required == Required::Yes) {
+            let cased = map.keys().any(|k| k.eq_ignore_ascii_case(&p.api_name));
+            if !cased {
+                self.diags.push(Diagnostic::defect(
+                    at.clone(),
+                    DefectKind::ExampleContradictsTable,
+                    format!(
+                        "the example leaves out the required parameter `{}`",
+                        p.api_name
+                    ),
+                ));
             }
         }
     }

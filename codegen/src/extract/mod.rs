@@ -408,7 +408,7 @@ pub fn method(
     // Request examples widen the parameters they contradict.
     for ex in examples.iter().filter(|e| e.kind == ExampleKind::Request) {
         if let Some(Value::Object(map)) = &ex.json {
-            b.reconcile_params(&mut params, map);
+            b.reconcile_params(&mut params, map, &ex.source);
         }
     }
 

@@ -146,6 +146,7 @@ impl<'a> Module<'a> {
             }
             impl<'de> #serde::Deserialize<'de> for #name {
                 fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    #[allow(unused_mut)]
                     let mut fields = #rt::__private::Fields::read(deserializer, #type_name)?;
                     ::std::result::Result::Ok(#name {
                         #(#reads)*
