@@ -358,7 +358,7 @@ fn a_small_tree_loads_with_shared_types_nesting_and_paging() {
     // `id` is an integer; the example's "abc" contradicts it and widens it.
     assert_eq!(
         defects(&api, DefectKind::ExampleContradictsTable),
-        ["thing-get.md:16"]
+        ["thing-get.md:16", "thing-list.md:50"]
     );
     let id = get.params.iter().find(|p| p.api_name == "id").unwrap();
     assert!(matches!(id.ty, Type::Union { .. }));
@@ -389,4 +389,33 @@ fn unreadable_paths_never_panic() {
     assert_eq!(api.diagnostics[0].kind, DefectKind::Io);
     let api = load(Path::new("/nonexistent/b24/folder/"));
     assert!(api.pages.is_empty());
+}
+
+#[test]
+fn adversarial_pages_never_panic() {
+    let bad: &[(&str, &str)] = &[
+        ("docs/a.md", "# T a.b.c\n\n## Method Parameters\n\n#|\n|| **x** | `#|` nested |#\n"),
+        ("docs/b.md", "# T b.c\n\n```json\n{\"unclosed\": \n"),
+        ("docs/c.md", "# T c.d\n\n{% include [self](c.md) %}\n{% include [self](c.md) %}\n"),
+        ("docs/d.md", "# T d.e\n\n## Code Examples\n\n```bash\ncurl -d \"$(date '\nhttps://x/rest/d.e\n```\n"),
+        ("docs/e.md", "# Ünïcödé e.f\n\n  #|\n|| **ä*** \u{a0}\n`strïng` | ö ||\n   |#\n## Response Handling\n\n```json\n{\"result\": [[[[]]]]}\n```\n"),
+        ("docs/f.md", "# T f.g\n\n## Method Parameters\n\n#|\n|| **a.b.c** | x ||\n|| **a[]** | y ||\n|| **.** | z ||\n|| **[]** | w ||\n|#\n[{#T}]()\n"),
+        ("docs/g.md", "{% note %}\n{% if x %}\n# T g.h\n{% endnote %}\n{% endif %}\n|# ||\n"),
+        ("docs/h.md", "# T h.i\n\n## Response Handling\n\n```json\n{\"result\": {\"a\": {\"a\": {\"a\": {\"a\": {\"a\": 1}}}}}}\n```\n\n### Returned Data\n\n#|\n|| **result**\n[`object`](#a) | x ||\n|| **a**\n[`object`](#h) | y ||\n|#\n\n### A {#a}\n\n#|\n|| **a**\n[`object`](#a) | recursive ||\n|#\n"),
+    ];
+    let dir = tree("adversarial", bad);
+    let api = load(&dir.join("docs"));
+    assert!(api.pages.len() >= bad.len() - 1);
+    let s = b24_codegen::check::summary(&api);
+    assert_eq!(s.failed, 0);
+    // The self-include is cut off and reported, not expanded forever.
+    assert!(api
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DefectKind::MissingInclude && d.source.file.as_ref() == "c.md"));
+    // The unterminated command substitution is a shell defect.
+    assert!(api
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == DefectKind::InvalidShell && d.source.file.as_ref() == "d.md"));
 }

@@ -188,7 +188,7 @@ pub fn code_line(markdown: &str) -> Option<String> {
         return None;
     }
     for line in markdown.lines() {
-        let lower = line.to_lowercase();
+        let lower = line.to_ascii_lowercase();
         if let Some(pos) = lower.find("error code:") {
             let rest = &line[pos + "error code:".len()..];
             let code = rest.trim().trim_matches(['`', '*', ' ']).trim();

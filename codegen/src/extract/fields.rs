@@ -136,6 +136,10 @@ impl<'a> Builder<'a> {
                 .map(|s| s.trim_start_matches("[]").trim_start_matches('.'))
                 .unwrap_or(&full)
                 .to_owned();
+            if api_name.is_empty() {
+                // A row named only by punctuation (`.`, `[]`): nothing to name a field by.
+                continue;
+            }
             if out.iter().any(|f| f.api_name == api_name) {
                 self.defect(
                     row.line,

@@ -708,6 +708,11 @@ pub fn clean_markdown(markdown: &str) -> String {
             .next()
             .unwrap_or("link")
             .to_owned();
+        let stem = if stem.is_empty() {
+            "link".to_owned()
+        } else {
+            stem
+        };
         text.replace_range(pos..pos + 2, &format!("[{stem}]"));
     }
     crate::page::strip_attributes(&text)
