@@ -90,6 +90,8 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
 
         #[doc = #call_doc]
         #deprecated
+        // Inline: an application compiles the call path only for the methods it calls.
+        #[inline]
         pub async fn call(
             client: &#rt::Client,
             request: &Request,
