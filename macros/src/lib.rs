@@ -120,7 +120,10 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
         .iter()
         .filter(|d| d.severity == Severity::Error && !args.skip_invalid)
         .map(|d| {
-            let message = format!("{d}\n(pass `skip_invalid` to api! to generate the other pages and list this one in SKIPPED_PAGES)");
+            let message = format!(
+                "{}\n(pass `skip_invalid` to api! to generate the other pages and list this one in SKIPPED_PAGES)",
+                relative_to_manifest(&d.to_string())
+            );
             syn::Error::new(span, message).to_compile_error()
         });
     if api.files_read.is_empty() {
@@ -189,4 +192,16 @@ fn docs_path(args: &Args) -> syn::Result<(PathBuf, Span)> {
         )
     })?;
     Ok((Path::new(&base).join(path), span))
+}
+
+/// A diagnostic with an absolute path under the invoking crate shown relative to it, as a
+/// person reading the compile error would write it.
+fn relative_to_manifest(diagnostic: &str) -> String {
+    match std::env::var("CARGO_MANIFEST_DIR") {
+        Ok(dir) if !dir.is_empty() => {
+            let dir = format!("{}/", dir.trim_end_matches('/'));
+            diagnostic.strip_prefix(&dir).unwrap_or(diagnostic).to_owned()
+        }
+        _ => diagnostic.to_owned(),
+    }
 }
