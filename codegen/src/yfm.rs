@@ -471,6 +471,32 @@ fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Ta
         }
         while j < bytes.len() {
             let b = bytes[j];
+            // A run of ordinary characters is copied at once.
+            if !matches!(b, b'`' | b'\\' | b'#' | b'|') {
+                let k = bytes[j..]
+                    .iter()
+                    .position(|c| matches!(c, b'`' | b'\\' | b'#' | b'|'))
+                    .map_or(bytes.len(), |p| j + p);
+                if let Some(run) = text.get(j..k) {
+                    let blank = run.trim().is_empty();
+                    if row.is_some() {
+                        if !blank && !in_code && depth == 0 && !cell_started {
+                            cell_started = true;
+                            cell_line = li;
+                        }
+                        cell.push_str(run);
+                    } else if !blank && !in_code && depth == 0 && reported != Some(li) {
+                        reported = Some(li);
+                        diags.push(Diagnostic::defect(
+                            lines[li].source.clone(),
+                            DefectKind::MalformedTable,
+                            "text outside any table row",
+                        ));
+                    }
+                    j = k;
+                    continue;
+                }
+            }
             let next = bytes.get(j + 1).copied();
             if b == b'`' && next == Some(b'`') && bytes.get(j + 2) == Some(&b'`') {
                 in_code = !in_code;
