@@ -414,6 +414,21 @@ impl<'a> Builder<'a> {
         if let Some(t) = described_by_example(&row.description) {
             return t;
         }
+        if let Some(fields) = bullet_fields(&row.description, &self.source(row.line)) {
+            self.defect(
+                row.line,
+                DefectKind::Untyped,
+                format!(
+                    "`{name}` lists its keys without types: {}",
+                    fields
+                        .iter()
+                        .map(|f| f.api_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return Type::Object { fields };
+        }
         Type::untyped("object without described fields")
     }
 
@@ -871,6 +886,43 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The keys of an object listed as bullets in its description (``- `INCLUDE` — rules``): at
+/// least two items, each starting with a code span that is a name. The list gives no types:
+/// the fields stay untyped unless an example shows them.
+fn bullet_fields(description: &str, source: &Source) -> Option<Vec<Field>> {
+    let mut scope = Scope::with_reserved(&["extra"]);
+    let mut fields: Vec<Field> = Vec::new();
+    for line in description.lines() {
+        let item = line.trim_start();
+        let Some(rest) = item.strip_prefix("- ").or_else(|| item.strip_prefix("* ")) else {
+            continue;
+        };
+        let Some(code) = rest.strip_prefix('`') else {
+            continue;
+        };
+        let Some(end) = code.find('`') else {
+            continue;
+        };
+        let key = &code[..end];
+        let text = code[end + 1..]
+            .trim_start_matches([' ', '—', '-', '–', ':'])
+            .trim();
+        if !types::is_name_key(key) || fields.iter().any(|f| f.api_name == key) {
+            continue;
+        }
+        fields.push(Field {
+            api_name: key.to_owned(),
+            rust_name: scope.claim(names::snake(key)),
+            doc_type: String::new(),
+            ty: Type::untyped("listed without a type"),
+            required: Required::No,
+            description: text.to_owned(),
+            source: source.clone(),
+        });
+    }
+    (fields.len() >= 2).then_some(fields)
+}
+
 /// A map from field names to the example's field description objects.
 fn descriptor_map(map: &Map<String, Value>) -> Type {
     let values: Vec<Value> = map.values().cloned().collect();
@@ -1239,6 +1291,49 @@ mod tests {
         assert_eq!(find_key(&v, "items", 4), Some(vec![]));
         assert_eq!(find_key(&v, "id", 4), Some(vec!["items[]".to_owned()]));
         assert_eq!(find_key(&v, "nope", 4), None);
+    }
+
+    #[test]
+    fn structures_from_descriptions() {
+        let src = Source::new("p.md", 3);
+        let fields = bullet_fields(
+            "Rules.\n\nMay contain keys:\n- `INCLUDE` — rules to show\n- `EXCLUDE`: rules to hide",
+            &src,
+        )
+        .unwrap();
+        let keys: Vec<&str> = fields.iter().map(|f| f.api_name.as_str()).collect();
+        assert_eq!(keys, ["INCLUDE", "EXCLUDE"]);
+        assert_eq!(fields[1].description, "rules to hide");
+        assert!(bullet_fields("- `Y` — yes", &src).is_none());
+        let t = described_by_example(
+            "Structure:\n\n```\n{\n    \"type\" : \"int\",\n    \"name\": \"NAME\"\n},\n```\n",
+        )
+        .unwrap();
+        assert!(matches!(t, Type::Object { ref fields } if fields.len() == 2));
+        assert_eq!(example_literal("`62`"), Some(Type::scalar(Scalar::Integer)));
+        assert_eq!(
+            example_literal("`'echo'`"),
+            Some(Type::scalar(Scalar::String))
+        );
+        assert!(is_open_map("Format: `{\"field_1\": \"value_1\", ...}`"));
+    }
+
+    #[test]
+    fn element_rows_fold_into_arrays() {
+        let row = |name: &str, atom: &str| RawField {
+            name: name.into(),
+            required: Required::No,
+            atoms: vec![Atom {
+                name: atom.into(),
+                link: None,
+            }],
+            description: String::new(),
+            line: 0,
+            example: None,
+        };
+        let rows = merge_element_rows(vec![row("items", "array"), row("items[]", "object")]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].atoms[0].name, "object[]");
     }
 
     #[test]
