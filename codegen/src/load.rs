@@ -480,6 +480,9 @@ impl Loader {
                 },
             })
             .collect();
+        for t in self.types.values() {
+            extract::report_untyped(&t.fields, &mut self.diags);
+        }
         let mut files_read = self.files_read;
         files_read.extend(self.includes.read);
         files_read.sort();

@@ -196,17 +196,6 @@ impl<'a> Builder<'a> {
                 Some(self.build_fields(kids, &mut sub, response, ""))
             };
             let ty = self.field_type(&row, &api_name, child_fields, array_children);
-            if ty.is_untyped() {
-                let reason = match &ty {
-                    Type::Untyped { reason } => reason.clone(),
-                    _ => String::new(),
-                };
-                self.defect(
-                    row.line,
-                    DefectKind::Untyped,
-                    format!("`{api_name}` cannot be typed: {reason}"),
-                );
-            }
             let doc_type = row
                 .atoms
                 .iter()
@@ -415,18 +404,6 @@ impl<'a> Builder<'a> {
             return t;
         }
         if let Some(fields) = bullet_fields(&row.description, &self.source(row.line)) {
-            self.defect(
-                row.line,
-                DefectKind::Untyped,
-                format!(
-                    "`{name}` lists its keys without types: {}",
-                    fields
-                        .iter()
-                        .map(|f| f.api_name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
             return Type::Object { fields };
         }
         Type::untyped("object without described fields")
@@ -921,6 +898,47 @@ fn bullet_fields(description: &str, source: &Source) -> Option<Vec<Field>> {
         });
     }
     (fields.len() >= 2).then_some(fields)
+}
+
+/// Reports every field left untyped in `fields` (nested ones included), with its reason, at
+/// the line that describes it.
+pub fn report_untyped(fields: &[Field], diags: &mut Vec<Diagnostic>) {
+    for f in fields {
+        match untyped_reason(&f.ty) {
+            Some(reason) => diags.push(Diagnostic::defect(
+                f.source.clone(),
+                DefectKind::Untyped,
+                format!("`{}` cannot be typed: {reason}", f.api_name),
+            )),
+            None => report_untyped_in(&f.ty, diags),
+        }
+    }
+}
+
+/// Reports the untyped fields nested in `ty`.
+pub fn report_untyped_in(ty: &Type, diags: &mut Vec<Diagnostic>) {
+    match ty {
+        Type::Object { fields } => report_untyped(fields, diags),
+        Type::Array { item } => report_untyped_in(item, diags),
+        Type::Nullable { inner } => report_untyped_in(inner, diags),
+        Type::Map { value } => report_untyped_in(value, diags),
+        Type::Union { variants } => {
+            for v in variants {
+                report_untyped_in(v, diags);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Why a field's type is untyped (under arrays and `null`), if it is.
+pub fn untyped_reason(ty: &Type) -> Option<&str> {
+    match ty {
+        Type::Untyped { reason } => Some(reason),
+        Type::Array { item } => untyped_reason(item),
+        Type::Nullable { inner } => untyped_reason(inner),
+        _ => None,
+    }
 }
 
 /// A map from field names to the example's field description objects.

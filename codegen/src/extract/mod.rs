@@ -30,8 +30,8 @@ use crate::model::{
 use crate::page::{inlines, plain, BlockKind, Inline, Page};
 
 pub use fields::{
-    find_anchor as anchor_heading, section_tables as fields_section_tables, slug, Builder, Links,
-    NoLinks,
+    find_anchor as anchor_heading, report_untyped, section_tables as fields_section_tables, slug,
+    Builder, Links, NoLinks,
 };
 
 /// A [`Builder`] of fields and types for `page`.
@@ -443,6 +443,16 @@ pub fn method(
 
     let paging = paging(&params, &result, has_next);
     drop(b);
+    // What neither the tables nor the examples type is reported once, where it is described.
+    fields::report_untyped(&params, diags);
+    match fields::untyped_reason(&result) {
+        Some(reason) => diags.push(Diagnostic::defect(
+            page.source(h1_line),
+            DefectKind::Untyped,
+            format!("the result cannot be typed: {reason}"),
+        )),
+        None => fields::report_untyped_in(&result, diags),
+    }
     Some(Method {
         access: access_of(&name),
         name,
