@@ -1000,6 +1000,22 @@ fn example_literal(text: &str) -> Option<Type> {
 /// A structure shown by a JSON code block in a description (an object with its keys, or an
 /// array of such objects).
 fn described_by_example(description: &str) -> Option<Type> {
+    // An inline example: ``an object with a `url` field, e.g. `{"url":"https://…"}` ``.
+    for item in inlines(description) {
+        if let Inline::Code(code) = item {
+            let code = code.trim();
+            if code.starts_with('{') && code.ends_with('}') {
+                if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(code) {
+                    if v.as_object()
+                        .is_some_and(|m| !m.is_empty() && m.keys().all(|k| types::is_name_key(k)))
+                        && !is_open_map(code)
+                    {
+                        return Some(types::infer(&v));
+                    }
+                }
+            }
+        }
+    }
     let start = description.find("```")?;
     let rest = &description[start + 3..];
     let body_start = rest.find('\n')? + 1;
