@@ -389,7 +389,7 @@ pub fn method(
         }
         if text.contains("curl ") || text.trim_start().starts_with("curl") {
             b.curl_examples(text, block.line, &mut examples);
-        } else if matches!(lang.as_str(), "json" | "" | "js" | "javascript" | "json5")
+        } else if (lang.starts_with("json") || matches!(lang.as_str(), "" | "js" | "javascript"))
             && text.trim_start().starts_with(['{', '['])
             && matches!(lay.role[i], Role::Response | Role::Errors)
         {
