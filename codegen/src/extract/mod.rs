@@ -135,13 +135,14 @@ fn quote_text(page: &Page) -> String {
     out
 }
 
-fn h2_texts(page: &Page) -> Vec<String> {
+/// The lowercase texts of the `##` (and, with `deeper`, `###`) headings.
+fn heading_texts(page: &Page, deeper: bool) -> Vec<String> {
     page.blocks
         .iter()
         .filter_map(|b| match &b.kind {
-            BlockKind::Heading {
-                level: 2 | 3, text, ..
-            } => Some(text.to_lowercase()),
+            BlockKind::Heading { level, text, .. } if *level == 2 || (deeper && *level == 3) => {
+                Some(text.to_lowercase())
+            }
             _ => None,
         })
         .collect()
@@ -151,7 +152,7 @@ fn h2_texts(page: &Page) -> Vec<String> {
 pub fn classify(page: &Page) -> (PageKind, Naming) {
     let naming = naming(page);
     let quote = quote_text(page).to_lowercase();
-    let heads = h2_texts(page);
+    let heads = heading_texts(page, true);
     let title = h1(page).map(|(_, t)| t.to_owned()).unwrap_or_default();
     let who_executes = quote.contains("who can execute");
     let overview_title = naming.h1.is_none() && title.to_lowercase().contains("overview");
@@ -162,7 +163,7 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
     if event {
         return (PageKind::Event, naming);
     }
-    let method_section = heads.iter().any(|h| {
+    let method_section = heading_texts(page, false).iter().any(|h| {
         h.contains("method parameters")
             || h == "parameters"
             || h.contains("code example")
