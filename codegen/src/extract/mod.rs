@@ -4,11 +4,13 @@
 //! - **Name**: the last REST-style name (`a.b.c`, first letter lowercase) in the H1; without one,
 //!   the method of the page's cURL URLs when they name exactly one. An H1 name that differs from
 //!   the URL's is reported (`name_mismatch`), the H1 wins.
-//! - **Kind**: a page whose quote says "Who can subscribe" (or whose H1 starts with "Event" and
-//!   that says nothing of who executes it) is an event; a page with a REST name and a method
-//!   section (parameters, examples, response, errors, or "Who can execute the method") is a
-//!   method; a page about widgets (scope `placement`, "Where the widget is embedded", a
-//!   "Placement code" table) is a placement; the rest is an overview.
+//! - **Kind**: a page whose H1 says "Overview" and names no method is an overview; a page whose
+//!   quote says "Who can subscribe" (or whose H1 starts with "Event" and that says nothing of
+//!   who executes it) is an event; a page with a REST name in its H1 and a `##` method section
+//!   (parameters, code examples, response, errors) or "Who can execute the method" is a method;
+//!   a page about widgets (scope `placement`, "Where the widget is embedded", "What the handler
+//!   receives", a "Placement code" table) is a placement; a page whose cURL examples name one
+//!   method and that has a method section is a method; the rest is an overview.
 //! - **Version**: V3 when a cURL URL goes to `/rest/api/` or a note says the method belongs to
 //!   REST 3.0.
 //! - **Deprecated**: an `outdated`/`deprecated` path segment or a note titled (or saying)
@@ -158,8 +160,8 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
     let overview_title = naming.h1.is_none() && title.to_lowercase().contains("overview");
     let event = (!overview_title && quote.contains("who can subscribe"))
         || (!who_executes
-            && (title.starts_with("Event ") || title.starts_with("Events "))
-            && heads.iter().any(|h| h.contains("handler")));
+            && !overview_title
+            && (title.starts_with("Event ") || title.starts_with("Events ")));
     if event {
         return (PageKind::Event, naming);
     }
