@@ -487,7 +487,18 @@ impl Loader {
         files_read.extend(self.includes.read);
         files_read.sort();
         files_read.dedup();
-        let mut diagnostics = self.diags;
+        // Pages read only because a link pointed at them are not this load's to report on.
+        let outside: std::collections::HashSet<&str> = self
+            .pages
+            .iter()
+            .filter(|l| l.linked_only)
+            .map(|l| l.page.file.as_ref())
+            .collect();
+        let mut diagnostics: Vec<Diagnostic> = self
+            .diags
+            .into_iter()
+            .filter(|d| !outside.contains(d.source.file.as_ref()))
+            .collect();
         diagnostics.sort();
         diagnostics.dedup();
         Api {
