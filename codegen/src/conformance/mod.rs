@@ -61,6 +61,12 @@ publish = false
 # Not a member of any enclosing workspace.
 [workspace]
 
+# Tens of thousands of small generated items: debug info and incremental state cost more
+# build time than they are worth here.
+[profile.dev]
+debug = 0
+incremental = false
+
 [dependencies]
 b24-runtime = {{ path = "{runtime}" }}
 serde = "1"

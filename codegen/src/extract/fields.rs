@@ -905,6 +905,8 @@ fn bullet_fields(description: &str, source: &Source) -> Option<Vec<Field>> {
 pub fn report_untyped(fields: &[Field], diags: &mut Vec<Diagnostic>) {
     for f in fields {
         match untyped_reason(&f.ty) {
+            // Already reported as an unknown type where the name was read.
+            Some(reason) if reason.starts_with("unknown type") => {}
             Some(reason) => diags.push(Diagnostic::defect(
                 f.source.clone(),
                 DefectKind::Untyped,
