@@ -436,16 +436,18 @@ impl Client {
                             .await
                         }
                         Decoded::Bad(d) => {
-                            if status >= 500
-                                && retry_safe
-                                && failures + 1 < inner.retry.max_attempts
-                            {
+                            // A body that is not JSON at all (cut off, an HTML error page) says
+                            // nothing about the call: a retry-safe call is sent again. JSON of
+                            // the wrong shape would come back the same, so it is reported.
+                            let garbled = status >= 500
+                                || serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err();
+                            if garbled && retry_safe && failures + 1 < inner.retry.max_attempts {
                                 failures += 1;
                                 Verdict::Retry {
                                     wait: inner
                                         .retry
                                         .backoff(inner.retry.backoff_base, failures - 1),
-                                    reason: "undecodable 5xx",
+                                    reason: "undecodable body",
                                 }
                             } else {
                                 Verdict::Done(Err(Error::Decode(d)))

@@ -3,9 +3,12 @@
 //! The export follows the docs' advice for large volumes (`settings/performance/huge-data.md`):
 //! `order ID asc`, `filter >ID`, `start=-1` (no count), pages chained inside one `batch` call by
 //! `$result[…]` references, several ID ranges in parallel within the shared rate limit.
-//! Each range only accepts strictly increasing IDs inside its bounds, and the ranges are
-//! disjoint, so every record comes out exactly once even while records are added or deleted;
-//! a batch that makes no progress is reported as [`Error::StalledCursor`], never looped.
+//! The export covers the IDs up to the highest one at its start (so it ends even under a
+//! steady stream of inserts; [`Export::follow_inserts`] also takes the new ones). Each range
+//! only accepts strictly increasing IDs inside its bounds, and the ranges are disjoint, so
+//! every record that survives the export comes out exactly once, whatever is added or deleted
+//! meanwhile; a server that ignores the ID filter is reported as [`Error::StalledCursor`],
+//! never looped.
 
 use futures::stream::{self, Stream, StreamExt};
 use serde_json::{Map, Value};
@@ -126,6 +129,7 @@ impl Client {
             params: params_object(request),
             ranges: 1,
             pages_per_call: crate::batch::MAX_COMMANDS,
+            follow_inserts: false,
             _m: std::marker::PhantomData,
         }
     }
@@ -137,6 +141,7 @@ pub struct Export<M> {
     params: Result<Map<String, Value>, Error<ApiError>>,
     ranges: usize,
     pages_per_call: usize,
+    follow_inserts: bool,
     _m: std::marker::PhantomData<fn() -> M>,
 }
 
@@ -226,6 +231,14 @@ impl<M: ListMethod + 'static> Export<M> {
         self
     }
 
+    /// Also export records added while the export runs (default off: the export covers the
+    /// IDs up to the highest one at its start, so it ends even under a steady stream of
+    /// inserts; with this on, it ends only once it catches up with them).
+    pub fn follow_inserts(mut self, yes: bool) -> Self {
+        self.follow_inserts = yes;
+        self
+    }
+
     /// Runs the export; records come as they arrive (in ID order within each range).
     pub fn stream(self) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
         let (tx, rx) = tokio::sync::mpsc::channel(4 * PAGE_SIZE);
@@ -245,6 +258,7 @@ impl<M: ListMethod + 'static> Export<M> {
             params,
             ranges,
             pages_per_call,
+            follow_inserts,
             ..
         } = self;
         let params = params?;
@@ -288,27 +302,34 @@ impl<M: ListMethod + 'static> Export<M> {
         if !emit::<M>(tx, items, &layout.id_field, &mut cursor, None).await? || !full {
             return Ok(());
         }
+        // The highest ID at the start bounds the export, so it ends even while records keep
+        // coming; with `follow_inserts`, the last range also takes what is added meanwhile.
+        let mut desc = page_params(&layout, &order_key, Some(cursor), None);
+        desc[&order_key][&layout.id_field] = Value::from("DESC");
+        let last = raw_page::<M>(&client, &desc).await?;
+        let max = match items_at(&last, &layout.items_path).first() {
+            None => return Ok(()), // nothing after the first page (any more)
+            Some(item) => id_of(item, &layout.id_field).unwrap_or(i64::MIN),
+        };
+        if max <= cursor {
+            // Asked for IDs above the cursor, the server sent one below: it ignores the filter.
+            return Err(Error::StalledCursor {
+                method: M::NAME,
+                at: format!("{} > {cursor}", layout.id_field),
+            });
+        }
         let mut bounds = vec![cursor];
-        if ranges > 1 {
-            let mut desc = page_params(&layout, &order_key, Some(cursor), None);
-            desc[&order_key][&layout.id_field] = Value::from("DESC");
-            let last = raw_page::<M>(&client, &desc).await?;
-            let max = items_at(&last, &layout.items_path)
-                .first()
-                .and_then(|i| id_of(i, &layout.id_field));
-            if let Some(max) = max.filter(|&m| m > cursor) {
-                let span = (max - cursor) as i128;
-                for k in 1..ranges as i128 {
-                    let b = cursor as i128 + span * k / ranges as i128;
-                    if b > i128::from(*bounds.last().unwrap_or(&cursor)) {
-                        bounds.push(b as i64);
-                    }
-                }
+        let span = i128::from(max) - i128::from(cursor);
+        for k in 1..ranges as i128 {
+            let b = i128::from(cursor) + span * k / ranges as i128;
+            if b > i128::from(*bounds.last().unwrap_or(&cursor)) {
+                bounds.push(b as i64);
             }
         }
+        let top = (!follow_inserts).then_some(max);
         let mut workers = tokio::task::JoinSet::new();
         for (i, &lo) in bounds.iter().enumerate() {
-            let hi = bounds.get(i + 1).copied();
+            let hi = bounds.get(i + 1).copied().or(top);
             let range = Range {
                 client: client.clone(),
                 layout: layout.clone(),

@@ -75,12 +75,13 @@ async fn export_returns_every_record_once_with_objects_and_lowercase_ids() {
         .await;
     let ids: Vec<i64> = items.into_iter().map(|r| r.expect("item").id).collect();
     assert_eq!(ids, (1..=333).collect::<Vec<_>>(), "in order, once each");
-    // One probe page, then one batch of chained pages.
+    // The first page, the highest ID, then one batch of chained pages.
     assert_eq!(batches.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(server.requests().len(), 3);
     let probe = server.requests()[0].json();
     assert_eq!(probe["start"], json!(-1));
     // The first page showed the records use `id`: the chained pages filter and order by it.
-    let chained = server.requests()[1].json();
+    let chained = server.requests()[2].json();
     let line = chained["cmd"]["p1"].as_str().expect("line");
     assert!(
         line.contains("filter%5B%3Eid%5D=%24result%5Bp0%5D%5Bitems%5D%5B49%5D%5Bid%5D"),
