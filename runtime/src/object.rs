@@ -9,7 +9,7 @@
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
-use serde::ser::{Error as _, SerializeMap};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -58,10 +58,28 @@ impl<E: serde::de::Error> Fields<E> {
         }
     }
 
-    /// A field that may be absent or `null`.
-    pub fn optional<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, E> {
+    /// A field that may be absent. A `null`, or an empty array where `T` is not a list
+    /// (PHP's empty associative array), reads as `None` and stays in [`Fields::rest`], so the
+    /// value is written back exactly as it came.
+    pub fn optional<T: DeserializeOwned + Serialize>(&mut self, key: &str) -> Result<Option<T>, E> {
         match self.map.remove(key) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
+            Some(Value::Null) => {
+                self.map.insert(key.to_owned(), Value::Null);
+                Ok(None)
+            }
+            Some(Value::Array(items)) if items.is_empty() => {
+                let empty = Value::Array(items);
+                match serde_json::from_value::<T>(empty.clone()) {
+                    Ok(value) if serde_json::to_value(&value).ok().as_ref() == Some(&empty) => {
+                        Ok(Some(value))
+                    }
+                    _ => {
+                        self.map.insert(key.to_owned(), empty);
+                        Ok(None)
+                    }
+                }
+            }
             Some(value) => self.decode(key, value).map(Some),
         }
     }
@@ -78,11 +96,12 @@ impl<E: serde::de::Error> Fields<E> {
 }
 
 /// Writes a generated structure as a JSON object.
-pub struct ObjectWriter<M> {
+pub struct ObjectWriter<'k, M> {
     map: M,
+    written: Vec<&'k str>,
 }
 
-impl<M: SerializeMap> ObjectWriter<M> {
+impl<'k, M: SerializeMap> ObjectWriter<'k, M> {
     /// Starts an object.
     pub fn new<S>(serializer: S) -> Result<Self, S::Error>
     where
@@ -90,42 +109,39 @@ impl<M: SerializeMap> ObjectWriter<M> {
     {
         Ok(ObjectWriter {
             map: serializer.serialize_map(None)?,
+            written: Vec::new(),
         })
     }
 
     /// A field that is always written.
     pub fn required<T: Serialize + ?Sized>(
         &mut self,
-        key: &str,
+        key: &'k str,
         value: &T,
     ) -> Result<(), M::Error> {
+        self.written.push(key);
         self.map.serialize_entry(key, value)
     }
 
-    /// An optional request field: left out when unset, so the server keeps its own value.
-    pub fn optional<T: Serialize>(&mut self, key: &str, value: &Option<T>) -> Result<(), M::Error> {
+    /// An optional field: left out when unset (a request then leaves the server's value alone).
+    pub fn optional<T: Serialize>(
+        &mut self,
+        key: &'k str,
+        value: &Option<T>,
+    ) -> Result<(), M::Error> {
         match value {
-            Some(value) => self.map.serialize_entry(key, value),
+            Some(value) => self.required(key, value),
             None => Ok(()),
         }
     }
 
-    /// A response field: written as `null` when absent, so that writing a response back
-    /// loses no key it had.
-    pub fn nullable<T: Serialize>(&mut self, key: &str, value: &Option<T>) -> Result<(), M::Error> {
-        self.map.serialize_entry(key, value)
-    }
-
-    /// The undocumented fields; one that collides with a documented field is an error rather
-    /// than a duplicate key.
-    pub fn extra(&mut self, extra: &Extra, documented: &[&str]) -> Result<(), M::Error> {
+    /// The `extra` map: undocumented fields, and documented ones that came as `null` or `[]`.
+    /// A key already written from its field is not written twice: the field wins.
+    pub fn extra(&mut self, extra: &Extra) -> Result<(), M::Error> {
         for (key, value) in extra {
-            if documented.contains(&key.as_str()) {
-                return Err(M::Error::custom(format_args!(
-                    "`{key}` is set both as a field and in `extra`"
-                )));
+            if !self.written.contains(&key.as_str()) {
+                self.map.serialize_entry(key, value)?;
             }
-            self.map.serialize_entry(key, value)?;
         }
         Ok(())
     }
@@ -211,7 +227,7 @@ mod tests {
             let mut object = ObjectWriter::new(serializer)?;
             object.required("code", &self.code)?;
             object.optional("sort", &self.sort)?;
-            object.extra(&self.extra, &["code", "sort"])?;
+            object.extra(&self.extra)?;
             object.end()
         }
     }
@@ -242,18 +258,37 @@ mod tests {
     }
 
     #[test]
-    fn null_is_absent_and_an_empty_array_is_an_empty_object() {
-        let sample: Sample = serde_json::from_value(json!({"code": "a", "sort": null})).unwrap();
-        assert_eq!(sample.sort, None);
+    fn null_and_empty_arrays_read_as_none_and_write_back_as_they_came() {
+        for original in [
+            json!({"code": "a", "sort": null}),
+            json!({"code": "a", "sort": []}),
+            json!({"code": "a"}),
+        ] {
+            let sample: Sample = serde_json::from_value(original.clone()).unwrap();
+            assert_eq!(sample.sort, None);
+            assert_eq!(serde_json::to_value(&sample).unwrap(), original);
+        }
+        // A list field keeps its empty list as a value.
+        let list: Option<Vec<i64>> = Fields::<serde_json::Error>::read(json!({"ids": []}), "T")
+            .unwrap()
+            .optional("ids")
+            .unwrap();
+        assert_eq!(list, Some(vec![]));
+        // An empty array is an empty object at the top level.
         let err = serde_json::from_value::<Sample>(json!([])).unwrap_err();
         assert_eq!(err.to_string(), "Sample: missing field `code`");
     }
 
     #[test]
-    fn a_field_set_twice_is_refused() {
-        let mut sample: Sample = serde_json::from_value(json!({"code": "a"})).unwrap();
+    fn a_field_set_wins_over_extra() {
+        let mut sample: Sample =
+            serde_json::from_value(json!({"code": "a", "sort": null})).unwrap();
+        sample.sort = Some(3);
         sample.extra.insert("code".into(), json!("b"));
-        assert!(serde_json::to_value(&sample).is_err());
+        assert_eq!(
+            serde_json::to_value(&sample).unwrap(),
+            json!({"code": "a", "sort": 3})
+        );
     }
 
     #[test]

@@ -14,14 +14,9 @@ pub struct Failure {
     pub detail: String,
 }
 
-/// Deserializes `original` into `T`, serializes it again and compares, key order aside.
-/// With `nulls_may_be_added`, keys absent from `original` may come back as `null` (a response
-/// type writes every documented field, `None` as `null`); nothing else may be added, lost or
-/// altered.
-pub fn round_trip<T: DeserializeOwned + Serialize>(
-    original: &Value,
-    nulls_may_be_added: bool,
-) -> Result<(), Failure> {
+/// Deserializes `original` into `T`, serializes it again and compares, key order aside: nothing
+/// may be added, lost or altered.
+pub fn round_trip<T: DeserializeOwned + Serialize>(original: &Value) -> Result<(), Failure> {
     let typed: T = serde_json::from_value(original.clone()).map_err(|e| Failure {
         kind: "decode",
         detail: e.to_string(),
@@ -30,16 +25,16 @@ pub fn round_trip<T: DeserializeOwned + Serialize>(
         kind: "encode",
         detail: e.to_string(),
     })?;
-    compare("$", original, &again, nulls_may_be_added)
+    compare("$", original, &again)
 }
 
-fn compare(at: &str, original: &Value, again: &Value, nulls: bool) -> Result<(), Failure> {
+fn compare(at: &str, original: &Value, again: &Value) -> Result<(), Failure> {
     match (original, again) {
         (Value::Object(a), Value::Object(b)) => {
             for (key, value) in a {
                 let path = format!("{at}.{key}");
                 match b.get(key) {
-                    Some(other) => compare(&path, value, other, nulls)?,
+                    Some(other) => compare(&path, value, other)?,
                     None => {
                         return Err(Failure {
                             kind: "lost",
@@ -48,10 +43,7 @@ fn compare(at: &str, original: &Value, again: &Value, nulls: bool) -> Result<(),
                     }
                 }
             }
-            match b
-                .iter()
-                .find(|(key, value)| !a.contains_key(*key) && !(nulls && value.is_null()))
-            {
+            match b.iter().find(|(key, _)| !a.contains_key(*key)) {
                 Some((key, value)) => Err(Failure {
                     kind: "added",
                     detail: format!("{at}.{key} = {value} was not in the example"),
@@ -63,7 +55,7 @@ fn compare(at: &str, original: &Value, again: &Value, nulls: bool) -> Result<(),
             .iter()
             .zip(b)
             .enumerate()
-            .try_for_each(|(i, (x, y))| compare(&format!("{at}[{i}]"), x, y, nulls)),
+            .try_for_each(|(i, (x, y))| compare(&format!("{at}[{i}]"), x, y)),
         (a, b) if a == b => Ok(()),
         (a, b) => Err(Failure {
             kind: "altered",
@@ -73,12 +65,12 @@ fn compare(at: &str, original: &Value, again: &Value, nulls: bool) -> Result<(),
 }
 
 /// Panics with a message the CLI can count by kind.
-pub fn check<T: DeserializeOwned + Serialize>(place: &str, json: &str, nulls_may_be_added: bool) {
+pub fn check<T: DeserializeOwned + Serialize>(place: &str, json: &str) {
     let original: Value = match serde_json::from_str(json) {
         Ok(value) => value,
         Err(e) => panic!("{place}: conformance failure [example]: {e}"),
     };
-    if let Err(failure) = round_trip::<T>(&original, nulls_may_be_added) {
+    if let Err(failure) = round_trip::<T>(&original) {
         panic!(
             "{place}: conformance failure [{}]: {}",
             failure.kind, failure.detail

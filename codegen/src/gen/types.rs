@@ -10,13 +10,13 @@ use crate::names::{self, Scope};
 
 use super::{docs, Context};
 
-/// Which side of the wire a structure is on; it decides how absent values are written.
+/// Which side of the wire a structure is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
-    /// Sent by the caller: unset optional fields are left out, required ones are plain.
+    /// Sent by the caller: required parameters are plain fields, the rest `Option`.
     Request,
-    /// Received from the server: every field is optional, and `None` is written back as `null`
-    /// so that re-serializing a response loses no key it had.
+    /// Received from the server: every field is an `Option`, since what comes back depends on
+    /// `select`, the entity type and the portal.
     Response,
 }
 
@@ -118,20 +118,18 @@ impl<'a> Module<'a> {
         let mut defs = Vec::new();
         let mut reads = Vec::new();
         let mut writes = Vec::new();
-        let mut api_names = Vec::new();
         for field in fields {
             let plain = side == Side::Request && field.required == Required::Yes;
             all_optional &= !plain;
             let member = ident(&field.rust_name);
             let api = &field.api_name;
-            let (read, write) = match (plain, side) {
-                (true, _) => (quote!(required), quote!(required)),
-                (false, Side::Request) => (quote!(optional), quote!(optional)),
-                (false, Side::Response) => (quote!(optional), quote!(nullable)),
+            let access = if plain {
+                quote!(required)
+            } else {
+                quote!(optional)
             };
-            reads.push(quote!(#member: fields.#read(#api)?,));
-            writes.push(quote!(object.#write(#api, &self.#member)?;));
-            api_names.push(api);
+            reads.push(quote!(#member: fields.#access(#api)?,));
+            writes.push(quote!(object.#access(#api, &self.#member)?;));
             defs.push(self.field_def(field, plain, side));
         }
         let type_name = name.to_string();
@@ -141,7 +139,9 @@ impl<'a> Module<'a> {
             #[derive(Clone, Debug, #default PartialEq)]
             pub struct #name {
                 #(#defs)*
-                /// Fields the docs do not describe, kept as they came.
+                /// Fields the docs do not describe, and documented fields that came as `null`
+                /// or as an empty array, kept as they came: writing the value back gives what was
+                /// read.
                 pub extra: #rt::Extra,
             }
             impl<'de> #serde::Deserialize<'de> for #name {
@@ -158,7 +158,7 @@ impl<'a> Module<'a> {
                 fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
                     let mut object = #rt::__private::ObjectWriter::new(serializer)?;
                     #(#writes)*
-                    object.extra(&self.extra, &[#(#api_names),*])?;
+                    object.extra(&self.extra)?;
                     object.end()
                 }
             }

@@ -18,7 +18,8 @@ usage:
   b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
                                          write a crate with the bindings and one round-trip test
                                          per docs example; --run runs its tests and counts the
-                                         failures by kind; --require fails below that pass rate
+                                         failures by kind; --require fails when the pass rate
+                                         over examples with no listed docs defect is below it
 
 PATH is a docs folder or a single page.";
 
