@@ -137,17 +137,22 @@ fn main() {
         b24_round(&metered, 2_000, concurrency).await;
         b24_round(&same_http, 2_000, concurrency).await;
         let (mut raw, mut plain, mut meter, mut same) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            raw.push(measure(calls, raw_round(&http, &url, calls, concurrency)).await);
-            plain.push(measure(calls, b24_round(&unmetered, calls, concurrency)).await);
-            meter.push(measure(calls, b24_round(&metered, calls, concurrency)).await);
-            same.push(measure(calls, b24_round(&same_http, calls, concurrency)).await);
+        // The variants take turns going first, so none always runs in the same slot.
+        for round in 0..rounds {
+            for slot in 0..4 {
+                match (round + slot) % 4 {
+                    0 => raw.push(measure(calls, raw_round(&http, &url, calls, concurrency)).await),
+                    1 => plain.push(measure(calls, b24_round(&unmetered, calls, concurrency)).await),
+                    2 => meter.push(measure(calls, b24_round(&metered, calls, concurrency)).await),
+                    _ => same.push(measure(calls, b24_round(&same_http, calls, concurrency)).await),
+                }
+            }
         }
         let wall = |v: &[(f64, f64)]| best(&v.iter().map(|x| x.0).collect::<Vec<_>>());
         let cpu = |v: &[(f64, f64)]| best(&v.iter().map(|x| x.1).collect::<Vec<_>>());
         println!("calls per round: {calls}, rounds: {rounds}, concurrency: {concurrency} (best round; CPU includes the in-process server)");
         println!("                           wall µs/call        CPU µs/call");
-        for (name, v) in [("raw reqwest + serde_json", &raw), ("b24 Client::call", &plain), ("b24 Client::call + meter", &meter), ("b24, reqwest defaults", &same)] {
+        for (name, v) in [("raw reqwest + serde_json", &raw), ("b24 Client::call", &plain), ("b24 Client::call + meter", &meter), ("b24, plain reqwest client", &same)] {
             println!(
                 "{name:<25}: {:8.2} ({:+6.1}%)   {:8.2} ({:+6.1}%)",
                 wall(v),
