@@ -7,7 +7,7 @@
 //!   (another process shares the bucket) every caller pauses for a back-off.
 //! * The per-method time budget: `time.operating` seconds used in the last 10 minutes, blocked
 //!   with 429 `OPERATION_TIME_LIMIT` above the portal's limit until `time.operating_reset_at`.
-//!   [`OperatingBudget`] tracks it per method and pauses that method only.
+//!   The client tracks it per method and pauses that method only.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;

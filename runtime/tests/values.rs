@@ -272,3 +272,63 @@ fn values_inside_flattened_structs_round_trip() {
     let text2 = r#"{"ID":15,"OPPORTUNITY":"1500.00","OPENED":true,"CREATED":"","BEGIN":"2024-01-01","PHOTO":null,"SETTINGS":{"a":2}}"#;
     round_trip::<Generated>(text2);
 }
+
+/// Generated types read an object into a `serde_json::Value` first, then take each field out:
+/// every value type must read from a `Value` as it reads from text.
+#[test]
+fn values_read_from_json_values() {
+    let v = |t: &str| serde_json::from_str::<Value>(t).expect("json");
+    assert_eq!(
+        serde_json::from_value::<Int>(v(r#""12""#))
+            .expect("int")
+            .get(),
+        12
+    );
+    assert_eq!(
+        serde_json::from_value::<Int>(v("12")).expect("int").get(),
+        12
+    );
+    assert_eq!(
+        serde_json::from_value::<Double>(v("1.5"))
+            .expect("double")
+            .get(),
+        1.5
+    );
+    assert!(serde_json::from_value::<Bool>(v(r#""Y""#))
+        .expect("bool")
+        .get());
+    assert!(serde_json::from_value::<Bool>(v("1")).expect("bool").get());
+    assert_eq!(
+        serde_json::from_value::<DateTime>(v(r#""2024-08-29T10:29:54+03:00""#))
+            .expect("dt")
+            .as_str(),
+        "2024-08-29T10:29:54+03:00"
+    );
+    assert_eq!(
+        serde_json::from_value::<Date>(v(r#""2024-08-29""#))
+            .expect("date")
+            .as_str(),
+        "2024-08-29"
+    );
+    assert_eq!(
+        serde_json::from_value::<File>(v("7"))
+            .expect("file")
+            .file_id(),
+        Some(7)
+    );
+    assert!(serde_json::from_value::<ObjectOrEmpty<Inner>>(v("[]"))
+        .expect("empty")
+        .get()
+        .is_none());
+    for (text, ty) in [("0", "Double"), ("\"0\"", "Int")] {
+        let value = v(text);
+        let back = match ty {
+            "Double" => {
+                serde_json::to_value(serde_json::from_value::<Double>(value.clone()).expect("d"))
+            }
+            _ => serde_json::to_value(serde_json::from_value::<Int>(value.clone()).expect("i")),
+        }
+        .expect("ser");
+        assert_eq!(back, value, "{text} as {ty}");
+    }
+}
