@@ -1,0 +1,166 @@
+"""Turns the JSON results of bench/compare.rs into a plot and a Markdown table.
+
+    python bench/plot.py OUT_DIR
+
+Reads OUT_DIR/overhead.json and OUT_DIR/export-*.json; writes OUT_DIR/records-per-second.png
+and OUT_DIR/table.md (also printed).
+"""
+
+import glob
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SMOOTH_SECONDS = 0.5
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def runs_of(export):
+    """Every client run of one export result, b24 first."""
+    runs = []
+    if export.get("b24"):
+        runs.append(export["b24"])
+    runs.extend(export.get("fast_bitrix24") or [])
+    return runs
+
+
+def rate_series(run):
+    """(seconds since the first request, records served per second), smoothed."""
+    rows = run["timeline"]["rows"]
+    if not rows:
+        return [], []
+    # t = 0 at the last sample before the client's first request (the peer starts Python first).
+    start = 0
+    for i, row in enumerate(rows):
+        if row[2] > 0:
+            start = max(i - 1, 0)
+            break
+    rows = rows[start:]
+    t0 = rows[0][0]
+    xs, ys = [], []
+    j = 0
+    for i, (t, served, _, _) in enumerate(rows):
+        while rows[j][0] < t - SMOOTH_SECONDS:
+            j += 1
+        dt = t - rows[j][0]
+        if dt > 0:
+            xs.append(t - t0)
+            ys.append((served - rows[j][1]) / dt)
+    return xs, ys
+
+
+def label(run):
+    name = run.get("client", "?")
+    if run.get("error"):
+        name += " - failed"
+    return name
+
+
+def plot(exports, path):
+    fig, axes = plt.subplots(len(exports), 1, figsize=(10, 4.2 * len(exports)), squeeze=False)
+    for ax, export in zip(axes[:, 0], exports):
+        scale = export["time_scale"]
+        bucket = export["bucket"]
+        steady = bucket["drain_per_emulated_second"] * scale * export["records_per_request"]
+        for run in runs_of(export):
+            xs, ys = rate_series(run)
+            line = ax.plot(xs, ys, label=label(run))[0]
+            if run.get("error") and xs:
+                ax.plot([xs[-1]], [ys[-1]], "x", color=line.get_color(), markersize=12)
+        ax.axhline(steady, color="grey", linestyle="--", linewidth=1,
+                   label=f"bucket limit after the burst ({steady:,.0f} records/s)")
+        ax.set_title(
+            f"Export of {export['records']:,} crm.item records, bucket "
+            f"{bucket['capacity']:.0f} + {bucket['drain_per_emulated_second']:g}/s, "
+            f"time scale {scale:g} (1 real s = {scale:g} emulated s)"
+        )
+        ax.set_xlabel("real seconds since the first request")
+        ax.set_ylabel(f"records/s served ({SMOOTH_SECONDS} s window)")
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def table(overhead, exports):
+    lines = []
+    if overhead:
+        lines += [
+            f"| `crm.item.get` on the emulator, {overhead['rounds']} rounds of "
+            f"{overhead['calls_per_round']:,} calls | wall µs/call, best | CPU µs/call, best |",
+            "|---|---:|---:|",
+            f"| raw reqwest + serde_json | {overhead['raw_best_us']:.1f} "
+            f"| {overhead['raw_cpu_best_us']:.1f} |",
+            f"| b24 generated `call` | {overhead['b24_best_us']:.1f} "
+            f"| {overhead['b24_cpu_best_us']:.1f} |",
+            f"| ratio b24 / raw | {overhead['ratio_best']:.3f} (median round: "
+            f"{overhead['ratio_median']:.3f}) | {overhead['ratio_cpu_best']:.3f} |",
+            "",
+        ]
+    lines += [
+        "| records | time scale | client | time (real s) | emulated s | bucket minimum (emulated s) "
+        "| time / minimum | time / b24 | HTTP requests | 503s sent | 503s reaching the caller "
+        "| lost | duplicated |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for export in exports:
+        scale = export["time_scale"]
+        minimum = export["min_seconds_emulated"]
+        b24_seconds = (export.get("b24") or {}).get("seconds")
+        for run in runs_of(export):
+            seconds = run["seconds"]
+            emulated = seconds * scale
+            failed = run.get("error")
+            if failed:
+                vs_min = vs_b24 = "failed"
+            else:
+                vs_min = f"{emulated / minimum:.3f}" if minimum > 0 else "within the burst"
+                vs_b24 = f"{seconds / b24_seconds:.2f}" if b24_seconds else "-"
+            reaching = run.get("503_reaching_caller")
+            if reaching is None:
+                reaching = "fatal error" if failed else "0 (retried inside)"
+            lines.append(
+                f"| {export['records']:,} | {scale:g} | {run['client']} | {seconds:.2f} | "
+                f"{emulated:.1f} | {minimum:.1f} | {vs_min} | {vs_b24} | {run['requests']} | "
+                f"{run['refused_503']} | {reaching} | {run['lost']:,} | {run['duplicated']:,} |"
+            )
+    for export in exports:
+        for run in runs_of(export):
+            if run.get("error") or run.get("errors"):
+                lines.append("")
+                lines.append(
+                    f"{export['records']:,} records, {run['client']}: "
+                    f"{run.get('error') or '; '.join(run.get('errors'))}"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "bench/out"
+    overhead_path = os.path.join(out, "overhead.json")
+    overhead = load(overhead_path) if os.path.exists(overhead_path) else None
+    exports = sorted(
+        (load(p) for p in glob.glob(os.path.join(out, "export-*.json"))),
+        key=lambda e: e["records"],
+    )
+    if exports:
+        plot(exports, os.path.join(out, "records-per-second.png"))
+    text = table(overhead, exports)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
