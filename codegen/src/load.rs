@@ -253,6 +253,9 @@ impl Loader {
         self.includes.read.extend(parsed.includes_read);
         match parsed.result {
             Ok((page, kind, naming)) => {
+                // A page given on its own is asked to be generated: read it as a method page,
+                // so one that names no method is an error rather than a silent nothing.
+                let kind = if self.single { PageKind::Method } else { kind };
                 self.files_read.push(parsed.path.clone());
                 self.push_page(parsed.path, page, kind, naming, false);
             }
