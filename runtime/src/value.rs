@@ -273,7 +273,7 @@ impl<'de> Deserialize<'de> for Double {
 // Bool
 
 /// A boolean in any of the forms the API uses: `"Y"`/`"N"`, `"y"`/`"n"`, `true`/`false`,
-/// `1`/`0`, `"1"`/`"0"`, `"true"`/`"false"`.
+/// `1`/`0`, `"1"`/`"0"`, `"true"`/`"false"`, and `""` (PHP's `false` as a string).
 ///
 /// Keeps the form it was read in; `From<bool>` builds `"Y"`/`"N"`, the docs' default form.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -297,6 +297,8 @@ pub enum BoolForm {
     NumericString,
     /// Strings `"true"` / `"false"`.
     WordString,
+    /// `""` for false, as PHP writes `false` as a string (true is then written `"Y"`).
+    EmptyString,
 }
 
 impl Bool {
@@ -354,6 +356,7 @@ impl Serialize for Bool {
             BoolForm::Number => s.serialize_u64(u64::from(v)),
             BoolForm::NumericString => s.serialize_str(if v { "1" } else { "0" }),
             BoolForm::WordString => s.serialize_str(if v { "true" } else { "false" }),
+            BoolForm::EmptyString => s.serialize_str(if v { "Y" } else { "" }),
         }
     }
 }
@@ -364,7 +367,7 @@ impl<'de> Deserialize<'de> for Bool {
         impl Visitor<'_> for V {
             type Value = Bool;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("Y/N, y/n, true/false, 1/0, \"1\"/\"0\" or \"true\"/\"false\"")
+                f.write_str("Y/N, y/n, true/false, 1/0, \"1\"/\"0\", \"true\"/\"false\" or \"\"")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Bool, E> {
                 Ok(Bool::with_form(v, BoolForm::Json))
@@ -391,6 +394,7 @@ impl<'de> Deserialize<'de> for Bool {
                     "0" => (false, BoolForm::NumericString),
                     "true" => (true, BoolForm::WordString),
                     "false" => (false, BoolForm::WordString),
+                    "" => (false, BoolForm::EmptyString),
                     _ => return Err(E::invalid_value(de::Unexpected::Str(s), &self)),
                 };
                 Ok(Bool::with_form(value, form))

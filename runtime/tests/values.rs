@@ -99,11 +99,12 @@ fn bool_forms() {
         (r#""0""#, false, BoolForm::NumericString),
         (r#""true""#, true, BoolForm::WordString),
         (r#""false""#, false, BoolForm::WordString),
+        (r#""""#, false, BoolForm::EmptyString),
     ] {
         let b = round_trip::<Bool>(text);
         assert_eq!((b.get(), b.form()), (value, form), "{text}");
     }
-    for bad in [r#""yes""#, "2", r#""""#, "null", r#""T""#] {
+    for bad in [r#""yes""#, "2", r#"" ""#, "null", r#""T""#] {
         rejects::<Bool>(bad);
     }
     assert_eq!(

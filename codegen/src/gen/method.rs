@@ -6,7 +6,7 @@ use quote::quote;
 use crate::model::{Access, ApiVersion, ErrorCode, Method, Required, Type};
 use crate::names::{self, Scope};
 
-use super::types::{ident, Module, Side};
+use super::types::{ident, Module};
 use super::{docs, Context};
 
 /// Names the generated method module uses itself.
@@ -48,12 +48,7 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
     });
 
     let request_doc = format!("The parameters of `{name}`.");
-    let request = module.struct_def(
-        &ident("Request"),
-        &request_doc,
-        &method.params,
-        Side::Request,
-    );
+    let request = module.struct_def(&ident("Request"), &request_doc, &method.params, true);
     let constructor = constructor(&mut module, method);
     let response = response(&mut module, method);
     let list_impl = list_impl(&mut module, method);
@@ -110,7 +105,7 @@ fn constructor(module: &mut Module, method: &Method) -> TokenStream {
     for field in &method.params {
         let name = ident(&field.rust_name);
         if field.required == Required::Yes {
-            let ty = module.rust_type(&field.ty, &field.api_name, Side::Request);
+            let ty = module.rust_type(&field.ty, &field.api_name);
             args.push(quote!(#name: impl ::std::convert::Into<#ty>));
             inits.push(quote!(#name: #name.into()));
         } else {
@@ -139,11 +134,9 @@ fn constructor(module: &mut Module, method: &Method) -> TokenStream {
 fn response(module: &mut Module, method: &Method) -> TokenStream {
     let doc = format!("The `result` of `{}`.", method.name);
     match &method.result {
-        Type::Object { fields } => {
-            module.struct_def(&ident("Response"), &doc, fields, Side::Response)
-        }
+        Type::Object { fields } => module.struct_def(&ident("Response"), &doc, fields, false),
         other => {
-            let ty = module.rust_type(other, "items", Side::Response);
+            let ty = module.rust_type(other, "items");
             let doc = format!(" {doc}");
             quote!(#[doc = #doc] pub type Response = #ty;)
         }
@@ -157,10 +150,7 @@ fn list_impl(module: &mut Module, method: &Method) -> TokenStream {
         return TokenStream::new();
     };
     let (item_ty, into_items) = match (&paging.items_key, &method.result) {
-        (None, Type::Array { item }) => (
-            module.rust_type(item, "item", Side::Response),
-            quote!(response),
-        ),
+        (None, Type::Array { item }) => (module.rust_type(item, "item"), quote!(response)),
         (Some(key), Type::Object { fields }) => {
             let Some(field) = fields.iter().find(|f| &f.api_name == key) else {
                 return TokenStream::new();
@@ -175,18 +165,58 @@ fn list_impl(module: &mut Module, method: &Method) -> TokenStream {
             };
             let name = ident(&field.rust_name);
             (
-                module.rust_type(item, "item", Side::Response),
+                module.rust_type(item, "item"),
                 quote!(response.#name.unwrap_or_default()),
             )
         }
         _ => return TokenStream::new(),
     };
+    // The fast export filters and orders by the records' id, under the names this method uses.
+    let item_fields = match (&paging.items_key, &method.result) {
+        (None, Type::Array { item }) => module.fields_of(item),
+        (Some(key), Type::Object { fields }) => fields
+            .iter()
+            .find(|f| &f.api_name == key)
+            .and_then(|f| match &f.ty {
+                Type::Array { item } => module.fields_of(item),
+                _ => None,
+            }),
+        _ => None,
+    };
+    let spelled = |names: &[&str], among: &mut dyn Iterator<Item = &str>| {
+        let among: Vec<&str> = among.collect();
+        names
+            .iter()
+            .find(|n| among.contains(n))
+            .map(|n| n.to_string())
+    };
+    let id_field = item_fields
+        .and_then(|fields| {
+            spelled(
+                &["ID", "id"],
+                &mut fields.iter().map(|f| f.api_name.as_str()),
+            )
+        })
+        .map(|name| quote!(const ID_FIELD: &'static str = #name;));
+    let param = |names: &[&str]| {
+        spelled(
+            names,
+            &mut method.params.iter().map(|p| p.api_name.as_str()),
+        )
+    };
+    let filter_param =
+        param(&["filter", "FILTER"]).map(|name| quote!(const FILTER_PARAM: &'static str = #name;));
+    let order_param =
+        param(&["order", "ORDER"]).map(|name| quote!(const ORDER_PARAM: &'static str = #name;));
     quote! {
         impl #rt::ListMethod for Request {
             type Item = #item_ty;
             fn into_items(response: Response) -> ::std::vec::Vec<Self::Item> {
                 #into_items
             }
+            #id_field
+            #filter_param
+            #order_param
         }
     }
 }

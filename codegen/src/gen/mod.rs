@@ -19,7 +19,7 @@ use crate::diag::Severity;
 use crate::model::{Api, ApiVersion, Method};
 use crate::names::{self, Scope};
 
-use types::{ident, Module, Side};
+use types::{ident, Module};
 
 /// How to generate.
 #[derive(Clone, Debug)]
@@ -212,7 +212,7 @@ fn shared_types(ctx: &Context) -> TokenStream {
             "{}\n\n{}\n\nDescribed at `{}`.",
             named.title, named.description, named.source
         );
-        let def = module.struct_def(&ident(&named.rust_name), &doc, &named.fields, Side::Request);
+        let def = module.struct_def(&ident(&named.rust_name), &doc, &named.fields, false);
         module.items.push(def);
     }
     let items = &module.items;

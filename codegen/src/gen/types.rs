@@ -10,16 +10,6 @@ use crate::names::{self, Scope};
 
 use super::{docs, Context};
 
-/// Which side of the wire a structure is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// Sent by the caller: required parameters are plain fields, the rest `Option`.
-    Request,
-    /// Received from the server: every field is an `Option`, since what comes back depends on
-    /// `select`, the entity type and the portal.
-    Response,
-}
-
 /// The items of one generated module (a method module or the shared `types` module) and the
 /// type names already used in it.
 pub struct Module<'a> {
@@ -45,6 +35,16 @@ impl<'a> Module<'a> {
         }
     }
 
+    /// The fields of an object type, following a reference to a shared structure.
+    pub fn fields_of(&self, ty: &'a Type) -> Option<&'a [Field]> {
+        match ty {
+            Type::Object { fields } => Some(fields),
+            Type::Ref { key } => self.ctx.api.types.get(key).map(|t| t.fields.as_slice()),
+            Type::Nullable { inner } => self.fields_of(inner),
+            _ => None,
+        }
+    }
+
     /// The path of the runtime crate.
     pub fn runtime(&self) -> TokenStream {
         self.ctx.runtime.clone()
@@ -57,30 +57,30 @@ impl<'a> Module<'a> {
 
     /// The Rust type for `ty`, defining any struct or enum it needs, named after `hint`.
     /// Asking again for the same model node gives the same type without defining it twice.
-    pub fn rust_type(&mut self, ty: &Type, hint: &str, side: Side) -> TokenStream {
+    pub fn rust_type(&mut self, ty: &Type, hint: &str) -> TokenStream {
         let key = ty as *const Type as usize;
         if let Some(made) = self.made.get(&key) {
             return made.clone();
         }
-        let made = self.make_type(ty, hint, side);
+        let made = self.make_type(ty, hint);
         self.made.insert(key, made.clone());
         made
     }
 
-    fn make_type(&mut self, ty: &Type, hint: &str, side: Side) -> TokenStream {
+    fn make_type(&mut self, ty: &Type, hint: &str) -> TokenStream {
         let rt = &self.ctx.runtime;
         match ty {
             Type::Scalar { scalar } => scalar_type(rt, *scalar),
             Type::Array { item } => {
-                let item = self.rust_type(item, &singular(hint), side);
+                let item = self.rust_type(item, &singular(hint));
                 quote!(::std::vec::Vec<#item>)
             }
             Type::Nullable { inner } => {
-                let inner = self.rust_type(inner, hint, side);
+                let inner = self.rust_type(inner, hint);
                 quote!(::std::option::Option<#inner>)
             }
             Type::Map { value } => {
-                let value = self.rust_type(value, &format!("{hint} value"), side);
+                let value = self.rust_type(value, &format!("{hint} value"));
                 quote!(::std::collections::BTreeMap<::std::string::String, #value>)
             }
             Type::Ref { key } => match self.ctx.api.types.get(key) {
@@ -95,21 +95,25 @@ impl<'a> Module<'a> {
             Type::Object { fields } => {
                 let name = self.claim_name(hint);
                 let doc = format!("The `{hint}` structure.");
-                let def = self.struct_def(&name, &doc, fields, side);
+                let def = self.struct_def(&name, &doc, fields, false);
                 self.items.push(def);
                 quote!(#name)
             }
-            Type::Union { variants } => self.union_type(variants, hint, side),
+            Type::Union { variants } => self.union_type(variants, hint),
         }
     }
 
     /// `pub struct #name { fields..., extra }` with docs, and its serde impls.
+    ///
+    /// With `plain_required`, fields the docs mark required are plain fields (a method's own
+    /// parameters); otherwise every field is an `Option`: a nested structure's table is often
+    /// shared by `add` and `update`, and what comes back depends on `select` and the portal.
     pub fn struct_def(
         &mut self,
         name: &Ident,
         doc: &str,
         fields: &[Field],
-        side: Side,
+        plain_required: bool,
     ) -> TokenStream {
         let rt = self.ctx.runtime.clone();
         let serde = quote!(#rt::__private::serde);
@@ -119,7 +123,7 @@ impl<'a> Module<'a> {
         let mut reads = Vec::new();
         let mut writes = Vec::new();
         for field in fields {
-            let plain = side == Side::Request && field.required == Required::Yes;
+            let plain = plain_required && field.required == Required::Yes;
             all_optional &= !plain;
             let member = ident(&field.rust_name);
             let api = &field.api_name;
@@ -130,7 +134,7 @@ impl<'a> Module<'a> {
             };
             reads.push(quote!(#member: fields.#access(#api)?,));
             writes.push(quote!(object.#access(#api, &self.#member)?;));
-            defs.push(self.field_def(field, plain, side));
+            defs.push(self.field_def(field, plain));
         }
         let type_name = name.to_string();
         let default = all_optional.then(|| quote!(Default,));
@@ -165,15 +169,15 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn field_def(&mut self, field: &Field, plain: bool, side: Side) -> TokenStream {
+    fn field_def(&mut self, field: &Field, plain: bool) -> TokenStream {
         let name = ident(&field.rust_name);
         // `Option<T | null>` is just `Option<T>`.
         let ty = match (&field.ty, plain) {
             (Type::Nullable { inner }, false) => inner.as_ref(),
             (ty, _) => ty,
         };
-        let ty = self.rust_type(ty, &field.api_name, side);
-        let doc = docs::attrs(&field_doc(field));
+        let ty = self.rust_type(ty, &field.api_name);
+        let doc = docs::attrs(&field_doc(field, plain));
         if plain {
             quote! { #doc pub #name: #ty, }
         } else {
@@ -181,11 +185,11 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn union_type(&mut self, variants: &[Type], hint: &str, side: Side) -> TokenStream {
+    fn union_type(&mut self, variants: &[Type], hint: &str) -> TokenStream {
         let rt = self.ctx.runtime.clone();
         let mut forms: Vec<(String, TokenStream)> = Vec::new();
         for variant in variants {
-            let ty = self.rust_type(variant, &format!("{hint} {}", variant_name(variant)), side);
+            let ty = self.rust_type(variant, &format!("{hint} {}", variant_name(variant)));
             // Two forms with one Rust type (`string|text`) need one variant only.
             if !forms
                 .iter()
@@ -288,10 +292,12 @@ fn variant_name(ty: &Type) -> String {
 }
 
 /// The doc text of a field: its description, and the docs' type where it says more than the Rust type.
-fn field_doc(field: &Field) -> String {
+fn field_doc(field: &Field, plain: bool) -> String {
     let mut doc = field.description.trim().to_owned();
-    if field.required == Required::Conditional {
-        doc.push_str("\n\nRequired in some cases (see the description).");
+    match field.required {
+        Required::Yes if !plain => doc.push_str("\n\nMarked required in the docs."),
+        Required::Conditional => doc.push_str("\n\nRequired in some cases (see the description)."),
+        _ => {}
     }
     if !field.doc_type.is_empty() {
         doc.push_str(&format!("\n\nType in the docs: `{}`.", field.doc_type));
