@@ -200,7 +200,10 @@ fn relative_to_manifest(diagnostic: &str) -> String {
     match std::env::var("CARGO_MANIFEST_DIR") {
         Ok(dir) if !dir.is_empty() => {
             let dir = format!("{}/", dir.trim_end_matches('/'));
-            diagnostic.strip_prefix(&dir).unwrap_or(diagnostic).to_owned()
+            diagnostic
+                .strip_prefix(&dir)
+                .unwrap_or(diagnostic)
+                .to_owned()
         }
         _ => diagnostic.to_owned(),
     }
