@@ -2,15 +2,22 @@
 //!
 //! rustdoc compiles every untagged or indented code block as a Rust doctest, and the docs'
 //! blocks hold JSON, PHP and shell. Every code block therefore becomes a fenced ```` ```text ````
-//! block; the rest of the Markdown is kept as written.
+//! block. Links between pages are relative (`./crm-item-get.md`, `../data-types.md#time`,
+//! `/limits.html`) and lead nowhere from rustdoc: they become links to the published docs at
+//! [`SITE`] when they resolve inside its `api-reference/` tree or are site-absolute, and plain
+//! text otherwise. The rest of the Markdown is kept as written.
 
 use proc_macro2::TokenStream;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use quote::quote;
 
-/// `#[doc = "..."]` attributes for a Markdown text (none for an empty text).
-pub fn attrs(markdown: &str) -> TokenStream {
-    let text = for_rustdoc(markdown);
+/// Where the docs are published; a page `a/b.md` is `{SITE}/a/b.html`.
+pub const SITE: &str = "https://apidocs.bitrix24.com";
+
+/// `#[doc = "..."]` attributes for a Markdown text (none for an empty text). `page` is the
+/// file the text comes from (relative to the docs root), against which its links resolve.
+pub fn attrs(markdown: &str, page: &str) -> TokenStream {
+    let text = for_rustdoc(&absolute_links(markdown, page));
     if text.trim().is_empty() {
         return TokenStream::new();
     }
@@ -67,6 +74,80 @@ pub fn for_rustdoc(markdown: &str) -> String {
     out.trim_end().to_owned()
 }
 
+/// The text with every Markdown link target `](target)` made absolute (see the module docs).
+pub fn absolute_links(markdown: &str, page: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(open) = rest.find("](") {
+        let target_start = open + 2;
+        let Some(len) = rest[target_start..].find(')') else {
+            break;
+        };
+        let target = &rest[target_start..target_start + len];
+        out.push_str(&rest[..open]);
+        match link_url(target, page) {
+            Some(url) => {
+                out.push_str("](");
+                out.push_str(&url);
+                out.push(')');
+            }
+            // No published page to point at: keep the link text, drop the brackets' target.
+            None => {
+                if let Some(text_start) = out.rfind('[') {
+                    out.remove(text_start);
+                    // An image (`![alt](file)`) keeps its alt text only.
+                    if out[..text_start].ends_with('!') {
+                        out.remove(text_start - 1);
+                    }
+                }
+            }
+        }
+        rest = &rest[target_start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The published URL of a link target written on `page`.
+fn link_url(target: &str, page: &str) -> Option<String> {
+    let target = target.trim();
+    if target.contains("://") || target.starts_with("mailto:") {
+        return Some(target.to_owned());
+    }
+    if let Some(site_path) = target.strip_prefix('/') {
+        return Some(format!("{SITE}/{site_path}"));
+    }
+    let (path, anchor) = match target.split_once('#') {
+        Some((path, anchor)) => (path, Some(anchor)),
+        None => (target, None),
+    };
+    let file = if path.is_empty() {
+        page.to_owned()
+    } else {
+        let mut parts: Vec<&str> = page.split('/').collect();
+        parts.pop();
+        for part in path.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                part => parts.push(part),
+            }
+        }
+        parts.join("/")
+    };
+    let start = file.find("api-reference/")?;
+    let html = match file[start..].strip_suffix(".md") {
+        Some(stem) => format!("{stem}.html"),
+        None => file[start..].to_owned(),
+    };
+    Some(match anchor {
+        Some(anchor) => format!("{SITE}/{html}#{anchor}"),
+        None => format!("{SITE}/{html}"),
+    })
+}
+
 /// Appends a fenced `text` block whose fence is longer than any backtick run in `code`.
 fn push_text_block(out: &mut String, code: &str) {
     let longest_run = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
@@ -104,6 +185,36 @@ mod tests {
     fn prose_is_unchanged() {
         let md = "Badge code, for example `missedCall`.\n\n- `Y` — yes\n- `N` — no";
         assert_eq!(for_rustdoc(md), md);
-        assert!(attrs("  ").is_empty());
+        assert_eq!(absolute_links(md, "api-reference/a.md"), md);
+        assert!(attrs("  ", "").is_empty());
+    }
+
+    #[test]
+    fn links_point_at_the_published_pages() {
+        let page = "api-reference/crm/universal/crm-item-add.md";
+        assert_eq!(
+            absolute_links("see [get](./crm-item-get.md) and [time](../../data-types.md#time)", page),
+            "see [get](https://apidocs.bitrix24.com/api-reference/crm/universal/crm-item-get.html) \
+             and [time](https://apidocs.bitrix24.com/api-reference/data-types.html#time)"
+        );
+        assert_eq!(
+            absolute_links("[below](#fields), [limits](/limits.html), [x](https://x.y/z)", page),
+            "[below](https://apidocs.bitrix24.com/api-reference/crm/universal/crm-item-add.html#fields), \
+             [limits](https://apidocs.bitrix24.com/limits.html), [x](https://x.y/z)"
+        );
+    }
+
+    #[test]
+    fn links_that_leave_the_published_tree_become_text() {
+        assert_eq!(
+            absolute_links("a [page](../../../outside.md) here", "api-reference/a/b.md"),
+            "a page here"
+        );
+        assert_eq!(absolute_links("[t](x.md)", "badges/add.md"), "t");
+        assert_eq!(
+            absolute_links("a ![diagram](./_images/x.png)", "b.md"),
+            "a diagram"
+        );
+        assert_eq!(absolute_links("odd ](unclosed", "a.md"), "odd ](unclosed");
     }
 }

@@ -34,7 +34,7 @@ pub fn module_doc(method: &Method) -> TokenStream {
         doc.push_str(&format!("\n- Deprecated: {}", note.trim()));
     }
     doc.push_str(&format!("\n- Docs: `{}`", method.source));
-    docs::attrs(&doc)
+    docs::attrs(&doc, &method.source.file)
 }
 
 /// `METHOD`, `Request`, `Response`, `Error`, the `Method` impls, `call` and nested types.
@@ -47,8 +47,13 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
         quote!(#[deprecated(note = #note)])
     });
 
-    let request_doc = format!("The parameters of `{name}`.");
-    let request = module.struct_def(&ident("Request"), &request_doc, &method.params, true);
+    let request_doc = format!(" The parameters of `{name}`.");
+    let request = module.struct_def(
+        &ident("Request"),
+        quote!(#[doc = #request_doc]),
+        &method.params,
+        true,
+    );
     let constructor = constructor(&mut module, method);
     let response = response(&mut module, method);
     let list_impl = list_impl(&mut module, method);
@@ -132,12 +137,13 @@ fn constructor(module: &mut Module, method: &Method) -> TokenStream {
 
 /// `Response`: a struct when `result` is an object, otherwise an alias of its type.
 fn response(module: &mut Module, method: &Method) -> TokenStream {
-    let doc = format!("The `result` of `{}`.", method.name);
+    let doc = format!(" The `result` of `{}`.", method.name);
     match &method.result {
-        Type::Object { fields } => module.struct_def(&ident("Response"), &doc, fields, false),
+        Type::Object { fields } => {
+            module.struct_def(&ident("Response"), quote!(#[doc = #doc]), fields, false)
+        }
         other => {
             let ty = module.rust_type(other, "items");
-            let doc = format!(" {doc}");
             quote!(#[doc = #doc] pub type Response = #ty;)
         }
     }
@@ -249,7 +255,7 @@ fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
                 .unwrap_or_default();
             doc.push_str(&format!("\n\n{meaning}{status}"));
         }
-        let doc = docs::attrs(&doc);
+        let doc = docs::attrs(&doc, rows.first().map_or("", |row| &row.source.file));
         quote!(#doc #variant = #code,)
     });
     let doc = format!(" Errors of `{}`.", method.name);

@@ -212,7 +212,8 @@ fn shared_types(ctx: &Context) -> TokenStream {
             "{}\n\n{}\n\nDescribed at `{}`.",
             named.title, named.description, named.source
         );
-        let def = module.struct_def(&ident(&named.rust_name), &doc, &named.fields, false);
+        let doc = docs::attrs(&doc, &named.source.file);
+        let def = module.struct_def(&ident(&named.rust_name), doc, &named.fields, false);
         module.items.push(def);
     }
     let items = &module.items;

@@ -94,8 +94,8 @@ impl<'a> Module<'a> {
             Type::Untyped { .. } => quote!(#rt::__private::serde_json::Value),
             Type::Object { fields } => {
                 let name = self.claim_name(hint);
-                let doc = format!("The `{hint}` structure.");
-                let def = self.struct_def(&name, &doc, fields, false);
+                let doc = format!(" The `{hint}` structure.");
+                let def = self.struct_def(&name, quote!(#[doc = #doc]), fields, false);
                 self.items.push(def);
                 quote!(#name)
             }
@@ -111,13 +111,12 @@ impl<'a> Module<'a> {
     pub fn struct_def(
         &mut self,
         name: &Ident,
-        doc: &str,
+        doc: TokenStream,
         fields: &[Field],
         plain_required: bool,
     ) -> TokenStream {
         let rt = self.ctx.runtime.clone();
         let serde = quote!(#rt::__private::serde);
-        let doc = docs::attrs(doc);
         let mut all_optional = true;
         let mut defs = Vec::new();
         let mut reads = Vec::new();
@@ -177,7 +176,7 @@ impl<'a> Module<'a> {
             (ty, _) => ty,
         };
         let ty = self.rust_type(ty, &field.api_name);
-        let doc = docs::attrs(&field_doc(field, plain));
+        let doc = docs::attrs(&field_doc(field, plain), &field.source.file);
         if plain {
             quote! { #doc pub #name: #ty, }
         } else {
