@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo bench --bench compare -- overhead [--calls 5000] [--rounds 5] [--out FILE]
-//! cargo bench --bench compare -- export --records 100000 [--time-scale 1] [--ranges 1]
+//! cargo bench --bench compare -- export --records 100000 [--time-scale 1] [--ranges 1,4]
 //!     [--python PYTHON --peer bench/peer.py] [--peer-variants default,1] [--only b24|peer]
 //!     [--out FILE]
 //! ```
@@ -15,7 +15,7 @@
 //!
 //! `export`: for each client a fresh emulator with the default bucket (50 requests, drained at 2
 //! per emulated second) holding N `crm.item` records; the client exports them all. The emulator
-//! is sampled every 50 ms (list pages served, 503s sent), and the records the client got are
+//! is sampled every 20 ms (list pages served, 503s sent), and the records the client got are
 //! checked against the stored ids (lost, duplicated). With `--time-scale S` the emulator runs S
 //! emulated seconds per real second, and both clients are told the bucket drains `2·S` per real
 //! second.
@@ -41,7 +41,7 @@ const PAGE: u64 = 50;
 const PAGES_PER_BATCH: u64 = 50;
 /// The `entityTypeId` the records are stored under (deals).
 const ENTITY_TYPE: i64 = 2;
-const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
 fn main() -> Result<(), AnyError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,7 +57,7 @@ fn main() -> Result<(), AnyError> {
         _ => {
             return Err(
                 "usage: compare overhead [--calls N] [--rounds R] [--out FILE]\n       \
-                 compare export --records N [--time-scale S] [--ranges R] \
+                 compare export --records N [--time-scale S] [--ranges R,...] \
                  [--python PYTHON --peer PEER.py] [--peer-variants default,N] \
                  [--only b24|peer] [--out FILE]"
                     .into(),
@@ -227,21 +227,20 @@ struct Sample {
     refused_503: u64,
 }
 
-/// Samples the emulator until stopped.
+/// Samples the emulator until stopped, on a thread of its own: the async runtime is busy
+/// serving the emulator (and running b24), and a sampling task there would miss its ticks.
 struct Sampler {
     stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<Vec<Sample>>,
+    thread: std::thread::JoinHandle<Vec<Sample>>,
 }
 
 impl Sampler {
     fn start(emulator: Arc<Emulator>, started: Instant) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        let task = tokio::spawn(async move {
+        let thread = std::thread::spawn(move || {
             let mut samples = Vec::new();
-            let mut tick = tokio::time::interval(SAMPLE_EVERY);
             loop {
-                tick.tick().await;
                 let stats = emulator.stats();
                 samples.push(Sample {
                     t: started.elapsed().as_secs_f64(),
@@ -252,14 +251,17 @@ impl Sampler {
                 if flag.load(Ordering::Relaxed) {
                     return samples;
                 }
+                std::thread::sleep(SAMPLE_EVERY);
             }
         });
-        Sampler { stop, task }
+        Sampler { stop, thread }
     }
 
-    async fn finish(self) -> Result<Vec<Sample>, AnyError> {
+    fn finish(self) -> Result<Vec<Sample>, AnyError> {
         self.stop.store(true, Ordering::Relaxed);
-        Ok(self.task.await?)
+        self.thread
+            .join()
+            .map_err(|_| "the sampling thread panicked".into())
     }
 }
 
@@ -315,7 +317,6 @@ async fn seeded_emulator(records: u64, scale: f64) -> Result<Arc<Emulator>, AnyE
 async fn export(args: &[String]) -> Result<Value, AnyError> {
     let records: u64 = number(args, "records", 100_000)?;
     let scale: f64 = number(args, "time-scale", 1.0)?;
-    let ranges: usize = number(args, "ranges", 1)?;
     if records == 0 || !(scale.is_finite() && scale > 0.0) {
         return Err("--records must be at least 1 and --time-scale positive".into());
     }
@@ -326,10 +327,16 @@ async fn export(args: &[String]) -> Result<Value, AnyError> {
     let min_emulated = (min_requests as f64 - bucket.capacity).max(0.0) / bucket.drain_per_sec;
 
     let only = option(args, "only");
-    let b24 = match only {
-        Some("peer") => None,
-        _ => Some(run_b24(records, scale, ranges).await?),
-    };
+    let mut b24 = Vec::new();
+    if only != Some("peer") {
+        // One run per value of `--ranges`: ID ranges exported in parallel (1 is the default).
+        for ranges in option(args, "ranges").unwrap_or("1").split(',') {
+            let ranges: usize = ranges
+                .parse()
+                .map_err(|_| format!("--ranges: `{ranges}` is not a number"))?;
+            b24.push(run_b24(records, scale, ranges).await?);
+        }
+    }
     let mut peers = Vec::new();
     if let (false, Some(python), Some(script)) = (
         only == Some("b24"),
@@ -409,11 +416,14 @@ async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyEr
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let samples = sampler.finish().await?;
+    let samples = sampler.finish()?;
     let stats = emulator.stats();
     let mut result = tally.summary();
     let extra = json!({
-        "client": format!("b24 {} (Client::export, {ranges} range(s))", env!("CARGO_PKG_VERSION")),
+        "client": format!(
+            "b24 {} (Client::export, ranges({ranges}))",
+            env!("CARGO_PKG_VERSION")
+        ),
         "seconds": seconds,
         "requests": stats.requests,
         "refused_503": stats.query_limit_exceeded,
@@ -461,7 +471,7 @@ async fn run_peer(
         .await
         .map_err(|e| format!("cannot start the peer `{python} {script}`: {e}"))?;
     let wall = started.elapsed().as_secs_f64();
-    let samples = sampler.finish().await?;
+    let samples = sampler.finish()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut result: Value = stdout
         .lines()

@@ -2,7 +2,7 @@
 
     python bench/plot.py OUT_DIR
 
-Reads OUT_DIR/overhead.json and OUT_DIR/export-*.json; writes OUT_DIR/records-per-second.png
+Reads OUT_DIR/overhead.json and every OUT_DIR/export-*.json; writes OUT_DIR/records-per-second.png
 and OUT_DIR/table.md (also printed).
 """
 
@@ -16,7 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-SMOOTH_SECONDS = 0.5
+# The rate is averaged over a trailing window of this share of the run (at least 0.15 s), so
+# that a slow run (2 requests/s, 2,500 records each) is not drawn as a comb of 0 and peaks.
+WINDOW_SHARE = 1 / 40
+MIN_WINDOW = 0.15
 
 
 def load(path):
@@ -26,18 +29,14 @@ def load(path):
 
 def runs_of(export):
     """Every client run of one export result, b24 first."""
-    runs = []
-    if export.get("b24"):
-        runs.append(export["b24"])
-    runs.extend(export.get("fast_bitrix24") or [])
-    return runs
+    return list(export.get("b24") or []) + list(export.get("fast_bitrix24") or [])
 
 
 def rate_series(run):
-    """(seconds since the first request, records served per second), smoothed."""
+    """(seconds since the first request, records served per second), smoothed; the window."""
     rows = run["timeline"]["rows"]
     if not rows:
-        return [], []
+        return [], [], MIN_WINDOW
     # t = 0 at the last sample before the client's first request (the peer starts Python first).
     start = 0
     for i, row in enumerate(rows):
@@ -46,16 +45,17 @@ def rate_series(run):
             break
     rows = rows[start:]
     t0 = rows[0][0]
+    window = max((rows[-1][0] - t0) * WINDOW_SHARE, MIN_WINDOW)
     xs, ys = [], []
     j = 0
-    for i, (t, served, _, _) in enumerate(rows):
-        while rows[j][0] < t - SMOOTH_SECONDS:
+    for t, served, _, _ in rows:
+        while rows[j][0] < t - window:
             j += 1
         dt = t - rows[j][0]
         if dt > 0:
             xs.append(t - t0)
             ys.append((served - rows[j][1]) / dt)
-    return xs, ys
+    return xs, ys, window
 
 
 def label(run):
@@ -67,15 +67,26 @@ def label(run):
 
 def plot(exports, path):
     fig, axes = plt.subplots(len(exports), 1, figsize=(10, 4.2 * len(exports)), squeeze=False)
+    # One colour per client setting, the same in every panel.
+    names = []
+    for export in exports:
+        for run in runs_of(export):
+            if run.get("client") not in names:
+                names.append(run.get("client"))
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {name: palette[i % len(palette)] for i, name in enumerate(names)}
     for ax, export in zip(axes[:, 0], exports):
         scale = export["time_scale"]
         bucket = export["bucket"]
         steady = bucket["drain_per_emulated_second"] * scale * export["records_per_request"]
+        windows = []
         for run in runs_of(export):
-            xs, ys = rate_series(run)
-            line = ax.plot(xs, ys, label=label(run))[0]
+            xs, ys, window = rate_series(run)
+            windows.append(window)
+            c = colour[run.get("client")]
+            ax.plot(xs, ys, label=label(run), color=c)
             if run.get("error") and xs:
-                ax.plot([xs[-1]], [ys[-1]], "x", color=line.get_color(), markersize=12)
+                ax.plot([xs[-1]], [ys[-1]], "x", color=c, markersize=12)
         ax.axhline(steady, color="grey", linestyle="--", linewidth=1,
                    label=f"bucket limit after the burst ({steady:,.0f} records/s)")
         ax.set_title(
@@ -84,7 +95,7 @@ def plot(exports, path):
             f"time scale {scale:g} (1 real s = {scale:g} emulated s)"
         )
         ax.set_xlabel("real seconds since the first request")
-        ax.set_ylabel(f"records/s served ({SMOOTH_SECONDS} s window)")
+        ax.set_ylabel(f"records/s served ({max(windows, default=MIN_WINDOW):.2g} s window)")
         ax.set_ylim(bottom=0)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
@@ -117,7 +128,8 @@ def table(overhead, exports):
     for export in exports:
         scale = export["time_scale"]
         minimum = export["min_seconds_emulated"]
-        b24_seconds = (export.get("b24") or {}).get("seconds")
+        # Ratios are to the first b24 run: the export with its default settings.
+        b24_seconds = next((r["seconds"] for r in export.get("b24") or []), None)
         for run in runs_of(export):
             seconds = run["seconds"]
             emulated = seconds * scale
@@ -152,7 +164,7 @@ def main():
     overhead = load(overhead_path) if os.path.exists(overhead_path) else None
     exports = sorted(
         (load(p) for p in glob.glob(os.path.join(out, "export-*.json"))),
-        key=lambda e: e["records"],
+        key=lambda e: (e["records"], -e["time_scale"]),
     )
     if exports:
         plot(exports, os.path.join(out, "records-per-second.png"))

@@ -6,13 +6,14 @@
 #   bench/run.sh
 #
 # Knobs (environment):
-#   B24_BENCH_EXPORTS="100000:1 1000000:5"  records:time-scale pairs, one export run each
+#   B24_BENCH_EXPORTS="100000:1 1000000:5"  RECORDS:TIME_SCALE[:RANGES] per export run
+#   B24_BENCH_RANGES=1,4                    b24 runs: ID ranges exported in parallel (1: default)
 #   B24_BENCH_PEER_VARIANTS=default,1       fast-bitrix24 as shipped, then inside its slow(1)
 #   B24_BENCH_CALLS=3000                    calls per round of the overhead benchmark
 #   B24_BENCH_RUNTIME=1                     also run the runtime's own overhead benchmark (0: skip)
 #   B24_BENCH_VENV=bench/out/venv           the Python virtualenv (made when missing)
 #
-# Writes bench/out/: overhead.json, export-N.json (with time series), table.md and
+# Writes bench/out/: overhead.json, export-N-sS.json (with time series), table.md and
 # records-per-second.png. Exits non-zero only when it cannot run (no cargo or python, a build,
 # install or benchmark crash); a slow or lossy figure is a result, not a failure.
 set -uo pipefail
@@ -22,6 +23,7 @@ OUT=bench/out
 VENV=${B24_BENCH_VENV:-$OUT/venv}
 EXPORTS=${B24_BENCH_EXPORTS:-"100000:1 1000000:5"}
 VARIANTS=${B24_BENCH_PEER_VARIANTS:-default,1}
+RANGES=${B24_BENCH_RANGES:-1,4}
 CALLS=${B24_BENCH_CALLS:-3000}
 
 die() {
@@ -58,12 +60,13 @@ if [ "${B24_BENCH_RUNTIME:-1}" != 0 ]; then
 fi
 
 for spec in $EXPORTS; do
-  records=${spec%%:*}
-  scale=${spec##*:}
-  step "export of $records records, time scale $scale: b24, then fast-bitrix24 ($VARIANTS)"
-  compare export --records "$records" --time-scale "$scale" \
+  IFS=: read -r records scale ranges <<<"$spec"
+  scale=${scale:-1}
+  ranges=${ranges:-$RANGES}
+  step "export of $records records, time scale $scale: b24 (ranges $ranges), then fast-bitrix24 ($VARIANTS)"
+  compare export --records "$records" --time-scale "$scale" --ranges "$ranges" \
     --python "$VENV/bin/python" --peer bench/peer.py --peer-variants "$VARIANTS" \
-    --out "$OUT/export-$records.json" || die "the export benchmark crashed"
+    --out "$OUT/export-$records-s$scale.json" || die "the export benchmark crashed"
 done
 
 step "table and plot"
