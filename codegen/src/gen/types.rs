@@ -292,7 +292,11 @@ fn variant_name(ty: &Type) -> String {
 
 /// The doc text of a field: its description, and the docs' type where it says more than the Rust type.
 fn field_doc(field: &Field, plain: bool) -> String {
-    let mut doc = field.description.trim().to_owned();
+    let mut doc = match field.description.trim() {
+        // Fields known only from an example have no description of their own.
+        "" => format!("`{}`, as the docs' examples show it.", field.api_name),
+        description => description.to_owned(),
+    };
     match field.required {
         Required::Yes if !plain => doc.push_str("\n\nMarked required in the docs."),
         Required::Conditional => doc.push_str("\n\nRequired in some cases (see the description)."),
