@@ -84,7 +84,9 @@ def plot(exports, path):
             xs, ys, window = rate_series(run)
             windows.append(window)
             c = colour[run.get("client")]
-            ax.plot(xs, ys, label=label(run), color=c)
+            ours = run.get("client", "").startswith("b24")
+            ax.plot(xs, ys, label=label(run), color=c, linewidth=1.8 if ours else 1.2,
+                    zorder=3 if ours else 2)
             if run.get("error") and xs:
                 ax.plot([xs[-1]], [ys[-1]], "x", color=c, markersize=12)
         ax.axhline(steady, color="grey", linestyle="--", linewidth=1,
@@ -96,7 +98,13 @@ def plot(exports, path):
         )
         ax.set_xlabel("real seconds since the first request")
         ax.set_ylabel(f"records/s served ({max(windows, default=MIN_WINDOW):.2g} s window)")
-        ax.set_ylim(bottom=0)
+        if export["min_seconds_emulated"] > 0:
+            # A bucket-bound run: show the steady part; the burst of the first seconds is cut.
+            ax.set_ylim(0, steady * 3)
+            ax.text(0.01, 0.97, "y axis cut at 3x the bucket limit (the burst of the first "
+                    "seconds goes higher)", transform=ax.transAxes, fontsize=8, va="top")
+        else:
+            ax.set_ylim(bottom=0)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
