@@ -790,6 +790,7 @@ impl Links for Loader {
             if f.ty.is_untyped() {
                 if let Some(v) = example.get(&f.api_name).filter(|v| !v.is_null()) {
                     f.ty = ty::infer(v);
+                    ty::fill_sources_in(&mut f.ty, &f.source);
                 }
             }
         }

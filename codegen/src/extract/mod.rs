@@ -446,6 +446,15 @@ pub fn method(
 
     let paging = paging(&params, &result, has_next);
     drop(b);
+    // Fields known only from an example are described where the first example of their kind is.
+    let first = |kind: ExampleKind| {
+        examples
+            .iter()
+            .find(|e| e.kind == kind)
+            .map_or_else(|| page.source(h1_line), |e| e.source.clone())
+    };
+    types::fill_sources(&mut params, &first(ExampleKind::Request));
+    types::fill_sources_in(&mut result, &first(ExampleKind::Response));
     // What neither the tables nor the examples type is reported once, where it is described.
     fields::report_untyped(&params, diags);
     match fields::untyped_reason(&result) {

@@ -183,7 +183,30 @@ pub fn infer(value: &Value) -> Type {
     }
 }
 
-/// A field read from an example: no description, never required.
+/// Gives every field without a source (one read from an example) the source `at`, nested
+/// fields included.
+pub fn fill_sources(fields: &mut [Field], at: &crate::model::Source) {
+    for f in fields {
+        if f.source.file.is_empty() {
+            f.source = at.clone();
+        }
+        fill_sources_in(&mut f.ty, at);
+    }
+}
+
+/// [`fill_sources`] for the fields inside a type.
+pub fn fill_sources_in(ty: &mut Type, at: &crate::model::Source) {
+    match ty {
+        Type::Object { fields } => fill_sources(fields, at),
+        Type::Array { item } => fill_sources_in(item, at),
+        Type::Nullable { inner } => fill_sources_in(inner, at),
+        Type::Map { value } => fill_sources_in(value, at),
+        Type::Union { variants } => variants.iter_mut().for_each(|v| fill_sources_in(v, at)),
+        Type::Scalar { .. } | Type::Ref { .. } | Type::Untyped { .. } => {}
+    }
+}
+
+/// A field read from an example: no description, never required; [`fill_sources`] places it.
 pub fn inferred_field(key: &str, value: &Value, scope: &mut Scope) -> Field {
     Field {
         api_name: key.to_owned(),
