@@ -12,6 +12,7 @@
 pub mod check;
 pub mod conformance;
 pub mod diag;
+pub mod diff;
 pub mod extract;
 mod gen;
 mod load;

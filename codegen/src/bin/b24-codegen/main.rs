@@ -3,6 +3,7 @@
 //! ```text
 //! b24-codegen check PATH [--json]
 //! b24-codegen generate PATH [--out FILE]
+//! b24-codegen diff OLD NEW [--json]
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
 
@@ -15,6 +16,10 @@ const USAGE: &str = "\
 usage:
   b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary
   b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted
+  b24-codegen diff OLD NEW [--json]      what changed in the API from the OLD docs to the NEW:
+                                         methods added, removed and changed (parameters,
+                                         response fields, types, error codes), breaking changes
+                                         marked; exits 1 when a change is breaking
   b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
                                          write a crate with the bindings and one round-trip test
                                          per docs example; --run runs its tests and counts the
@@ -36,7 +41,7 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result<ExitCode, String> {
     let (command, rest) = args.split_first().ok_or("no command given")?;
-    let mut path = None;
+    let mut paths = Vec::new();
     let mut json = false;
     let mut out = None;
     let mut run_tests = false;
@@ -66,20 +71,27 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 return Ok(ExitCode::SUCCESS);
             }
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            _ if path.is_none() => path = Some(PathBuf::from(arg)),
-            _ => return Err(format!("unexpected argument {arg}")),
+            _ => paths.push(PathBuf::from(arg)),
         }
     }
-    let path = path.ok_or("no PATH given")?;
+    let wanted = if command == "diff" { 2 } else { 1 };
+    if paths.len() < wanted {
+        return Err(format!("{command} needs {wanted} path(s)"));
+    }
+    if let Some(extra) = paths.get(wanted) {
+        return Err(format!("unexpected argument {}", extra.display()));
+    }
+    let path = &paths[0];
     match command.as_str() {
-        "check" => Ok(check(&path, json)),
-        "generate" => generate(&path, out),
+        "check" => Ok(check(path, json)),
+        "generate" => generate(path, out),
+        "diff" => diff(path, &paths[1], json),
         "conformance" => {
             let out = out.ok_or("conformance needs --out CRATE_DIR")?;
             let runtime_dir = runtime_dir.unwrap_or_else(|| {
                 PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime"))
             });
-            conformance::run(&path, &out, &runtime_dir, run_tests, require)
+            conformance::run(path, &out, &runtime_dir, run_tests, require)
         }
         other => Err(format!("unknown command {other}")),
     }
@@ -104,6 +116,22 @@ fn check(path: &std::path::Path, json: bool) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<ExitCode, String> {
+    let changes = b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new));
+    if json {
+        let text = serde_json::to_string_pretty(&changes)
+            .map_err(|e| format!("cannot write the diff: {e}"))?;
+        println!("{text}");
+    } else {
+        print!("{changes}");
+    }
+    Ok(if changes.is_breaking() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn generate(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, String> {

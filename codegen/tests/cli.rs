@@ -1,0 +1,121 @@
+//! The `b24-codegen` binary: exit statuses, `check --json`, `generate`, `diff`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn docs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_b24-codegen"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_json_summarises_our_docs_and_succeeds() {
+    let docs = docs();
+    let out = run(&["check", docs.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    // Our docs: the badge family, crm.item.{add,get,list,update,delete}, user.current.
+    assert_eq!(summary["methods"], 10, "{summary:#}");
+    assert_eq!(summary["generated"], 10);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["page_kinds"]["method"], 10);
+    assert!(summary["pages"].as_u64().unwrap() > 10);
+    assert!(summary["diagnostics"].is_array());
+    assert!(summary["typed_fields"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn check_fails_on_a_page_it_cannot_generate_and_names_file_and_line() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-bad-page");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("nameless.md");
+    std::fs::write(
+        &page,
+        "# Add Something\n\n> Who can execute the method: any user\n\n## Method Parameters\n\nNone.\n",
+    )
+    .unwrap();
+    let out = run(&["check", page.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("nameless.md:1"), "{text}");
+}
+
+#[test]
+fn generate_prints_formatted_rust_that_parses() {
+    let docs = docs();
+    let out = run(&["generate", docs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let code = stdout(&out);
+    let file = syn::parse_file(&code).expect("valid Rust");
+    assert!(!file.items.is_empty());
+    assert!(code.contains("pub const METHOD: &str = \"crm.activity.badge.add\";"));
+    // Formatted: one item per line, indented, not one long token line.
+    assert!(code.lines().count() > 500);
+    let long = code.lines().map(str::trim_start).find(|l| {
+        let text = l.starts_with("///") || l.starts_with('"') || l.starts_with("#[doc");
+        !text && l.len() > 120
+    });
+    assert_eq!(long, None, "an unformatted line");
+}
+
+#[test]
+fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
+    let docs = docs();
+    let same = run(&["diff", docs.to_str().unwrap(), docs.to_str().unwrap()]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    assert_eq!(
+        stdout(&same),
+        "methods: 0 added, 0 removed, 0 changed (0 with breaking changes)\n"
+    );
+
+    // One page alone against the whole folder: nine methods added, nothing removed.
+    let page = docs.join("api-reference/user/user-current.md");
+    let grown = run(&[
+        "diff",
+        page.to_str().unwrap(),
+        docs.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(grown.status.code(), Some(0), "{}", stderr(&grown));
+    let d: serde_json::Value = serde_json::from_slice(&grown.stdout).expect("JSON");
+    assert_eq!(d["added"].as_array().unwrap().len(), 9, "{d:#}");
+    assert_eq!(d["removed"].as_array().unwrap().len(), 0);
+
+    // The other way round, nine methods are removed: breaking.
+    let shrunk = run(&["diff", docs.to_str().unwrap(), page.to_str().unwrap()]);
+    assert_eq!(shrunk.status.code(), Some(1));
+    assert!(stdout(&shrunk).starts_with("methods: 0 added, 9 removed, "));
+}
+
+#[test]
+fn bad_arguments_exit_two_with_the_usage() {
+    for args in [
+        &["check"][..],
+        &["check", "docs", "--frobnicate"],
+        &["diff", "docs"],
+        &["explode", "docs"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("usage:"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
