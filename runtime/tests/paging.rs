@@ -93,9 +93,18 @@ async fn export_returns_every_record_once_with_objects_and_lowercase_ids() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_record_once() {
-    const N: i64 = 30_000;
+/// What an export saw while another task inserted new records and deleted old ones.
+struct ChangingExport {
+    /// IDs in the order the export returned them, duplicates included.
+    returned: Vec<i64>,
+    deleted: BTreeSet<i64>,
+    /// IDs inserted during the export, ascending (the store counts up).
+    inserted: BTreeSet<i64>,
+}
+
+/// Exports `N` records with 4 ranges while records are inserted (20 every 2 ms) and records
+/// of the original `1..=N` are deleted at random.
+async fn export_while_changing(follow_inserts: bool) -> ChangingExport {
     let store = Arc::new(Mutex::new(Store::with_records(N)));
     let (server, _) = portal::start(store.clone()).await;
     let deleted: Arc<Mutex<BTreeSet<i64>>> = Arc::default();
@@ -134,34 +143,128 @@ async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_reco
     let items: Vec<_> = c
         .export(&RecordList::default())
         .ranges(4)
+        .follow_inserts(follow_inserts)
         .stream()
         .collect()
         .await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     mutator.await.expect("mutator");
-
-    let mut seen = HashSet::new();
-    for item in items {
-        let id = item.expect("record").id.get();
-        assert!(seen.insert(id), "record {id} returned twice");
-    }
-    let deleted = deleted.lock().expect("del");
-    let inserted = inserted.lock().expect("ins");
+    let returned = items
+        .into_iter()
+        .map(|item| item.expect("record").id.get())
+        .collect();
+    let deleted = std::mem::take(&mut *deleted.lock().expect("del"));
+    let inserted = std::mem::take(&mut *inserted.lock().expect("ins"));
     assert!(
         !deleted.is_empty() && !inserted.is_empty(),
         "the data did change during the export"
     );
-    for id in 1..=N {
-        if !deleted.contains(&id) {
-            assert!(seen.contains(&id), "surviving record {id} is missing");
-        }
+    ChangingExport {
+        returned,
+        deleted,
+        inserted,
     }
-    for id in &seen {
+}
+
+const N: i64 = 30_000;
+
+impl ChangingExport {
+    /// Every record is returned at most once, every record of `1..=N` that was not deleted is
+    /// returned, and nothing is returned that never existed. Returns the set of IDs.
+    fn assert_surviving_records_once(&self) -> HashSet<i64> {
+        let mut seen = HashSet::new();
+        for id in &self.returned {
+            assert!(seen.insert(*id), "record {id} returned twice");
+        }
+        for id in 1..=N {
+            if !self.deleted.contains(&id) {
+                assert!(seen.contains(&id), "surviving record {id} is missing");
+            }
+        }
+        for id in &seen {
+            assert!(
+                *id <= N || self.inserted.contains(id),
+                "record {id} never existed"
+            );
+        }
+        seen
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_record_once() {
+    let export = export_while_changing(false).await;
+    export.assert_surviving_records_once();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_following_inserts_also_returns_the_new_records_without_gaps() {
+    let export = export_while_changing(true).await;
+    let seen = export.assert_surviving_records_once();
+    // Inserted IDs only grow and are never deleted, so the new records the export took must be
+    // every inserted ID up to the highest one it returned: a gap would be a lost record.
+    let newest = seen.iter().copied().filter(|id| *id > N).max();
+    let Some(newest) = newest else {
+        panic!(
+            "following inserts, the export took none of the {} new records",
+            export.inserted.len()
+        );
+    };
+    for id in export.inserted.range(..=newest) {
         assert!(
-            *id <= N || inserted.contains(id),
-            "record {id} never existed"
+            seen.contains(id),
+            "inserted record {id} (below {newest}) is missing"
         );
     }
+}
+
+/// A portal that inserts 10 records before every list page it serves: the export ends at the
+/// highest ID it saw when it started, unless it follows inserts, then it catches up.
+async fn export_of_a_growing_portal(follow_inserts: bool) -> (Vec<i64>, i64) {
+    const START: i64 = 5_000;
+    let mut store = Store::with_records(START);
+    store.added_per_list = 10;
+    let store = Arc::new(Mutex::new(store));
+    let (server, _) = portal::start(store.clone()).await;
+    let items: Vec<_> = client(&server)
+        .export(&RecordList::default())
+        .ranges(2)
+        .follow_inserts(follow_inserts)
+        .stream()
+        .collect()
+        .await;
+    let ids: Vec<i64> = items
+        .into_iter()
+        .map(|i| i.expect("record").id.get())
+        .collect();
+    let last = store.lock().expect("store").next_id;
+    (ids, last)
+}
+
+#[tokio::test]
+async fn following_inserts_catches_up_with_a_growing_portal_and_not_following_stops() {
+    let (bounded, last) = export_of_a_growing_portal(false).await;
+    let (followed, last_followed) = export_of_a_growing_portal(true).await;
+    for ids in [&bounded, &followed] {
+        let unique: BTreeSet<i64> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "a record returned twice");
+        // Nothing deleted: every ID up to the newest returned is there.
+        let newest = *unique.last().expect("records");
+        assert_eq!(unique.len() as i64, newest, "a gap below {newest}");
+    }
+    // Without following, the pages read after the start added records it does not take.
+    let bounded_newest = *bounded.iter().max().unwrap();
+    assert!(
+        last - bounded_newest > 50 * 10,
+        "{bounded_newest} of {last}: a bounded export stops at the start's highest ID"
+    );
+    // Following, it stops only at a page that is not full: what is left is at most what the
+    // rest of that last batch call (50 pages of 10 new records) inserted after it.
+    let followed_newest = *followed.iter().max().unwrap();
+    assert!(
+        last_followed - followed_newest <= 50 * 10,
+        "{followed_newest} of {last_followed}: a following export catches up"
+    );
 }
 
 #[tokio::test]

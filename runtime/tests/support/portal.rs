@@ -17,6 +17,8 @@ pub struct Store {
     pub next_id: i64,
     /// How many times each method ran (inside batches too).
     pub runs: BTreeMap<String, usize>,
+    /// Records inserted before each list call runs: a portal that grows while it is read.
+    pub added_per_list: usize,
 }
 
 impl Store {
@@ -112,6 +114,9 @@ fn run(store: &Shared, method: &str, p: &Value) -> Outcome {
                 .ok_or(("NOT_FOUND", format!("record {id} not found")))
         }
         "test.record.list" | "test.item.list" | "test.stuck.list" => {
+            for _ in 0..st.added_per_list {
+                st.insert();
+            }
             let filter = p.get("filter").cloned().unwrap_or(json!({}));
             let lower_key = if method == "test.item.list" {
                 "id"
