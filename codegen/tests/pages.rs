@@ -419,3 +419,35 @@ fn adversarial_pages_never_panic() {
         .iter()
         .any(|d| d.kind == DefectKind::InvalidShell && d.source.file.as_ref() == "d.md"));
 }
+
+/// A list page whose table names no `start` and whose example carries `total` but no `next`
+/// (the last page of a list): it pages. A `total` inside `result` is a count, not paging.
+#[test]
+fn an_envelope_total_marks_a_list_and_a_total_inside_result_does_not() {
+    let page = |name: &str, body: &str| {
+        format!(
+            "# List Things {name}\n\n> Who can execute the method: any user\n\n\
+             ## Method Parameters\n\nNo parameters.\n\n## Response Handling\n\n\
+             ```json\n{body}\n```\n"
+        )
+    };
+    let paged = page(
+        "thing.list",
+        r#"{"result": [{"ID": "1"}], "total": 1, "time": {"start": 1}}"#,
+    );
+    let counted = page(
+        "thing.count",
+        r#"{"result": {"items": [{"ID": "1"}], "total": 1}, "time": {"start": 1}}"#,
+    );
+    let dir = tree(
+        "paging-total",
+        &[("thing-list.md", &paged), ("thing-count.md", &counted)],
+    );
+    let api = load(&dir);
+    let by_name = |n: &str| api.methods.iter().find(|m| m.name == n).expect(n);
+    assert_eq!(
+        by_name("thing.list").paging,
+        Some(Paging { items_key: None })
+    );
+    assert_eq!(by_name("thing.count").paging, None);
+}

@@ -430,10 +430,13 @@ pub fn method(
         });
     let response_example = response_results.next();
     let more_results: Vec<Value> = response_results.collect();
+    // The envelope's `next` and `total` are sent only beside a page of a list. (A table row
+    // `total` may be a count inside `result`, so only `next` is read from the tables.)
     let has_next = result_rows.iter().any(|r| r.name == "next")
         || examples.iter().any(|e| {
             e.kind == ExampleKind::Response
-                && matches!(&e.json, Some(Value::Object(m)) if m.contains_key("next"))
+                && matches!(&e.json, Some(Value::Object(m))
+                    if m.contains_key("next") || m.contains_key("total"))
         });
     let mut result = b.result(result_rows, response_example.as_ref(), h1_line);
     // Every other response example must fit too.
