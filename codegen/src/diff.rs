@@ -373,7 +373,7 @@ fn signature(ty: &Type) -> String {
         Type::Array { item } => format!("{}[]", wrap(item)),
         Type::Union { variants } => variants
             .iter()
-            .map(|v| signature(v))
+            .map(signature)
             .collect::<Vec<_>>()
             .join("|"),
         Type::Nullable { inner } => format!("{}|null", signature(inner)),

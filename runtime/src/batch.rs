@@ -17,9 +17,11 @@
 //! More than 50 commands are sent as several batches, in order. A reference to a command of an
 //! earlier chunk is resolved on the client from that chunk's result, so chains work across
 //! chunks too. With `halt`, the first error stops the rest (commands not run report
-//! [`Error::NotRun`]).
+//! [`Error::NotRun`]). A command refused unrun for its method's time budget
+//! (`OPERATION_TIME_LIMIT`, or `QUERY_LIMIT_EXCEEDED`) is sent again once the budget is
+//! released; other commands are never sent twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::marker::PhantomData;
 
 use serde::Deserialize;
@@ -476,17 +478,24 @@ impl Client {
     /// Runs a batch: chunks of up to 50 commands, one HTTP call each, in order.
     ///
     /// The call fails as a whole only when a chunk's HTTP call fails; errors of single
-    /// commands are in the results.
+    /// commands are in the results. A command the server refused without running it
+    /// (`OPERATION_TIME_LIMIT`, `QUERY_LIMIT_EXCEEDED`) is sent again in the next chunk, after
+    /// the method's time budget is released, together with the commands a `halt` kept from
+    /// running after it; at most [`RetryPolicy::max_limit_retries`](crate::RetryPolicy) times.
     pub async fn batch(&self, batch: &Batch) -> Result<BatchResults, Error<ApiError>> {
         let mut results = BatchResults::default();
         let mut halted = false;
-        for chunk in batch.commands.chunks(MAX_COMMANDS) {
+        let mut pending: VecDeque<&RawCommand> = batch.commands.iter().collect();
+        let mut resends = 0;
+        while !pending.is_empty() {
+            let chunk: Vec<&RawCommand> =
+                pending.drain(..pending.len().min(MAX_COMMANDS)).collect();
             let mut cmd = Map::new();
             let mut methods: HashMap<&str, &str> = HashMap::new();
             let mut access = Access::Read;
-            for c in chunk {
+            for &c in &chunk {
                 let Some(params) = (!halted)
-                    .then(|| self.resolve(c, chunk, &results))
+                    .then(|| self.resolve(c, &chunk, &results))
                     .flatten()
                 else {
                     results.outcomes.insert(c.key.clone(), Outcome::NotRun);
@@ -528,36 +537,64 @@ impl Client {
             let totals = as_map(wire.result_total);
             let nexts = as_map(wire.result_next);
             let mut times = as_map(wire.result_time);
-            for key in sent {
+            let may_resend = resends < self.retry_policy().max_limit_retries;
+            // Commands proven not run, to send again: the refused ones and what `halt` skipped
+            // after the first refusal.
+            let mut again: Vec<&str> = Vec::new();
+            // Methods refused for their time budget, with the refusal's time.
+            let mut spent: Vec<(&str, Option<Time>)> = Vec::new();
+            for key in &sent {
                 let time: Option<Time> = times
-                    .remove(&key)
+                    .remove(key)
                     .and_then(|t| serde_json::from_value(t).ok());
                 if let (Some(t), Some(m)) = (&time, methods.get(key.as_str())) {
                     self.record_budget(m, t);
                 }
-                let outcome = if let Some(e) = errors.get(&key) {
-                    halted |= batch.halt;
+                let outcome = if let Some(e) = errors.get(key) {
                     let code = e.get("error").map(text).unwrap_or_default();
                     let description = e.get("error_description").map(text).unwrap_or_default();
                     let api = ApiError::new(200, code, description, e.to_string());
                     if api.code() == "OPERATION_TIME_LIMIT" {
                         if let Some(m) = methods.get(key.as_str()) {
-                            self.note_operating_limit(m);
+                            spent.push((m, time));
                         }
                     }
+                    if may_resend && is_refusal(api.code()) {
+                        again.push(key);
+                    } else {
+                        halted |= batch.halt;
+                    }
                     Outcome::Err(api)
-                } else if let Some(r) = ok.remove(&key) {
+                } else if let Some(r) = ok.remove(key) {
                     Outcome::Ok {
                         result: r,
-                        total: as_u64(totals.get(&key)),
-                        next: as_u64(nexts.get(&key)),
+                        total: as_u64(totals.get(key)),
+                        next: as_u64(nexts.get(key)),
                         time,
                     }
                 } else {
                     // With `halt`, commands after the failing one are simply absent.
+                    if batch.halt && !again.is_empty() && !halted {
+                        again.push(key);
+                    }
                     Outcome::NotRun
                 };
-                results.outcomes.insert(key, outcome);
+                results.outcomes.insert(key.clone(), outcome);
+            }
+            // After every command's time is recorded, so that a later success of the same
+            // method in this answer does not lift the pause.
+            for (method, time) in &spent {
+                self.note_operating_limit(method, time.as_ref());
+            }
+            if !again.is_empty() {
+                resends += 1;
+                let by_key: HashMap<&str, &RawCommand> =
+                    chunk.iter().map(|c| (c.key.as_str(), *c)).collect();
+                for key in again.iter().rev() {
+                    if let Some(c) = by_key.get(*key) {
+                        pending.push_front(c);
+                    }
+                }
             }
         }
         Ok(results)
@@ -566,7 +603,7 @@ impl Client {
     /// The parameters of a command with its bindings filled in: references within the same
     /// chunk become `$result[…]` expressions; references to earlier chunks become the values.
     /// `None` when a referenced command did not succeed.
-    fn resolve(&self, c: &RawCommand, chunk: &[RawCommand], done: &BatchResults) -> Option<Value> {
+    fn resolve(&self, c: &RawCommand, chunk: &[&RawCommand], done: &BatchResults) -> Option<Value> {
         let mut params = match &c.params {
             Value::Null => Value::Object(Map::new()),
             p => p.clone(),
@@ -585,6 +622,11 @@ impl Client {
         }
         Some(params)
     }
+}
+
+/// Errors that prove the server did not run the command.
+fn is_refusal(code: &str) -> bool {
+    matches!(code, "OPERATION_TIME_LIMIT" | "QUERY_LIMIT_EXCEEDED")
 }
 
 fn text(v: &Value) -> String {

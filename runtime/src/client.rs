@@ -325,12 +325,18 @@ impl Client {
         Ok(())
     }
 
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     pub(crate) fn record_budget(&self, method: &str, time: &crate::envelope::Time) {
         self.inner.budget.record(method, time);
     }
 
-    pub(crate) fn note_operating_limit(&self, method: &str) {
-        self.inner.budget.on_limit(method, None);
+    /// Pauses `method` after a refusal (`OPERATION_TIME_LIMIT`) until the reset the refusal's
+    /// `time` names, or the last one known.
+    pub(crate) fn note_operating_limit(&self, method: &str, time: Option<&crate::envelope::Time>) {
+        self.inner.budget.on_limit(method, time);
     }
 
     /// The call loop: wait for the limits, send, decode, and decide about a retry.

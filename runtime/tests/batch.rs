@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -95,6 +96,62 @@ async fn per_command_errors_are_typed_and_halt_stops_the_rest() {
         None,
         "the halted write never ran"
     );
+}
+
+#[tokio::test]
+async fn commands_refused_for_the_time_budget_are_sent_again_and_run_once() {
+    for halt in [false, true] {
+        let store = Arc::new(Mutex::new(Store {
+            refuse_adds: 1,
+            ..Store::default()
+        }));
+        let (server, batches) = portal::start(store.clone()).await;
+        let c = client(&server);
+        let mut batch = Batch::new().halt(halt);
+        let cmds: Vec<_> = (0..3)
+            .map(|i| {
+                batch
+                    .add(&RecordAdd {
+                        fields: json!({"TITLE": format!("t{i}")}),
+                    })
+                    .expect("add")
+            })
+            .collect();
+        // The last add's record, read by its id (with halt, sent again after the first add).
+        let get = batch
+            .add_with(
+                &RecordGet { id: json!(0) },
+                [cmds[2].result().bind(&["id"])],
+            )
+            .expect("get");
+        let started = std::time::Instant::now();
+        let results = c.batch(&batch).await.expect("batch");
+        // The first add was refused, unrun: it (and, with halt, everything after it) went again
+        // once the budget was released.
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(250),
+            "halt={halt}"
+        );
+        assert_eq!(batches.load(Ordering::SeqCst), 2, "halt={halt}");
+        let ids: Vec<i64> = cmds
+            .iter()
+            .map(|cmd| results.get(cmd).expect("added").get())
+            .collect();
+        assert_eq!(results.get(&get).expect("got").id.get(), ids[2]);
+        let st = store.lock().expect("store");
+        assert_eq!(
+            st.runs.get("test.record.add"),
+            Some(&3),
+            "halt={halt}: each add ran once"
+        );
+        let titles: BTreeSet<String> = st
+            .records
+            .values()
+            .map(|r| r["TITLE"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(titles.len(), 3, "halt={halt}: {titles:?}");
+        assert_eq!(results.errors().count(), 0);
+    }
 }
 
 #[tokio::test]

@@ -19,6 +19,9 @@ pub struct Store {
     pub runs: BTreeMap<String, usize>,
     /// Records inserted before each list call runs: a portal that grows while it is read.
     pub added_per_list: usize,
+    /// How many of the next `test.record.add` calls are refused, unrun, with
+    /// `OPERATION_TIME_LIMIT` (the budget is released 0.3 s later).
+    pub refuse_adds: usize,
 }
 
 impl Store {
@@ -89,6 +92,13 @@ type Outcome = Result<(Value, Option<i64>, Option<i64>), (&'static str, String)>
 
 fn run(store: &Shared, method: &str, p: &Value) -> Outcome {
     let mut st = store.lock().expect("store");
+    if method == "test.record.add" && st.refuse_adds > 0 {
+        st.refuse_adds -= 1;
+        return Err((
+            "OPERATION_TIME_LIMIT",
+            "Method is blocked due to operation time limit.".to_owned(),
+        ));
+    }
     *st.runs.entry(method.to_owned()).or_default() += 1;
     match method {
         "test.record.add" => {
@@ -233,6 +243,12 @@ fn run_batch(store: &Shared, params: &Value) -> Value {
                     );
                 }
                 Err((code, description)) => {
+                    if code == "OPERATION_TIME_LIMIT" {
+                        times.insert(
+                            key.clone(),
+                            json!({"operating": 480.5, "operating_reset_at": now() + 0.3}),
+                        );
+                    }
                     errors.insert(
                         key.clone(),
                         json!({"error": code, "error_description": description}),
