@@ -371,11 +371,7 @@ fn signature(ty: &Type) -> String {
     match ty {
         Type::Scalar { scalar } => format!("{scalar:?}").to_lowercase(),
         Type::Array { item } => format!("{}[]", wrap(item)),
-        Type::Union { variants } => variants
-            .iter()
-            .map(signature)
-            .collect::<Vec<_>>()
-            .join("|"),
+        Type::Union { variants } => variants.iter().map(signature).collect::<Vec<_>>().join("|"),
         Type::Nullable { inner } => format!("{}|null", signature(inner)),
         Type::Object { .. } | Type::Ref { .. } => "object".into(),
         Type::Map { value } => format!("map<{}>", signature(value)),

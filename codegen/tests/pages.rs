@@ -451,3 +451,42 @@ fn an_envelope_total_marks_a_list_and_a_total_inside_result_does_not() {
     );
     assert_eq!(by_name("thing.count").paging, None);
 }
+
+/// Two parameters marked required that the page says stand in for each other are required
+/// only in some cases; a required parameter that merely mentions another stays required; a
+/// `UF_*` wildcard row is neither required nor a marker.
+#[test]
+fn alternatives_marked_required_become_conditional() {
+    let page = "# Delete a List lists.thing.delete\n\n\
+        > Who can execute the method: any user\n\n\
+        ## Method Parameters\n\n\
+        #|\n\
+        || **Name**\n`type` | **Description** ||\n\
+        || **IBLOCK_ID***\n`integer` | Identifier of the block ||\n\
+        || **IBLOCK_CODE***\n`string` | Code of the block.\n\n\
+        {% note warning %}\n\nAt least one of the parameters must be specified: `IBLOCK_ID` or `IBLOCK_CODE`\n\n{% endnote %} ||\n\
+        || **CHAT_ID***\n`integer` | Chat. Required if `DIALOG_ID` is not provided ||\n\
+        || **DIALOG_ID***\n`string` | Dialog ||\n\
+        || **ELEMENT_ID***\n`integer` | Element of the block `IBLOCK_ID` ||\n\
+        || **UF_\\***\n`any` | Custom fields ||\n\
+        |#\n";
+    let dir = tree("alternatives", &[("lists-thing-delete.md", page)]);
+    let api = load(&dir);
+    let m = &api.methods[0];
+    let required: Vec<(&str, Required)> = m
+        .params
+        .iter()
+        .map(|p| (p.api_name.as_str(), p.required))
+        .collect();
+    assert_eq!(
+        required,
+        [
+            ("IBLOCK_ID", Required::Conditional),
+            ("IBLOCK_CODE", Required::Conditional),
+            ("CHAT_ID", Required::Conditional),
+            ("DIALOG_ID", Required::Conditional),
+            ("ELEMENT_ID", Required::Yes),
+            ("UF_*", Required::No),
+        ]
+    );
+}

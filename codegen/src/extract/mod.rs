@@ -27,7 +27,8 @@ use serde_json::Value;
 
 use crate::diag::{DefectKind, Diagnostic};
 use crate::model::{
-    Access, ApiVersion, Example, ExampleKind, Field, Method, PageKind, Paging, Source, Type,
+    Access, ApiVersion, Example, ExampleKind, Field, Method, PageKind, Paging, Required, Source,
+    Type,
 };
 use crate::page::{inlines, plain, BlockKind, Inline, Page};
 
@@ -380,6 +381,7 @@ pub fn method(
         );
     }
     let mut params = b.fields(param_rows, false);
+    mark_alternatives(&mut params);
 
     // Examples.
     let mut examples = Vec::new();
@@ -746,6 +748,47 @@ pub fn clean_markdown(markdown: &str) -> String {
 /// Paging: methods with a `start` parameter or a `next` in their response page; the items are
 /// `result` itself when it is an array, else its only array field (or the first one the
 /// example fills).
+/// Parameters marked required that the docs say may stand in for one another ("At least one of
+/// the parameters must be specified: `A` or `B`", "Required if `A` is not provided") are
+/// required only in some cases: neither may be demanded on its own.
+fn mark_alternatives(params: &mut [Field]) {
+    const PHRASES: &[&str] = &[
+        "at least one of",
+        "one of the parameters",
+        "either",
+        "required if",
+        "is not provided",
+        "is not specified",
+        "is not passed",
+    ];
+    let required: Vec<String> = params
+        .iter()
+        .filter(|p| p.required == Required::Yes)
+        .map(|p| p.api_name.clone())
+        .collect();
+    let mut alternatives: Vec<String> = Vec::new();
+    for p in params.iter().filter(|p| p.required == Required::Yes) {
+        let text = p.description.to_lowercase();
+        if !PHRASES.iter().any(|phrase| text.contains(phrase)) {
+            continue;
+        }
+        let named: Vec<&String> = required
+            .iter()
+            .filter(|name| **name != p.api_name)
+            .filter(|name| p.description.contains(&format!("`{name}`")))
+            .collect();
+        if !named.is_empty() {
+            alternatives.push(p.api_name.clone());
+            alternatives.extend(named.into_iter().cloned());
+        }
+    }
+    for p in params.iter_mut() {
+        if alternatives.contains(&p.api_name) {
+            p.required = Required::Conditional;
+        }
+    }
+}
+
 fn paging(params: &[Field], result: &Type, has_next: bool) -> Option<Paging> {
     let has_start = params
         .iter()

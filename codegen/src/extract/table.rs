@@ -298,7 +298,8 @@ pub fn name_cell_parts(text: &str) -> (String, Required, Vec<Atom>) {
             trimmed = s.trim_end().to_owned();
             required = required.max_with(Required::Conditional);
         } else if let Some(s) = trimmed.strip_suffix('*') {
-            if s.trim().is_empty() {
+            // `UF_*`: a wildcard for a family of names (written `**UF_\***`), not a marker.
+            if s.trim().is_empty() || s.ends_with('_') {
                 break;
             }
             trimmed = s.trim_end().to_owned();
@@ -384,6 +385,7 @@ mod tests {
             ("**code\\***", "code", Required::Yes),
             ("**code**\n`string`", "code", Required::No),
             ("**UF_...**", "UF_...", Required::No),
+            ("**UF_\\***", "UF_*", Required::No),
         ];
         for (text, name, req) in cases {
             let (n, r, _) = name_cell_parts(text);
