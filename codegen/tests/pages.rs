@@ -490,3 +490,39 @@ fn alternatives_marked_required_become_conditional() {
         ]
     );
 }
+
+/// A `##` section named after a parameter describes that parameter's structure: its rows are
+/// not more top-level parameters, even with no anchor linking to it.
+#[test]
+fn a_section_named_after_a_parameter_is_its_structure() {
+    let page = "# Add a Requisite thing.requisite.add\n\n\
+        > Who can execute the method: any user\n\n\
+        ## Method Parameters\n\n\
+        #|\n\
+        || **Name**\n`type` | **Description** ||\n\
+        || **fields***\n[`object`](data-types.md) | Values of the new requisite ||\n\
+        |#\n\n\
+        ## Parameter fields\n\n\
+        #|\n\
+        || **Name**\n`type` | **Description** ||\n\
+        || **NAME***\n`string` | Name ||\n\
+        || **SORT**\n`integer` | Sort ||\n\
+        |#\n\n\
+        ## Code Examples\n\n\
+        ```bash\ncurl -d '{\"fields\":{\"NAME\":\"x\",\"SORT\":5}}' https://x/rest/thing.requisite.add\n```\n";
+    let dir = tree("parameter-section", &[("thing-requisite-add.md", page)]);
+    let api = load(&dir);
+    let m = &api.methods[0];
+    let names: Vec<&str> = m.params.iter().map(|p| p.api_name.as_str()).collect();
+    assert_eq!(names, ["fields"]);
+    let Type::Object { fields } = &m.params[0].ty else {
+        panic!("fields: {:?}", m.params[0].ty)
+    };
+    let inner: Vec<(&str, Required)> = fields
+        .iter()
+        .map(|f| (f.api_name.as_str(), f.required))
+        .collect();
+    assert_eq!(inner, [("NAME", Required::Yes), ("SORT", Required::No)]);
+    let contradictions = defects(&api, DefectKind::ExampleContradictsTable);
+    assert!(contradictions.is_empty(), "{contradictions:?}");
+}

@@ -372,6 +372,11 @@ pub fn method(
     let param_tables = tables_for(page, &lay, Role::Params);
     let mut param_rows: Vec<table::RawField> = Vec::new();
     for &ti in &param_tables {
+        // A table under a heading named after a parameter ("## Parameter fields") describes
+        // that parameter's structure, not more parameters.
+        if heading_names_one_of(page, &lay, ti, &param_rows) {
+            continue;
+        }
         // Several tables (one per way of calling) may repeat a parameter: the first one counts.
         let seen: Vec<String> = param_rows.iter().map(|p| p.name.clone()).collect();
         param_rows.extend(
@@ -568,6 +573,24 @@ fn tables_for(page: &Page, lay: &Layout, role: Role) -> Vec<usize> {
     } else {
         direct
     }
+}
+
+/// True when the heading over table `ti` names one of `rows` ("Parameter fields",
+/// "`FIELDS` Parameter").
+fn heading_names_one_of(page: &Page, lay: &Layout, ti: usize, rows: &[table::RawField]) -> bool {
+    let Some(block) = page
+        .blocks
+        .iter()
+        .position(|b| matches!(b.kind, BlockKind::Table(t) if t == ti))
+    else {
+        return false;
+    };
+    let Some(BlockKind::Heading { text, .. }) = lay.nearest[block].map(|h| &page.blocks[h].kind)
+    else {
+        return false;
+    };
+    text.split(|c: char| c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"'))
+        .any(|word| !word.is_empty() && rows.iter().any(|r| r.name == word))
 }
 
 /// Headings such as "Returned data", "Response fields", "Request parameters".
