@@ -9,6 +9,8 @@
 //! - [`generate`]: [`model::Api`] → [`proc_macro2::TokenStream`];
 //! - [`render`]: tokens → formatted Rust source.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod conformance;
 pub mod diag;

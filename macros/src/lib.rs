@@ -19,6 +19,8 @@
 //! variable is unset); `only = ["prefix", ...]` (methods named so or below); `skip_invalid`;
 //! `runtime = path::to::runtime` (default `::b24_runtime`).
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use b24_codegen::{Options, Severity};
