@@ -98,6 +98,19 @@ async fn per_command_errors_are_typed_and_halt_stops_the_rest() {
     );
 }
 
+/// Adds `n` record adds titled `t0`, `t1`, ... to the batch.
+fn add_titled(batch: &mut Batch, n: usize) -> Vec<b24_runtime::batch::Cmd<RecordAdd>> {
+    (0..n)
+        .map(|i| {
+            batch
+                .add(&RecordAdd {
+                    fields: json!({"TITLE": format!("t{i}")}),
+                })
+                .expect("add")
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn commands_refused_for_the_time_budget_are_sent_again_and_run_once() {
     for halt in [false, true] {
@@ -108,15 +121,7 @@ async fn commands_refused_for_the_time_budget_are_sent_again_and_run_once() {
         let (server, batches) = portal::start(store.clone()).await;
         let c = client(&server);
         let mut batch = Batch::new().halt(halt);
-        let cmds: Vec<_> = (0..3)
-            .map(|i| {
-                batch
-                    .add(&RecordAdd {
-                        fields: json!({"TITLE": format!("t{i}")}),
-                    })
-                    .expect("add")
-            })
-            .collect();
+        let cmds = add_titled(&mut batch, 3);
         // The last add's record, read by its id (with halt, sent again after the first add).
         let get = batch
             .add_with(
@@ -159,15 +164,7 @@ async fn more_than_fifty_commands_are_chunked_and_references_cross_chunks() {
     let store = Arc::new(Mutex::new(Store::default()));
     let (server, batches) = portal::start(store.clone()).await;
     let mut batch = Batch::new().halt(true);
-    let adds: Vec<_> = (0..120)
-        .map(|i| {
-            batch
-                .add(&RecordAdd {
-                    fields: json!({"TITLE": format!("t{i}")}),
-                })
-                .expect("add")
-        })
-        .collect();
+    let adds = add_titled(&mut batch, 120);
     let gets: Vec<_> = adds
         .iter()
         .map(|a| {
