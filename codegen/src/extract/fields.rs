@@ -482,11 +482,7 @@ impl<'a> Builder<'a> {
             .enumerate()
             .position(|(i, b)| match &b.kind {
                 BlockKind::Heading { level, text, .. } if *level >= 2 => {
-                    text.split(|c: char| {
-                        c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"')
-                    })
-                    .any(|w| w == name)
-                        && !section_contains(self.page, i, line)
+                    heading_words(text).any(|w| w == name) && !section_contains(self.page, i, line)
                 }
                 _ => false,
             })
@@ -1063,6 +1059,13 @@ fn open_map() -> Type {
     Type::Map {
         value: Box::new(Type::scalar(Scalar::Any)),
     }
+}
+
+/// The words of a heading, without code marks and punctuation: "Parameter `fields`" gives
+/// `Parameter`, `fields`.
+pub(crate) fn heading_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"'))
+        .filter(|w| !w.is_empty())
 }
 
 /// Links to the type dictionary itself (`data-types.md` without an anchor): they say "this is

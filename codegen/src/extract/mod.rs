@@ -589,8 +589,7 @@ fn heading_names_one_of(page: &Page, lay: &Layout, ti: usize, rows: &[table::Raw
     else {
         return false;
     };
-    text.split(|c: char| c.is_whitespace() || matches!(c, '`' | ':' | ',' | '(' | ')' | '"'))
-        .any(|word| !word.is_empty() && rows.iter().any(|r| r.name == word))
+    fields::heading_words(text).any(|word| rows.iter().any(|r| r.name == word))
 }
 
 /// Headings such as "Returned data", "Response fields", "Request parameters".
@@ -768,9 +767,6 @@ pub fn clean_markdown(markdown: &str) -> String {
     crate::page::strip_attributes(&text)
 }
 
-/// Paging: methods with a `start` parameter or a `next` in their response page; the items are
-/// `result` itself when it is an array, else its only array field (or the first one the
-/// example fills).
 /// Parameters marked required that the docs say may stand in for one another ("At least one of
 /// the parameters must be specified: `A` or `B`", "Required if `A` is not provided") are
 /// required only in some cases: neither may be demanded on its own.
@@ -812,6 +808,9 @@ fn mark_alternatives(params: &mut [Field]) {
     }
 }
 
+/// Paging: methods with a `start` parameter or a `next` or `total` beside their result; the items are
+/// `result` itself when it is an array, else its only array field (or the first one the
+/// example fills).
 fn paging(params: &[Field], result: &Type, has_next: bool) -> Option<Paging> {
     let has_start = params
         .iter()
