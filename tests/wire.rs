@@ -217,3 +217,48 @@ async fn the_webhook_code_never_shows_in_errors_or_debug() {
         assert!(!text.contains(SECRET), "secret leaked: {text}");
     }
 }
+
+#[tokio::test]
+async fn a_batch_reference_is_typed_by_the_generated_keys_and_resolved_on_the_server() {
+    let server = TestServer::start(vec![Canned::json(
+        200,
+        json!({"result": {
+            "result": {"added": {"badge": badge()}, "got": {"badge": badge()}},
+            "result_error": [], "result_total": [], "result_next": [], "result_time": []
+        }, "time": time()}),
+    )])
+    .await;
+    let mut batch = b24::Batch::new().halt(true);
+    let added = batch
+        .add_named(
+            "added",
+            &add::Request::new(
+                "missedCall",
+                add::Title::String("Call Status".into()),
+                add::Value::String("Missed".into()),
+                "failure",
+            ),
+        )
+        .expect("add");
+    // `get`'s code is the code `add` returned: `Response::BADGE` then `BadgeRecordFields::CODE`,
+    // each checked against the type it is applied to.
+    let code = added
+        .result()
+        .get(add::Response::BADGE)
+        .get(b24::types::BadgeRecordFields::CODE);
+    assert_eq!(code.expression(), "$result[added][badge][code]");
+    let got = batch
+        .add_named_with("got", &get::Request::new(""), [code.bind(&["code"])])
+        .expect("get");
+    let results = client(&server).batch(&batch).await.expect("batch");
+
+    let sent = server.requests()[0].json();
+    assert_eq!(sent["halt"], 1);
+    assert_eq!(
+        sent["cmd"]["got"],
+        "crm.activity.badge.get?code=%24result%5Badded%5D%5Bbadge%5D%5Bcode%5D"
+    );
+    let badge = results.get(&got).expect("got").badge.expect("badge");
+    assert_eq!(badge.code.as_deref(), Some("missedCall"));
+    assert!(results.get(&added).is_ok());
+}

@@ -14,6 +14,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! References into a result are typed by the generated code: every generated result structure
+//! has a [`Key`] per field (`add::Response::BADGE`, `BadgeRecordFields::CODE`), and
+//! `cmd.result().get(add::Response::BADGE).get(BadgeRecordFields::CODE)` compiles only when each
+//! key belongs to the type it is applied to; [`Ref::index`] only applies to lists.
+//!
 //! More than 50 commands are sent as several batches, in order. A reference to a command of an
 //! earlier chunk is resolved on the client from that chunk's result, so chains work across
 //! chunks too. With `halt`, the first error stops the rest (commands not run report
@@ -111,8 +116,52 @@ impl<T> Ref<Vec<T>> {
     }
 }
 
+/// A field of the generated type `T` whose value is a `U`: what makes a batch reference
+/// checked at compile time. Generated result types have one per field, as associated
+/// constants named after the field: `cmd.result().get(add::Response::BADGE).get(Badge::CODE)`.
+pub struct Key<T, U> {
+    name: &'static str,
+    _t: PhantomData<fn() -> (T, U)>,
+}
+
+impl<T, U> Key<T, U> {
+    /// The key of the field `name` (its name on the wire).
+    pub const fn new(name: &'static str) -> Self {
+        Key {
+            name,
+            _t: PhantomData,
+        }
+    }
+
+    /// The field's name on the wire.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T, U> Clone for Key<T, U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, U> Copy for Key<T, U> {}
+
+impl<T, U> std::fmt::Debug for Key<T, U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key({:?})", self.name)
+    }
+}
+
 impl<T> Ref<T> {
-    /// A field of an object result, of type `U` (as the caller states it).
+    /// A field of a generated result type, checked at compile time: the key must belong to
+    /// `T`, and the reference it gives has the field's type.
+    pub fn get<U>(self, key: Key<T, U>) -> Ref<U> {
+        self.field(key.name)
+    }
+
+    /// A field of an object result, of type `U` (as the caller states it): for results the
+    /// docs leave untyped; prefer [`Ref::get`].
     pub fn field<U>(mut self, name: &str) -> Ref<U> {
         self.path.push(name.to_owned());
         Ref {

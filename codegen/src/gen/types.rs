@@ -121,6 +121,7 @@ impl<'a> Module<'a> {
         let mut defs = Vec::new();
         let mut reads = Vec::new();
         let mut writes = Vec::new();
+        let mut keys = Vec::new();
         for field in fields {
             let plain = plain_required && field.required == Required::Yes;
             all_optional &= !plain;
@@ -133,8 +134,20 @@ impl<'a> Module<'a> {
             };
             reads.push(quote!(#member: fields.#access(#api)?,));
             writes.push(quote!(object.#access(#api, &self.#member)?;));
-            defs.push(self.field_def(field, plain));
+            let (def, ty) = self.field_def(field, plain);
+            defs.push(def);
+            if !plain_required {
+                let key = format_ident!("{}", key_name(&field.rust_name));
+                let doc = format!(
+                    " `{api}`, for a typed batch reference: `cmd.result().get({name}::{key})`."
+                );
+                keys.push(quote! {
+                    #[doc = #doc]
+                    pub const #key: #rt::batch::Key<#name, #ty> = #rt::batch::Key::new(#api);
+                });
+            }
         }
+        let keys = (!keys.is_empty()).then(|| quote!(impl #name { #(#keys)* }));
         let type_name = name.to_string();
         let default = all_optional.then(|| quote!(Default,));
         quote! {
@@ -147,6 +160,7 @@ impl<'a> Module<'a> {
                 /// read.
                 pub extra: #rt::Extra,
             }
+            #keys
             impl<'de> #serde::Deserialize<'de> for #name {
                 fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
                     #[allow(unused_mut)]
@@ -168,7 +182,8 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn field_def(&mut self, field: &Field, plain: bool) -> TokenStream {
+    /// The field's definition, and its type without the `Option` of an optional field.
+    fn field_def(&mut self, field: &Field, plain: bool) -> (TokenStream, TokenStream) {
         let name = ident(&field.rust_name);
         // `Option<T | null>` is just `Option<T>`.
         let ty = match (&field.ty, plain) {
@@ -177,11 +192,12 @@ impl<'a> Module<'a> {
         };
         let ty = self.rust_type(ty, &field.api_name);
         let doc = docs::attrs(&field_doc(field, plain), &field.source.file);
-        if plain {
+        let def = if plain {
             quote! { #doc pub #name: #ty, }
         } else {
             quote! { #doc pub #name: ::std::option::Option<#ty>, }
-        }
+        };
+        (def, ty)
     }
 
     fn union_type(&mut self, variants: &[Type], hint: &str) -> TokenStream {
@@ -322,6 +338,12 @@ fn singular(name: &str) -> String {
 /// An identifier from a name made by [`names`] (raw identifiers included). A name that is not
 /// a valid identifier (which [`names`] never makes) is passed through [`names::snake`] first, so
 /// this never panics.
+/// The associated constant naming a field in batch references: `badge` → `BADGE`,
+/// `r#type` → `TYPE`.
+fn key_name(rust_name: &str) -> String {
+    rust_name.trim_start_matches("r#").to_ascii_uppercase()
+}
+
 pub fn ident(name: &str) -> Ident {
     let valid = |s: &str| {
         s.chars()
