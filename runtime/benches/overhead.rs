@@ -108,11 +108,7 @@ fn main() {
     let calls: usize = common::arg("calls", 20_000);
     let rounds: usize = common::arg("rounds", 5);
     let concurrency: usize = common::arg("concurrency", 1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::tokio_runtime();
     rt.block_on(async {
         let (addr, _) = common::serve(None).await;
         let base = format!("http://{addr}/rest/1/{}/", common::CODE);

@@ -17,11 +17,7 @@ fn main() {
     let rate: f64 = common::arg("rate", 2.0);
     let seconds: f64 = common::arg("seconds", 60.0);
     let workers: usize = common::arg("workers", 16);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::tokio_runtime();
     rt.block_on(async {
         let (addr, counters) = common::serve(Some(common::Bucket::new(burst, rate))).await;
         let base = format!("http://{addr}/rest/1/{}/", common::CODE);

@@ -114,6 +114,15 @@ pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// The tokio runtime both benchmarks run on: two workers, like the machine's two cores.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// The `crm.item.get`-like method both sides call.
 pub mod item {
     use b24_runtime::{Access, ApiVersion, Extra, Method};
