@@ -124,6 +124,23 @@ fn add(title: &str) -> Add {
     }
 }
 
+/// `workers` tasks each adding `each` records titled `w{worker}-{i}`; every write must succeed.
+async fn concurrent_adds(c: &Client, workers: usize, each: usize) {
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                for i in 0..each {
+                    c.call(&add(&format!("w{w}-{i}"))).await.expect("write");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("join");
+    }
+}
+
 fn items(e: &Emulator) -> Vec<Value> {
     e.records("crm.item").expect("family")
 }
@@ -210,18 +227,7 @@ async fn the_standard_bucket_is_never_overrun() {
         .retry(fast_retries())
         .build()
         .expect("client");
-    let mut tasks = Vec::new();
-    for w in 0..8 {
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            for i in 0..15 {
-                c.call(&add(&format!("w{w}-{i}"))).await.expect("write");
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("join");
-    }
+    concurrent_adds(&c, 8, 15).await;
     assert_eq!(e.stats().query_limit_exceeded, 0, "no 503 at all");
     assert_eq!(items(&e).len(), 120);
 }
@@ -243,20 +249,7 @@ async fn without_a_client_bucket_every_write_still_lands_once() {
         .retry(fast_retries().max_limit_retries(40))
         .build()
         .expect("client");
-    let mut tasks = Vec::new();
-    for w in 0..8 {
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            for i in 0..8 {
-                c.call(&add(&format!("w{w}-{i}")))
-                    .await
-                    .expect("write survives 503s");
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("join");
-    }
+    concurrent_adds(&c, 8, 8).await;
     assert!(
         e.stats().query_limit_exceeded > 0,
         "the server did refuse some"
