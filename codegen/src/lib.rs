@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod diag;
 pub mod diff;
 pub mod extract;
+pub mod facts;
 mod gen;
 mod load;
 pub mod model;

@@ -252,12 +252,16 @@ pub enum Scalar {
     Double,
     /// `string`, `text` and string references (status ids, codes).
     String,
-    /// `boolean`/`char` flags: `Y`/`N`, `true`/`false`, `1`/`0`.
+    /// `boolean`: JSON `true`/`false` on the wire (read leniently: `Y`/`N`, `1`/`0` too).
     Boolean,
+    /// `char` flags holding `Y` or `N` (read leniently: `true`/`false`, `1`/`0` too).
+    YesNo,
     /// `date`: `YYYY-MM-DD`.
     Date,
     /// `datetime`: `YYYY-MM-DDThh:mm:ss±hh:mm`.
     DateTime,
+    /// `time`: `hh:mm` or `hh:mm:ss`.
+    Time,
     /// `timestamp`: Unix seconds.
     Timestamp,
     /// `file`: an id or a file description.
@@ -294,8 +298,10 @@ pub struct NamedType {
 /// A documented error.
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorCode {
-    /// The identifier the server sends in `error` (for codes `0`/`100`, the message is the identifier).
+    /// The code as the table writes it (`ACCESS_DENIED`, `0`, `Empty value`, ...).
     pub code: String,
+    /// How an answer of the server is recognised as this error.
+    pub matcher: ErrorMatch,
     /// The HTTP status, where the table gives one.
     pub status: Option<u16>,
     /// The error message the server sends, where the table gives it.
@@ -304,6 +310,22 @@ pub struct ErrorCode {
     pub description: String,
     /// The table row.
     pub source: Source,
+}
+
+/// How an error answer is recognised as a documented error.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "match", content = "text", rename_all = "snake_case")]
+pub enum ErrorMatch {
+    /// The answer's `error` (REST 3.0: `error.code`) is this code.
+    Code(String),
+    /// The code carries no meaning (empty, `0`, `100`) and the description is this text
+    /// (compared without surrounding whitespace, a trailing period or a trailing `<br>`).
+    Exact(String),
+    /// As [`ErrorMatch::Exact`], but the server adds details after this text.
+    Prefix(String),
+    /// The row describes errors no fixed text identifies ("other errors", a text that starts
+    /// with its variable part, an explanation rather than the server's words).
+    None,
 }
 
 /// An example on the page.

@@ -175,8 +175,8 @@ fn fits_scalar(scalar: Scalar, value: &Value) -> bool {
     match scalar {
         Scalar::Integer => as_i64(value).is_some(),
         Scalar::Double | Scalar::Timestamp => as_f64(value).is_some(),
-        Scalar::Boolean => as_flag(value).is_some(),
-        Scalar::String | Scalar::Date | Scalar::DateTime => {
+        Scalar::Boolean | Scalar::YesNo => as_flag(value).is_some(),
+        Scalar::String | Scalar::Date | Scalar::DateTime | Scalar::Time => {
             matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
         }
         Scalar::File | Scalar::Any => true,

@@ -7,7 +7,7 @@
 //! `Error Code: \`X\`` line before the table. Codes `0` and `100`, `-` and empty codes carry no
 //! meaning: the message is the identifier then.
 
-use crate::model::{ErrorCode, Source};
+use crate::model::{ErrorCode, ErrorMatch, Source};
 use crate::page::{inlines, plain, Inline};
 use crate::yfm::Table;
 
@@ -115,18 +115,20 @@ pub fn error_rows(
         if code.is_empty() && code_before.is_some() && cols.code.is_none() {
             code = code_before.unwrap_or("").to_owned();
         }
-        if is_meaningless_code(&code) {
+        let matcher = if is_meaningless_code(&code) {
             if let Some(m) = message.clone().filter(|m| !m.is_empty()) {
-                code = m;
+                ErrorMatch::Exact(m)
             } else if !description.is_empty() {
-                code = plain(&description);
+                ErrorMatch::Exact(plain(&description))
+            } else {
+                continue;
             }
-        }
-        if code.is_empty() {
-            continue;
-        }
+        } else {
+            ErrorMatch::Code(code.clone())
+        };
         out.push(ErrorCode {
             code,
+            matcher,
             status,
             message,
             description,

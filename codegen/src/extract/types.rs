@@ -316,7 +316,7 @@ pub fn scalar_accepts(scalar: Scalar, value: &Value) -> bool {
             Value::String(s) => s.trim().parse::<f64>().is_ok(),
             _ => false,
         },
-        Scalar::Boolean => match value {
+        Scalar::Boolean | Scalar::YesNo => match value {
             Value::Bool(_) => true,
             Value::Number(n) => matches!(n.as_i64(), Some(0 | 1)),
             Value::String(s) => matches!(
@@ -325,7 +325,7 @@ pub fn scalar_accepts(scalar: Scalar, value: &Value) -> bool {
             ),
             _ => false,
         },
-        Scalar::String | Scalar::Date | Scalar::DateTime => value.is_string(),
+        Scalar::String | Scalar::Date | Scalar::DateTime | Scalar::Time => value.is_string(),
     }
 }
 

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Access, ApiVersion, ErrorCode, Method, Required, Type};
+use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Method, Required, Type};
 use crate::names::{self, Scope};
 
 use super::types::{ident, Module};
@@ -232,9 +232,13 @@ fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
     let rt = &ctx.runtime;
     let mut codes: Vec<(&str, Vec<&ErrorCode>)> = Vec::new();
     for error in &method.errors {
-        match codes.iter_mut().find(|(code, _)| *code == error.code) {
+        let key = match &error.matcher {
+            ErrorMatch::Code(text) | ErrorMatch::Exact(text) | ErrorMatch::Prefix(text) => text,
+            ErrorMatch::None => continue,
+        };
+        match codes.iter_mut().find(|(code, _)| *code == key) {
             Some((_, rows)) => rows.push(error),
-            None => codes.push((&error.code, vec![error])),
+            None => codes.push((key, vec![error])),
         }
     }
     let mut variant_names = Scope::with_reserved(&["Other"]);

@@ -258,6 +258,7 @@ mod tests {
             paging,
             errors: vec![ErrorCode {
                 code: "ACCESS_DENIED".into(),
+                matcher: ErrorMatch::Code("ACCESS_DENIED".into()),
                 status: Some(403),
                 message: None,
                 description: "No access".into(),

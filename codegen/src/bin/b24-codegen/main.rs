@@ -3,6 +3,7 @@
 //! ```text
 //! b24-codegen check PATH [--json]
 //! b24-codegen generate PATH [--out FILE]
+//! b24-codegen facts PATH [--json]
 //! b24-codegen diff OLD NEW [--json]
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
@@ -16,6 +17,9 @@ const USAGE: &str = "\
 usage:
   b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary
   b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted
+  b24-codegen facts PATH [--json]        what the model says of every method page, in the facts
+                                         form of the fidelity check (one JSON array; --json is
+                                         the default and only form)
   b24-codegen diff OLD NEW [--json]      what changed in the API from the OLD docs to the NEW:
                                          methods added, removed and changed (parameters,
                                          response fields, types, error codes), breaking changes
@@ -85,6 +89,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     match command.as_str() {
         "check" => Ok(check(path, json)),
         "generate" => generate(path, out),
+        "facts" => facts(path),
         "diff" => diff(path, &paths[1], json),
         "conformance" => {
             let out = out.ok_or("conformance needs --out CRATE_DIR")?;
@@ -95,6 +100,14 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         other => Err(format!("unknown command {other}")),
     }
+}
+
+fn facts(path: &std::path::Path) -> Result<ExitCode, String> {
+    let api = b24_codegen::load(path);
+    let facts = b24_codegen::facts::facts(&api);
+    let text = serde_json::to_string_pretty(&facts).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(path: &std::path::Path, json: bool) -> ExitCode {
