@@ -140,6 +140,55 @@ async fn a_documented_error_code_becomes_the_generated_variant() {
 }
 
 #[tokio::test]
+async fn errors_documented_by_their_text_are_recognised_by_it() {
+    use b24::crm::deal::get as deal;
+    // The page documents `Empty value` codes: the server sends `"error": ""` and the text.
+    let answers = [
+        (
+            json!({"error": "", "error_description": "Not found"}),
+            "NotFound",
+        ),
+        (
+            json!({"error": "0", "error_description": "Access denied."}),
+            "AccessDenied",
+        ),
+        (
+            json!({"error": "", "error_description": "ID is not defined or invalid<br>"}),
+            "IdIsNotDefinedOrInvalid",
+        ),
+        (
+            json!({"error": "", "error_description": "Something else"}),
+            "Other",
+        ),
+    ];
+    for (body, expected) in answers {
+        let server = TestServer::start(vec![Canned::json(400, body.clone())]).await;
+        let error = deal::call(&client(&server), &deal::Request::new(42))
+            .await
+            .expect_err("refused");
+        let Error::Method(e) = error else {
+            panic!("a method error for {body}, got {error:?}")
+        };
+        let got = match e {
+            deal::Error::NotFound(_) => "NotFound",
+            deal::Error::AccessDenied(_) => "AccessDenied",
+            deal::Error::IdIsNotDefinedOrInvalid(_) => "IdIsNotDefinedOrInvalid",
+            deal::Error::Other(_) => "Other",
+            _ => "another variant",
+        };
+        assert_eq!(got, expected, "{body}");
+    }
+}
+
+#[test]
+fn the_generator_and_the_runtime_agree_on_the_codes_the_runtime_handles() {
+    assert_eq!(
+        b24_codegen::RUNTIME_CODES,
+        b24::runtime::error::RUNTIME_CODES
+    );
+}
+
+#[tokio::test]
 async fn an_undocumented_code_is_kept_in_other() {
     let server = TestServer::start(vec![Canned::json(
         400,

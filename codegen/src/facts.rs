@@ -86,7 +86,7 @@ fn method_facts(api: &Api, m: &Method) -> MethodFacts {
         params: true,
     };
     for p in &m.params {
-        walk.field(p, "", true, 0);
+        walk.field(p, "", 0);
     }
     let params = std::mem::take(&mut walk.out);
     walk.params = false;
@@ -140,20 +140,20 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    /// A field at `prefix`; `top` for a method's own parameters, the only ones the generated
-    /// request demands.
-    fn field(&mut self, f: &'a Field, prefix: &str, top: bool, depth: usize) {
+    /// A field at `prefix`. The generated request and the structures it sends demand every
+    /// field marked required (shared structures, which responses use too, mark none).
+    fn field(&mut self, f: &'a Field, prefix: &str, depth: usize) {
         let path = if prefix.is_empty() {
             f.api_name.clone()
         } else {
             format!("{prefix}.{}", f.api_name)
         };
         let required = self.params.then_some(match f.required {
-            Required::Yes if top => "yes",
-            Required::Yes | Required::Conditional => "conditional",
+            Required::Yes => "yes",
+            Required::Conditional => "conditional",
             Required::No => "no",
         });
-        let pattern = f.api_name.contains('*');
+        let pattern = f.pattern().is_some();
         self.item(&path, &f.ty, required, pattern, depth);
     }
 
@@ -182,7 +182,7 @@ impl<'a> Walk<'a> {
         match ty {
             Type::Object { fields } => {
                 for f in fields {
-                    self.field(f, path, false, depth + 1);
+                    self.field(f, path, depth + 1);
                 }
             }
             Type::Ref { key } => {
@@ -192,7 +192,7 @@ impl<'a> Walk<'a> {
                 if let Some(named) = self.api.types.get(key) {
                     self.open.push(key);
                     for f in &named.fields {
-                        self.field(f, path, false, depth + 1);
+                        self.field(f, path, depth + 1);
                     }
                     self.open.pop();
                 }
@@ -231,6 +231,7 @@ impl<'a> Walk<'a> {
             Type::Map { value } => format!("map<{}>", self.wire_type(value, depth + 1)),
             Type::Nullable { inner } => self.wire_type(inner, depth),
             Type::Object { .. } | Type::Ref { .. } => "object".into(),
+            Type::Untyped { object: true, .. } => "object".into(),
             Type::Untyped { .. } => "any".into(),
             Type::Union { variants } => {
                 let members: BTreeSet<String> = variants
@@ -258,7 +259,6 @@ pub fn scalar_name(scalar: Scalar) -> &'static str {
         Scalar::YesNo => "yn",
         Scalar::Date => "date",
         Scalar::DateTime => "datetime",
-        Scalar::Time => "time",
         Scalar::File => "file",
         Scalar::Any => "any",
     }

@@ -25,6 +25,6 @@ pub mod page;
 pub mod yfm;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
-pub use gen::{generate, module_paths, render, Options};
+pub use gen::{generate, module_paths, render, Options, RUNTIME_CODES};
 pub use load::load;
 pub use model::Api;

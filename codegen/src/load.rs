@@ -175,6 +175,8 @@ struct Loader {
     types: BTreeMap<TypeKey, NamedType>,
     structures: HashMap<(usize, Option<usize>), Option<Type>>,
     visiting: Vec<(usize, Option<usize>)>,
+    /// The structures method pages document, for rows that point at a method ([`Links::method_structure`]).
+    method_structures: HashMap<usize, Option<Type>>,
     rust_names: names::Scope,
     files_read: Vec<PathBuf>,
 }
@@ -238,6 +240,7 @@ impl Loader {
             types: BTreeMap::new(),
             structures: HashMap::new(),
             visiting: Vec::new(),
+            method_structures: HashMap::new(),
             rust_names: names::Scope::default(),
             files_read: Vec::new(),
         }
@@ -431,22 +434,18 @@ impl Loader {
             if self.pages[i].kind != PageKind::Method || self.pages[i].linked_only {
                 continue;
             }
-            let page = self.pages[i].page.clone();
-            let naming = self.pages[i].naming.clone();
-            let segments: Vec<String> = self.pages[i]
-                .path
-                .strip_prefix(&self.root)
-                .unwrap_or(&self.pages[i].path)
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
             let mut diags = std::mem::take(&mut self.diags);
-            if let Some(m) = extract::method(&page, &naming, &segs, &mut self, &mut diags) {
+            if let Some(m) = self.method_of(i, &mut diags) {
                 methods.push(m);
             }
             self.diags.append(&mut diags);
         }
+        // The flags' wire forms, from each page's examples, then for shared structures from all.
+        let mut shared_forms = extract::flags::SharedForms::default();
+        for m in &mut methods {
+            extract::flags::apply(m, &self.types, &mut shared_forms);
+        }
+        extract::flags::apply_shared(&mut self.types, shared_forms);
         // Two pages for one method and version: the first keeps it, the second is reported.
         methods.sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
         let mut unique: Vec<Method> = Vec::with_capacity(methods.len());
@@ -511,6 +510,21 @@ impl Loader {
             diagnostics,
             files_read,
         }
+    }
+
+    /// Reads method page `i` into a [`Method`].
+    fn method_of(&mut self, i: usize, diags: &mut Vec<Diagnostic>) -> Option<Method> {
+        let page = self.pages[i].page.clone();
+        let naming = self.pages[i].naming.clone();
+        let segments: Vec<String> = self.pages[i]
+            .path
+            .strip_prefix(&self.root)
+            .unwrap_or(&self.pages[i].path)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        extract::method(&page, &naming, &segs, self, diags)
     }
 
     /// The shared type for a structure on page `pi` (under heading `h`, or the whole page).
@@ -640,6 +654,31 @@ impl Loader {
                 })
             }
         }
+    }
+}
+
+/// The structure a method documents: its result when that is an object with fields (or an
+/// array of such), else its one parameter that is.
+fn documented_structure(m: &Method) -> Option<Type> {
+    fn described(t: &Type) -> Option<&Type> {
+        match t {
+            Type::Object { fields } if !fields.is_empty() => Some(t),
+            Type::Ref { .. } => Some(t),
+            Type::Nullable { inner } => described(inner),
+            _ => None,
+        }
+    }
+    let result = match &m.result {
+        Type::Array { item } => described(item),
+        other => described(other),
+    };
+    if let Some(t) = result {
+        return Some(t.clone());
+    }
+    let mut objects = m.params.iter().filter_map(|p| described(&p.ty));
+    match (objects.next(), objects.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
     }
 }
 
@@ -774,6 +813,34 @@ impl Links for Loader {
             .into_iter()
             .find(|f| f.api_name.eq_ignore_ascii_case(field))
             .map(|f| f.ty)
+    }
+
+    fn method_structure(
+        &mut self,
+        page: &Page,
+        target: &str,
+        _diags: &mut Vec<Diagnostic>,
+    ) -> Option<Type> {
+        let path = target.split('#').next().unwrap_or_default();
+        if path.is_empty() {
+            return None;
+        }
+        let pi = self.target_page(page, path)?;
+        if self.pages[pi].kind != PageKind::Method {
+            return None;
+        }
+        if let Some(done) = self.method_structures.get(&pi) {
+            return done.clone();
+        }
+        // Pages that point at each other: the inner reference stays unresolved.
+        self.method_structures.insert(pi, None);
+        // The target's own defects are reported when it is read for itself.
+        let mut scratch = Vec::new();
+        let structure = self
+            .method_of(pi, &mut scratch)
+            .and_then(|m| documented_structure(&m));
+        self.method_structures.insert(pi, structure.clone());
+        structure
     }
 
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>> {

@@ -158,6 +158,100 @@ pub struct Field {
     pub source: Source,
 }
 
+impl Field {
+    /// The family of keys this row stands for, when its name is a pattern (`UF_CRM_...`,
+    /// `UF_*`, `PARENT_ID_...`, `propertyN`, `PROPERTY_PropertyId`) rather than one key.
+    pub fn pattern(&self) -> Option<KeyPattern> {
+        KeyPattern::of(&self.api_name)
+    }
+}
+
+/// A family of keys named by a pattern row: every key that starts with `prefix` and goes on
+/// (with digits only, for `fieldN` patterns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPattern {
+    /// What every key of the family starts with.
+    pub prefix: String,
+    /// True when the rest of a key is a number (`propertyN`: `property12`).
+    pub digits: bool,
+}
+
+impl KeyPattern {
+    /// The pattern a row name writes, if it is one.
+    pub fn of(name: &str) -> Option<KeyPattern> {
+        let name = name.trim();
+        let marks = ["...", "…", "*", "{", "<", "[N]"];
+        if let Some(cut) = marks.iter().filter_map(|m| name.find(m)).min() {
+            let prefix = name[..cut].to_owned();
+            return (!prefix.is_empty()).then_some(KeyPattern {
+                prefix,
+                digits: false,
+            });
+        }
+        // `propertyN`, `fieldN`: a lowercase word with a placeholder `N` for a number.
+        if let Some(stem) = name.strip_suffix('N') {
+            if stem.len() >= 2 && stem.ends_with(|c: char| c.is_ascii_lowercase()) {
+                return Some(KeyPattern {
+                    prefix: stem.to_owned(),
+                    digits: true,
+                });
+            }
+        }
+        // `PROPERTY_PropertyId`: an upper-case prefix and a placeholder in another case.
+        if let Some((head, tail)) = name.split_once('_') {
+            let upper = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            };
+            let placeholder = tail.starts_with(|c: char| c.is_ascii_uppercase())
+                && tail.chars().any(|c| c.is_ascii_lowercase())
+                && !tail.contains('_');
+            if upper(head) && placeholder {
+                return Some(KeyPattern {
+                    prefix: format!("{head}_"),
+                    digits: false,
+                });
+            }
+        }
+        None
+    }
+
+    /// Whether `key` belongs to the family.
+    pub fn matches(&self, key: &str) -> bool {
+        match key.strip_prefix(self.prefix.as_str()) {
+            Some(rest) if !rest.is_empty() => {
+                !self.digits || rest.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// True for a key that names one portal's own field rather than a documented one: a custom
+/// field (`UF_CRM_1721244482250`, `ufCrm_5_1690000000`), a list property (`PROPERTY_951`,
+/// `property259`) or a relation to a smart process (`PARENT_ID_1220`, `parentId1220`), by the
+/// prefixes the docs give these families and the number the portal gave the field.
+pub fn is_portal_key(key: &str) -> bool {
+    const FAMILIES: &[&str] = &[
+        "UF_",
+        "uf",
+        "PROPERTY_",
+        "property",
+        "PARENT_ID_",
+        "parentId",
+    ];
+    let digits = key.bytes().rev().take_while(u8::is_ascii_digit).count();
+    digits >= 3
+        && FAMILIES.iter().any(|f| {
+            key.starts_with(f)
+                && key[f.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
 /// Whether a parameter must be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -213,6 +307,9 @@ pub enum Type {
     Untyped {
         /// Why it could not be typed.
         reason: String,
+        /// True when the docs say it is an object, and no more: its fields are not described.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        object: bool,
     },
 }
 
@@ -226,6 +323,15 @@ impl Type {
     pub fn untyped(reason: impl Into<String>) -> Self {
         Type::Untyped {
             reason: reason.into(),
+            object: false,
+        }
+    }
+
+    /// An object the docs name without describing its fields.
+    pub fn untyped_object(reason: impl Into<String>) -> Self {
+        Type::Untyped {
+            reason: reason.into(),
+            object: true,
         }
     }
 
@@ -260,8 +366,6 @@ pub enum Scalar {
     Date,
     /// `datetime`: `YYYY-MM-DDThh:mm:ss±hh:mm`.
     DateTime,
-    /// `time`: `hh:mm` or `hh:mm:ss`.
-    Time,
     /// `timestamp`: Unix seconds.
     Timestamp,
     /// `file`: an id or a file description.

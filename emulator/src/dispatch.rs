@@ -118,7 +118,6 @@ fn sample(ty: &Type, depth: usize) -> Value {
             Scalar::String => json!(""),
             Scalar::Boolean => json!(true),
             Scalar::YesNo => json!("Y"),
-            Scalar::Time => json!("00:00:00"),
             Scalar::Date => json!("2024-01-01"),
             Scalar::DateTime => json!("2024-01-01T00:00:00+00:00"),
             Scalar::File | Scalar::Any => Value::Null,

@@ -176,7 +176,7 @@ fn fits_scalar(scalar: Scalar, value: &Value) -> bool {
         Scalar::Integer => as_i64(value).is_some(),
         Scalar::Double | Scalar::Timestamp => as_f64(value).is_some(),
         Scalar::Boolean | Scalar::YesNo => as_flag(value).is_some(),
-        Scalar::String | Scalar::Date | Scalar::DateTime | Scalar::Time => {
+        Scalar::String | Scalar::Date | Scalar::DateTime => {
             matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
         }
         Scalar::File | Scalar::Any => true,

@@ -447,11 +447,11 @@ impl BatchResults {
 
 /// An API error inside a batch, as the runtime would classify it for a single call.
 fn classify(api: ApiError) -> Error<ApiError> {
-    match api.key() {
+    match api.code() {
         "QUERY_LIMIT_EXCEEDED" => Error::QueryLimitExceeded(api),
         "OPERATION_TIME_LIMIT" => Error::OperationTimeLimit(api),
         "expired_token" => Error::ExpiredToken(api),
-        "NO_AUTH_FOUND" | "invalid_token" | "INVALID_CREDENTIALS" => Error::Auth(api),
+        code if crate::error::RUNTIME_CODES.contains(&code) => Error::Auth(api),
         _ => Error::Method(api),
     }
 }

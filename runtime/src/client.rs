@@ -541,12 +541,10 @@ impl Client {
                 }
                 _ => Verdict::Done(Err(Error::ExpiredToken(api))),
             },
-            "NO_AUTH_FOUND"
-            | "invalid_token"
-            | "INVALID_CREDENTIALS"
-            | "wrong_auth_type"
-            | "invalid_client"
-            | "invalid_grant" => Verdict::Done(Err(Error::Auth(api))),
+            // The rest of the codes the runtime handles itself: authentication failures.
+            code if crate::error::RUNTIME_CODES.contains(&code) => {
+                Verdict::Done(Err(Error::Auth(api)))
+            }
             _ if api.status() == 401 => Verdict::Done(Err(Error::Auth(api))),
             _ if api.status() >= 500
                 && api.code() != "OVERLOAD_LIMIT"

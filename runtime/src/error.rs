@@ -91,6 +91,72 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The error codes the runtime handles itself on every call, before a method's own error type
+/// sees them: rate and time limits (retried), an expired token (refreshed) and the other
+/// authentication failures. They reach callers as [`Error::QueryLimitExceeded`],
+/// [`Error::OperationTimeLimit`], [`Error::ExpiredToken`] and [`Error::Auth`], so a generated
+/// method error has no variant for them.
+pub const RUNTIME_CODES: &[&str] = &[
+    "QUERY_LIMIT_EXCEEDED",
+    "OPERATION_TIME_LIMIT",
+    "expired_token",
+    "NO_AUTH_FOUND",
+    "invalid_token",
+    "INVALID_CREDENTIALS",
+    "wrong_auth_type",
+    "invalid_client",
+    "invalid_grant",
+];
+
+/// How a documented error is recognised in an answer: what [`method_error!`] matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Recognise {
+    /// The answer's code is this one.
+    Code(&'static str),
+    /// The answer's description is this text: compared without letter case, surrounding
+    /// whitespace, a trailing period or a trailing `<br>` (the server appends one to some).
+    Message(&'static str),
+    /// The answer's description starts with this text (compared as for `Message`): the
+    /// server adds details after it.
+    Prefix(&'static str),
+}
+
+impl Recognise {
+    /// True when this is a code and the answer carries it.
+    pub fn by_code(self, e: &ApiError) -> bool {
+        matches!(self, Recognise::Code(code) if e.code() == code)
+    }
+
+    /// True when this is a text and the answer's description is (or starts with) it.
+    pub fn by_message(self, e: &ApiError) -> bool {
+        match self {
+            Recognise::Code(_) => false,
+            Recognise::Message(text) => comparable(e.description()) == comparable(text),
+            Recognise::Prefix(text) => comparable(e.description()).starts_with(&comparable(text)),
+        }
+    }
+}
+
+/// An error text in a form two texts of the same error agree on.
+fn comparable(text: &str) -> String {
+    let mut t = text.trim();
+    loop {
+        let before = t;
+        for tail in ["<br>", "<br/>", "<br />", "."] {
+            if t.len() >= tail.len() && t[t.len() - tail.len()..].eq_ignore_ascii_case(tail) {
+                t = t[..t.len() - tail.len()].trim_end();
+            }
+        }
+        if t == before {
+            break;
+        }
+    }
+    t.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// An untyped API error is a valid method error: used where no method is known (e.g. a batch
 /// as a whole, or raw calls).
 impl MethodError for ApiError {
@@ -327,24 +393,31 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
     }
 }
 
-/// Defines a method's error enum: one variant per documented code, plus `Other`.
+/// Defines a method's error enum: one variant per documented error, plus `Other`.
 ///
 /// ```
 /// b24_runtime::method_error! {
-///     /// Errors of `crm.activity.badge.add`.
+///     /// Errors of `crm.deal.get`.
 ///     pub enum Error {
 ///         /// Insufficient permissions to perform the operation
-///         AccessDenied = "ACCESS_DENIED",
-///         /// Required fields are not filled
-///         RequiredArgMissing = "REQUIRED_ARG_MISSING",
+///         AccessDenied = Code("ACCESS_DENIED"),
+///         /// No deal with this `id`
+///         NotFound = Message("Not found"),
+///         /// A required field is missing (the server names it after the colon)
+///         RequiredFields = Prefix("Required fields:"),
 ///     }
 /// }
-/// let api = b24_runtime::ApiError::new(400, "REQUIRED_ARG_MISSING", "Missing", "{}");
-/// assert!(matches!(Error::from(api), Error::RequiredArgMissing(_)));
+/// use b24_runtime::ApiError;
+/// assert!(matches!(Error::from(ApiError::new(400, "ACCESS_DENIED", "", "")), Error::AccessDenied(_)));
+/// assert!(matches!(Error::from(ApiError::new(400, "", "Not found.", "")), Error::NotFound(_)));
+/// assert!(matches!(Error::from(ApiError::new(400, "0", "Required fields: code", "")), Error::RequiredFields(_)));
+/// assert!(matches!(Error::from(ApiError::new(400, "X", "Other", "")), Error::Other(_)));
 /// ```
 ///
-/// Each variant holds the [`ApiError`]; `From<ApiError>` matches [`ApiError::key`] against the
-/// codes; `Display` shows the variant's documented meaning with the code and description.
+/// Each variant holds the [`ApiError`]. `From<ApiError>` picks the first variant whose code
+/// the answer carries, else the first whose text its description is or starts with (see
+/// [`Recognise`]), else `Other`. `Display` shows the variant's documented meaning with the code
+/// and description.
 #[macro_export]
 macro_rules! method_error {
     (
@@ -352,7 +425,7 @@ macro_rules! method_error {
         $vis:vis enum $name:ident {
             $(
                 $(#[doc = $doc:literal])*
-                $variant:ident = $code:literal
+                $variant:ident = $kind:ident($text:literal)
             ),* $(,)?
         }
     ) => {
@@ -369,11 +442,19 @@ macro_rules! method_error {
         }
 
         impl $name {
-            /// The documented code of this variant; `None` for `Other`.
-            pub fn documented_code(&self) -> ::core::option::Option<&'static str> {
+            /// How the docs say this error is recognised; `None` for `Other`.
+            pub fn documented(&self) -> ::core::option::Option<$crate::error::Recognise> {
                 match self {
-                    $( $name::$variant(_) => ::core::option::Option::Some($code), )*
+                    $( $name::$variant(_) => ::core::option::Option::Some($crate::error::Recognise::$kind($text)), )*
                     $name::Other(_) => ::core::option::Option::None,
+                }
+            }
+
+            /// The documented code of this variant, for variants recognised by their code.
+            pub fn documented_code(&self) -> ::core::option::Option<&'static str> {
+                match self.documented() {
+                    ::core::option::Option::Some($crate::error::Recognise::Code(code)) => ::core::option::Option::Some(code),
+                    _ => ::core::option::Option::None,
                 }
             }
 
@@ -386,12 +467,10 @@ macro_rules! method_error {
         }
 
         impl ::core::convert::From<$crate::ApiError> for $name {
-            #[allow(unreachable_patterns, clippy::match_single_binding)]
             fn from(e: $crate::ApiError) -> Self {
-                match $crate::ApiError::key(&e) {
-                    $( $code => $name::$variant(e), )*
-                    _ => $name::Other(e),
-                }
+                $( if $crate::error::Recognise::$kind($text).by_code(&e) { return $name::$variant(e); } )*
+                $( if $crate::error::Recognise::$kind($text).by_message(&e) { return $name::$variant(e); } )*
+                $name::Other(e)
             }
         }
 

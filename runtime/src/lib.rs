@@ -48,7 +48,7 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 /// Re-exports for generated code, so it needs no serde dependency of its own.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::object::{Fields, ObjectWriter, Union};
+    pub use crate::object::{pattern_entries, Fields, ObjectWriter, Union};
     pub use serde;
     pub use serde_json;
 }

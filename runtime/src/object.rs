@@ -15,6 +15,21 @@ use serde_json::{Map, Value};
 
 use crate::Extra;
 
+/// The entries of `extra` whose keys belong to a family of keys the docs name by a pattern
+/// (`UF_CRM_...`: every key that starts with `prefix`, and goes on with digits only when
+/// `digits`), each decoded as `T`. What generated accessors such as `uf_crm()` return.
+pub fn pattern_entries<'a, T: DeserializeOwned>(
+    extra: &'a Extra,
+    prefix: &'static str,
+    digits: bool,
+) -> impl Iterator<Item = (&'a str, Result<T, serde_json::Error>)> + 'a {
+    extra.iter().filter_map(move |(key, value)| {
+        let rest = key.strip_prefix(prefix)?;
+        let belongs = !rest.is_empty() && (!digits || rest.bytes().all(|b| b.is_ascii_digit()));
+        belongs.then(|| (key.as_str(), T::deserialize(value)))
+    })
+}
+
 /// The fields of a JSON object being read into a generated structure. `E` is the error type
 /// of the deserializer it came from.
 pub struct Fields<E> {

@@ -21,7 +21,7 @@ b24_runtime::method_error! {
     /// Errors of the `crm.item` methods.
     pub enum ItemError {
         /// The item was not found
-        NotFound = "NOT_FOUND",
+        NotFound = Code("NOT_FOUND"),
     }
 }
 

@@ -6,12 +6,14 @@ b24_runtime::method_error! {
     /// Errors of `crm.activity.badge.add`.
     pub enum BadgeAddError {
         /// Insufficient permissions to perform the operation
-        AccessDenied = "ACCESS_DENIED",
+        AccessDenied = Code("ACCESS_DENIED"),
         /// Required fields are not filled
-        RequiredArgMissing = "REQUIRED_ARG_MISSING",
+        RequiredArgMissing = Code("REQUIRED_ARG_MISSING"),
         /// The value is out of range,
         /// spread over two lines
-        Range = "Value out of range",
+        Range = Message("Value out of range"),
+        /// A field is missing; the server names it after the colon
+        RequiredFields = Prefix("Required fields:"),
     }
 }
 
@@ -31,9 +33,14 @@ fn codes_map_to_variants_and_keep_the_api_error() {
         "Insufficient permissions to perform the operation (HTTP 403 ACCESS_DENIED: Access denied)"
     );
 
-    // Code 100: the description is the identifier.
+    // Code 100: the description identifies the error.
     let e = BadgeAddError::from(ApiError::new(400, "100", "Value out of range", "{}"));
     assert!(matches!(e, BadgeAddError::Range(_)), "{e:?}");
+    assert_eq!(e.documented_code(), None);
+    assert_eq!(
+        e.documented(),
+        Some(b24_runtime::error::Recognise::Message("Value out of range"))
+    );
     assert!(e
         .to_string()
         .starts_with("The value is out of range, spread over two lines ("));
@@ -46,6 +53,39 @@ fn codes_map_to_variants_and_keep_the_api_error() {
         e.to_string(),
         "API error HTTP 500 INTERNAL_SERVER_ERROR: boom"
     );
+}
+
+#[test]
+fn texts_match_without_case_a_trailing_period_or_br_and_codes_come_first() {
+    let from = |code: &str, text: &str| BadgeAddError::from(ApiError::new(400, code, text, ""));
+    for text in [
+        "Value out of range",
+        "value out of range.",
+        "  Value  out of range<br>",
+        "Value out of range.<br />",
+    ] {
+        assert!(
+            matches!(from("", text), BadgeAddError::Range(_)),
+            "{text:?}"
+        );
+    }
+    assert!(matches!(
+        from("", "Value out of range now"),
+        BadgeAddError::Other(_)
+    ));
+    assert!(matches!(
+        from("0", "Required fields: code, name"),
+        BadgeAddError::RequiredFields(_)
+    ));
+    assert!(matches!(
+        from("0", "Required fields"),
+        BadgeAddError::Other(_)
+    ));
+    // A documented code wins over a text that another variant documents.
+    assert!(matches!(
+        from("ACCESS_DENIED", "Value out of range"),
+        BadgeAddError::AccessDenied(_)
+    ));
 }
 
 #[test]

@@ -35,6 +35,15 @@ pub trait Links {
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>>;
     /// Types the untyped fields of a shared type from an example value of it.
     fn refine_shared(&mut self, key: &str, example: &Map<String, Value>);
+    /// The structure that the method page `target` (a link written on `page`) documents: its
+    /// result (an object, or the items of an array), else its one object parameter (the
+    /// `fields` of an `add`). `None` when the target is not a method page or documents none.
+    fn method_structure(
+        &mut self,
+        page: &Page,
+        target: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Type>;
 }
 
 /// [`Links`] for a page read alone: nothing outside the page is known.
@@ -51,6 +60,9 @@ impl Links for NoLinks {
         None
     }
     fn refine_shared(&mut self, _: &str, _: &Map<String, Value>) {}
+    fn method_structure(&mut self, _: &Page, _: &str, _: &mut Vec<Diagnostic>) -> Option<Type> {
+        None
+    }
 }
 
 /// Envelope keys of a response: never part of `result`.
@@ -243,6 +255,11 @@ impl<'a> Builder<'a> {
                     nullable = true;
                     continue;
                 }
+                // The dictionary's `boolean` "most often takes `Y` or `N`": a description that
+                // lists those values says which form this one is.
+                Word::Scalar(Scalar::Boolean) if says_yes_no(&row.description) => {
+                    Type::scalar(Scalar::YesNo)
+                }
                 Word::Scalar(s) => Type::scalar(s),
                 Word::Object => match children.take() {
                     Some(fields) => Type::Object { fields },
@@ -393,8 +410,10 @@ impl<'a> Builder<'a> {
         }
         // An object whose description points at a section of another page
         // ("see the fields of the [Task object](./fields.md#taskdto)").
+        // ... or at a page of fields ("Values of [task fields](./fields.md)"): a page that
+        // describes a structure, not a method.
         for dest in description_links(&row.description) {
-            if dest.contains('#') && !dest.starts_with('#') && !is_dictionary_link(&dest) {
+            if !dest.starts_with('#') && !is_dictionary_link(&dest) {
                 if let Some(t) = self.follow(row, &dest) {
                     return t;
                 }
@@ -406,7 +425,7 @@ impl<'a> Builder<'a> {
         if let Some(fields) = bullet_fields(&row.description, &self.source(row.line)) {
             return Type::Object { fields };
         }
-        Type::untyped("object without described fields")
+        Type::untyped_object("object without described fields")
     }
 
     /// A structure for a row from its type link, nested tables or links in its description, or
@@ -443,6 +462,19 @@ impl<'a> Builder<'a> {
         }
         if let Some(h) = self.heading_named(name, row.line) {
             if let Some(t) = self.section(h) {
+                return Some(t);
+            }
+        }
+        // A structure described by another method ("for the structure of a lead, see the
+        // method `crm.lead.get`"): the sentence with the link says it describes the structure.
+        for dest in description_links(&row.description) {
+            if dest.starts_with('#')
+                || dest.contains("://")
+                || !names_structure(&row.description, &dest)
+            {
+                continue;
+            }
+            if let Some(t) = self.links.method_structure(self.page, &dest, self.diags) {
                 return Some(t);
             }
         }
@@ -519,16 +551,22 @@ impl<'a> Builder<'a> {
     }
 
     /// The fields of the whole page's field tables, merged (a page that describes one structure).
+    ///
+    /// The structure is the page's first field tables, up to the next heading: later sections
+    /// ("## Object checklist.item {#checklist-item}") describe the structures its rows link to.
     pub fn page_structure(&mut self) -> Option<Vec<Field>> {
         let mut rows: Vec<RawField> = Vec::new();
-        for ti in 0..self.page.tables.len() {
-            if self.page.is_included(self.page.tables[ti].line) {
-                continue;
-            }
-            for r in self.rows_of(ti) {
-                if !rows.iter().any(|x| x.name == r.name) {
-                    rows.push(r);
+        for b in &self.page.blocks {
+            match b.kind {
+                BlockKind::Heading { .. } if !rows.is_empty() => break,
+                BlockKind::Table(ti) if !self.page.is_included(self.page.tables[ti].line) => {
+                    for r in self.rows_of(ti) {
+                        if !rows.iter().any(|x| x.name == r.name) {
+                            rows.push(r);
+                        }
+                    }
                 }
+                _ => {}
             }
         }
         (!rows.is_empty()).then(|| self.fields(rows, true))
@@ -710,7 +748,7 @@ impl<'a> Builder<'a> {
                         scope.claim(f.rust_name.clone());
                     }
                     for (k, v) in map {
-                        if !fields.iter().any(|f| &f.api_name == k) {
+                        if types::is_new_field(&fields, k) {
                             fields.push(types::inferred_field(k, v, &mut scope));
                         }
                     }
@@ -729,6 +767,13 @@ impl<'a> Builder<'a> {
             }
             // What the table leaves untyped, the example shows.
             (Type::Untyped { .. }, v) if !v.is_null() => types::infer(v),
+            // A `boolean` the example writes as `"Y"`/`"N"` is that kind of flag.
+            (
+                Type::Scalar {
+                    scalar: Scalar::Boolean,
+                },
+                Value::String(s),
+            ) if matches!(s.as_str(), "Y" | "N") => Type::scalar(Scalar::YesNo),
             (Type::Ref { key }, v @ Value::Object(_)) => {
                 let accepted = {
                     let links = &*self.links;
@@ -932,7 +977,7 @@ pub fn report_untyped_in(ty: &Type, diags: &mut Vec<Diagnostic>) {
 /// Why a field's type is untyped (under arrays and `null`), if it is.
 pub fn untyped_reason(ty: &Type) -> Option<&str> {
     match ty {
-        Type::Untyped { reason } => Some(reason),
+        Type::Untyped { reason, .. } => Some(reason),
         Type::Array { item } => untyped_reason(item),
         Type::Nullable { inner } => untyped_reason(inner),
         _ => None,
@@ -949,6 +994,22 @@ fn descriptor_map(map: &Map<String, Value>) -> Type {
     Type::Map {
         value: Box::new(item),
     }
+}
+
+/// A description that gives a flag's values as `Y` and `N` (code spans, quoted, or `Y/N`).
+fn says_yes_no(description: &str) -> bool {
+    let spans: Vec<String> = inlines(description)
+        .into_iter()
+        .filter_map(|i| match i {
+            Inline::Code(c) => Some(c.trim().trim_matches(['\'', '"']).to_owned()),
+            _ => None,
+        })
+        .collect();
+    let has = |v: &str| spans.iter().any(|s| s == v);
+    (has("Y") && has("N"))
+        || ["Y/N", "'Y'", "\"Y\"", "Y or N", "`Y`/`N`"]
+            .iter()
+            .any(|p| description.contains(p))
 }
 
 /// Names of identifier fields: `id`, `ID`, `CURRENCY_ID`, `ownerId`.
@@ -1075,6 +1136,34 @@ fn is_dictionary_link(link: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     (file.starts_with("data-types.") || file.is_empty() && path.is_empty() && anchor.is_empty())
         && (anchor.is_empty() || anchor == "standart-types" || anchor == "compound-types")
+}
+
+/// True when the sentence of `markdown` that links to `dest` says the link describes a
+/// structure ("the structure of a lead", "descriptions of the fields", "similar to the
+/// response of"), rather than where a value comes from ("can be obtained using ...").
+fn names_structure(markdown: &str, dest: &str) -> bool {
+    let Some(at) = markdown.find(&format!("]({dest}")) else {
+        return false;
+    };
+    // Back to the end of the previous sentence (a period and a space: names have periods).
+    let start = markdown[..at]
+        .rfind(". ")
+        .max(markdown[..at].rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = markdown[at..]
+        .find(['\n'])
+        .map_or(markdown.len(), |i| at + i);
+    let sentence = markdown[start..end].to_lowercase();
+    [
+        "structure",
+        "field",
+        "similar",
+        "same as",
+        "described",
+        "format of",
+    ]
+    .iter()
+    .any(|k| sentence.contains(k))
 }
 
 /// Link destinations in a Markdown text.

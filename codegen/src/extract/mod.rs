@@ -20,6 +20,7 @@
 pub mod errors;
 pub mod examples;
 mod fields;
+pub(crate) mod flags;
 pub mod table;
 pub mod types;
 
@@ -239,6 +240,48 @@ pub fn access_of(name: &str) -> Access {
     }
 }
 
+/// [`access_of`] with the page title: a method whose title opens with a reading verb ("Get
+/// Event by ID", "Check Access to Task") reads too, unless its name or title also names a
+/// change ("Get or Modify ...", `imopenlines.session.open`). A write taken for a read could be
+/// re-sent, so both must agree.
+pub fn access_of_titled(name: &str, title: &str) -> Access {
+    if access_of(name) == Access::Read {
+        return Access::Read;
+    }
+    const READING: &[&str] = &[
+        "get", "retrieve", "list", "find", "check", "search", "view", "show", "count", "fetch",
+        "obtain", "receive",
+    ];
+    const CHANGING: &[&str] = &[
+        "add", "create", "update", "set", "delete", "remove", "open", "close", "start", "stop",
+        "complete", "send", "mark", "move", "bind", "unbind", "register", "attach", "modify",
+        "change", "clear", "reset", "save", "upload", "import", "copy", "rename", "restore",
+        "approve", "accept", "edit", "write", "put", "enable", "disable", "run", "execute",
+    ];
+    let lower = title.to_lowercase();
+    let mut words = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let reads = words.next().is_some_and(|w| READING.contains(&w));
+    let changes_in_title = words.any(|w| CHANGING.contains(&w));
+    // A segment that is a changing verb, or starts with one at a camelCase or `_` boundary
+    // (`addFile`, `set_owner`; not `addresstype`).
+    let changes_in_name = name.split('.').skip(1).any(|segment| {
+        CHANGING.iter().any(|v| {
+            segment.eq_ignore_ascii_case(v)
+                || segment.len() > v.len()
+                    && segment.is_char_boundary(v.len())
+                    && segment[..v.len()].eq_ignore_ascii_case(v)
+                    && segment[v.len()..].starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        })
+    });
+    if reads && !changes_in_title && !changes_in_name {
+        Access::Read
+    } else {
+        Access::Write
+    }
+}
+
 /// The role of a `##` section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -452,7 +495,8 @@ pub fn method(
     }
 
     // Errors.
-    let errors = b.errors(&lay_errors(page, &lay));
+    let mut errors = b.errors(&lay_errors(page, &lay));
+    errors::recognise_by_examples(&mut errors, &examples);
 
     let paging = paging(&params, &result, has_next);
     drop(b);
@@ -476,7 +520,7 @@ pub fn method(
         None => fields::report_untyped_in(&result, diags),
     }
     Some(Method {
-        access: access_of(&name),
+        access: access_of_titled(&name, &title),
         name,
         version,
         title,
@@ -904,6 +948,21 @@ mod tests {
         ] {
             assert_eq!(access_of(write), Access::Write, "{write}");
         }
+    }
+
+    #[test]
+    fn access_from_the_title_when_both_agree() {
+        let read = access_of_titled("calendar.event.getbyid", "Get Event by ID");
+        assert_eq!(read, Access::Read);
+        let read = access_of_titled("tasks.task.getaccess", "Check Access to Task");
+        assert_eq!(read, Access::Read);
+        let write = access_of_titled("entity.rights", "Get or Modify Access Permissions");
+        assert_eq!(write, Access::Write);
+        let write = access_of_titled("imopenlines.session.open", "Get Chat by User Code");
+        assert_eq!(write, Access::Write);
+        let write = access_of_titled("im.notify.read.all", "Read All Notifications");
+        assert_eq!(write, Access::Write);
+        assert_eq!(access_of_titled("crm.item.add", "Create"), Access::Write);
     }
 
     #[test]

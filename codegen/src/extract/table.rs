@@ -107,11 +107,16 @@ pub fn classify(table: &Table) -> (TableKind, Option<FieldColumns>) {
         return (TableKind::Other, None);
     };
     if !is_header(first) {
-        // No header: a field table when rows start with a bold name.
+        // No header we know: a field table when rows start with a bold name. A first row of
+        // bold cells is a header of another kind of table (`Language Identifier | Language`),
+        // not a field.
+        let bold = |c: &crate::yfm::Cell| c.text.trim_start().starts_with("**");
+        let skip = usize::from(first.cells.iter().all(bold));
         let looks_like_fields = table
             .rows
             .iter()
-            .any(|r| r.cells.len() >= 2 && r.cells[0].text.trim_start().starts_with("**"));
+            .skip(skip)
+            .any(|r| r.cells.len() >= 2 && bold(&r.cells[0]));
         return if looks_like_fields {
             (
                 TableKind::Fields,

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::model::{Field, Required, Scalar, Type};
+use crate::model::{is_portal_key, Field, Required, Scalar, Type};
 use crate::names::{self, Scope};
 
 /// One word of a type notation, with the link it was written in (if any).
@@ -59,7 +59,8 @@ pub fn word(name: &str) -> Word {
         // `enum`: "one value from a fixed set"; the sets in the docs are codes.
         "string" | "text" | "str" | "varchar" | "html" | "url" | "email" | "base64" | "enum"
         | "enumeration" => Word::Scalar(Scalar::String),
-        "boolean" | "bool" | "char" | "y/n" => Word::Scalar(Scalar::Boolean),
+        "boolean" | "bool" => Word::Scalar(Scalar::Boolean),
+        "char" | "y/n" => Word::Scalar(Scalar::YesNo),
         "date" => Word::Scalar(Scalar::Date),
         "datetime" | "date-time" | "iso 8601" => Word::Scalar(Scalar::DateTime),
         "timestamp" => Word::Scalar(Scalar::Timestamp),
@@ -176,6 +177,7 @@ pub fn infer(value: &Value) -> Type {
             let mut scope = Scope::with_reserved(&["extra"]);
             let fields = map
                 .iter()
+                .filter(|(k, _)| !is_portal_key(k))
                 .map(|(k, v)| inferred_field(k, v, &mut scope))
                 .collect();
             Type::Object { fields }
@@ -247,6 +249,16 @@ fn infer_all(values: &[&Value]) -> Type {
     } else {
         ty
     }
+}
+
+/// True when an example's key `key` is a field the structure does not have yet: not one of
+/// `fields`, not a key of a pattern row (`UF_CRM_...`), not one portal's own field.
+pub fn is_new_field(fields: &[Field], key: &str) -> bool {
+    !fields.iter().any(|f| f.api_name == key)
+        && !fields
+            .iter()
+            .any(|f| f.pattern().is_some_and(|p| p.matches(key)))
+        && !is_portal_key(key)
 }
 
 /// True for keys that look like field names rather than data (ids, operators, placeholders).
@@ -325,7 +337,7 @@ pub fn scalar_accepts(scalar: Scalar, value: &Value) -> bool {
             ),
             _ => false,
         },
-        Scalar::String | Scalar::Date | Scalar::DateTime | Scalar::Time => value.is_string(),
+        Scalar::String | Scalar::Date | Scalar::DateTime => value.is_string(),
     }
 }
 
@@ -434,7 +446,7 @@ fn widen_fields(
         scope.claim(f.rust_name.clone());
     }
     for (k, v) in map {
-        if !fields.iter().any(|f| &f.api_name == k) {
+        if is_new_field(&fields, k) {
             fields.push(inferred_field(k, v, &mut scope));
         }
     }
@@ -453,7 +465,8 @@ mod tests {
     #[test]
     fn notation_words() {
         assert_eq!(word("integer"), Word::Scalar(Scalar::Integer));
-        assert_eq!(word("char"), Word::Scalar(Scalar::Boolean));
+        assert_eq!(word("char"), Word::Scalar(Scalar::YesNo));
+        assert_eq!(word("boolean"), Word::Scalar(Scalar::Boolean));
         assert_eq!(word("text"), Word::Scalar(Scalar::String));
         assert_eq!(word("crm_status"), Word::Name("crm_status".into()));
         assert_eq!(strip_array("crm_contact[]"), ("crm_contact", 1));

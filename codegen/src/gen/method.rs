@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Method, Required, Type};
+use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Method, Type};
 use crate::names::{self, Scope};
 
 use super::types::{ident, Module};
@@ -48,13 +48,14 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
     });
 
     let request_doc = format!(" The parameters of `{name}`.");
+    module.request_side = true;
     let request = module.struct_def(
         &ident("Request"),
         quote!(#[doc = #request_doc]),
         &method.params,
         true,
     );
-    let constructor = constructor(&mut module, method);
+    module.request_side = false;
     let response = response(&mut module, method);
     let list_impl = list_impl(&mut module, method);
     let error = error_enum(ctx, method);
@@ -75,7 +76,6 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
 
         #deprecated
         #request
-        #constructor
         #response
         #error
 
@@ -100,38 +100,6 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
         }
 
         #(#nested)*
-    }
-}
-
-/// `Request::new` taking the required parameters.
-fn constructor(module: &mut Module, method: &Method) -> TokenStream {
-    let mut args = Vec::new();
-    let mut inits = Vec::new();
-    for field in &method.params {
-        let name = ident(&field.rust_name);
-        if field.required == Required::Yes {
-            let ty = module.rust_type(&field.ty, &field.api_name);
-            args.push(quote!(#name: impl ::std::convert::Into<#ty>));
-            inits.push(quote!(#name: #name.into()));
-        } else {
-            inits.push(quote!(#name: ::std::option::Option::None));
-        }
-    }
-    let doc = if args.is_empty() {
-        " A request with no parameters set."
-    } else {
-        " A request with the required parameters set and the optional ones unset."
-    };
-    quote! {
-        impl Request {
-            #[doc = #doc]
-            pub fn new(#(#args),*) -> Self {
-                Request {
-                    #(#inits,)*
-                    extra: ::std::default::Default::default(),
-                }
-            }
-        }
     }
 }
 
@@ -227,48 +195,112 @@ fn list_impl(module: &mut Module, method: &Method) -> TokenStream {
     }
 }
 
-/// The method's `Error` enum: one variant per documented code (rows with one code merged).
+/// The method's `Error` enum: one variant per way a documented error is recognised (rows with
+/// one code, or one text, merged). Rows no fixed text identifies get no variant (they arrive
+/// as `Other`), nor do codes the runtime handles itself (they arrive as runtime errors); both
+/// are listed in the enum's documentation.
 fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
     let rt = &ctx.runtime;
-    let mut codes: Vec<(&str, Vec<&ErrorCode>)> = Vec::new();
+    let mut matchers: Vec<(&ErrorMatch, Vec<&ErrorCode>)> = Vec::new();
+    let mut elsewhere: Vec<&ErrorCode> = Vec::new();
     for error in &method.errors {
-        let key = match &error.matcher {
-            ErrorMatch::Code(text) | ErrorMatch::Exact(text) | ErrorMatch::Prefix(text) => text,
-            ErrorMatch::None => continue,
-        };
-        match codes.iter_mut().find(|(code, _)| *code == key) {
+        let handled =
+            matches!(&error.matcher, ErrorMatch::Code(c) if RUNTIME_CODES.contains(&c.as_str()));
+        if handled || error.matcher == ErrorMatch::None {
+            elsewhere.push(error);
+            continue;
+        }
+        match matchers.iter_mut().find(|(m, _)| **m == error.matcher) {
             Some((_, rows)) => rows.push(error),
-            None => codes.push((key, vec![error])),
+            None => matchers.push((&error.matcher, vec![error])),
         }
     }
     let mut variant_names = Scope::with_reserved(&["Other"]);
-    let variants = codes.iter().map(|(code, rows)| {
-        let variant = ident(&variant_names.claim(names::camel(code)));
-        let mut doc = format!("`{code}`");
+    let variants = matchers.iter().filter_map(|(matcher, rows)| {
+        let (kind, text, shown) = match matcher {
+            ErrorMatch::Code(code) => (quote!(Code), code, format!("`{code}`")),
+            ErrorMatch::Exact(text) => (quote!(Message), text, format!("Message `{text}`")),
+            ErrorMatch::Prefix(text) => (
+                quote!(Prefix),
+                text,
+                format!("Message starting with `{text}`"),
+            ),
+            ErrorMatch::None => return None,
+        };
+        let hint: String = text
+            .split_whitespace()
+            .take(8)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let variant = ident(&variant_names.claim(names::camel(&hint)));
+        let mut doc = shown;
         for row in rows {
-            let meaning = [row.message.as_deref(), Some(row.description.as_str())]
-                .into_iter()
-                .flatten()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(": ");
-            let status = row
-                .status
-                .map(|s| format!(" (HTTP {s})"))
-                .unwrap_or_default();
-            doc.push_str(&format!("\n\n{meaning}{status}"));
+            doc.push_str(&format!("\n\n{}", row_meaning(row)));
         }
         let doc = docs::attrs(&doc, rows.first().map_or("", |row| &row.source.file));
-        quote!(#doc #variant = #code,)
+        Some(quote!(#doc #variant = #kind(#text),))
     });
-    let doc = format!(" Errors of `{}`.", method.name);
+    let mut doc = format!("Errors of `{}`.", method.name);
+    if !elsewhere.is_empty() {
+        doc.push_str("\n\nAlso documented, and not recognisable by a code or a fixed text here:");
+        for row in &elsewhere {
+            let code = match &row.matcher {
+                ErrorMatch::Code(code) => format!(
+                    "`{code}` (arrives as a runtime error: `b24::Error::{}`)",
+                    runtime_variant(code)
+                ),
+                _ => "`Other`".to_owned(),
+            };
+            doc.push_str(&format!("\n- {code}: {}", row_meaning(row)));
+        }
+    }
+    let doc = docs::attrs(&doc, &method.source.file);
     quote! {
         #rt::method_error! {
-            #[doc = #doc]
+            #doc
             pub enum Error {
                 #(#variants)*
             }
         }
     }
+}
+
+/// The codes `b24_runtime` handles on every call before a method's error type sees them
+/// (`b24_runtime::error::RUNTIME_CODES`; a test of the facade crate keeps the two lists equal).
+pub const RUNTIME_CODES: &[&str] = &[
+    "QUERY_LIMIT_EXCEEDED",
+    "OPERATION_TIME_LIMIT",
+    "expired_token",
+    "NO_AUTH_FOUND",
+    "invalid_token",
+    "INVALID_CREDENTIALS",
+    "wrong_auth_type",
+    "invalid_client",
+    "invalid_grant",
+];
+
+/// The `b24::Error` variant a runtime-handled code arrives as.
+fn runtime_variant(code: &str) -> &'static str {
+    match code {
+        "QUERY_LIMIT_EXCEEDED" => "QueryLimitExceeded",
+        "OPERATION_TIME_LIMIT" => "OperationTimeLimit",
+        "expired_token" => "ExpiredToken",
+        _ => "Auth",
+    }
+}
+
+/// What an error row says: its message and description, and the HTTP status.
+fn row_meaning(row: &ErrorCode) -> String {
+    let meaning = [row.message.as_deref(), Some(row.description.as_str())]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    let status = row
+        .status
+        .map(|s| format!(" (HTTP {s})"))
+        .unwrap_or_default();
+    format!("{meaning}{status}")
 }

@@ -10,6 +10,8 @@ mod docs;
 mod method;
 mod types;
 
+pub use method::RUNTIME_CODES;
+
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
@@ -229,7 +231,9 @@ fn shared_types(ctx: &Context) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Access, ErrorCode, Field, Method, Paging, Required, Scalar, Source, Type};
+    use crate::model::{
+        Access, ErrorCode, ErrorMatch, Field, Method, Paging, Required, Scalar, Source, Type,
+    };
 
     fn field(api: &str, rust: &str, ty: Type, required: Required) -> Field {
         Field {

@@ -21,6 +21,9 @@ pub struct Module<'a> {
     made: HashMap<usize, TokenStream>,
     /// Struct and enum definitions, in the order they were first needed.
     pub items: Vec<TokenStream>,
+    /// True while the types of a request are made: their structures demand the fields the docs
+    /// mark required (in a constructor), as the request itself does.
+    pub request_side: bool,
 }
 
 impl<'a> Module<'a> {
@@ -32,6 +35,7 @@ impl<'a> Module<'a> {
             names: Scope::with_reserved(reserved),
             made: HashMap::new(),
             items: Vec::new(),
+            request_side: false,
         }
     }
 
@@ -95,7 +99,7 @@ impl<'a> Module<'a> {
             Type::Object { fields } => {
                 let name = self.claim_name(hint);
                 let doc = format!(" The `{hint}` structure.");
-                let def = self.struct_def(&name, quote!(#[doc = #doc]), fields, false);
+                let def = self.struct_def(&name, quote!(#[doc = #doc]), fields, self.request_side);
                 self.items.push(def);
                 quote!(#name)
             }
@@ -105,9 +109,10 @@ impl<'a> Module<'a> {
 
     /// `pub struct #name { fields..., extra }` with docs, and its serde impls.
     ///
-    /// With `plain_required`, fields the docs mark required are plain fields (a method's own
-    /// parameters); otherwise every field is an `Option`: a nested structure's table is often
-    /// shared by `add` and `update`, and what comes back depends on `select` and the portal.
+    /// With `plain_required` (a request and the structures it sends), fields the docs mark
+    /// required are plain fields set by a `new` constructor; otherwise (what responses bring,
+    /// and shared structures) every field is an `Option`: what comes back depends on `select`
+    /// and the portal, and a shared table serves `add` and `update` alike.
     pub fn struct_def(
         &mut self,
         name: &Ident,
@@ -122,7 +127,34 @@ impl<'a> Module<'a> {
         let mut reads = Vec::new();
         let mut writes = Vec::new();
         let mut keys = Vec::new();
+        let mut args = Vec::new();
+        let mut inits = Vec::new();
+        let mut families = Vec::new();
         for field in fields {
+            // A row naming a family of keys (`UF_CRM_...`) is no field: its keys are in
+            // `extra`, read through an accessor.
+            if let Some(pattern) = field.pattern() {
+                let prefix = &pattern.prefix;
+                let digits = pattern.digits;
+                let accessor = ident(&field.rust_name);
+                let ty = self.rust_type(&field.ty, &field.api_name);
+                let mut doc = field_doc(field, false);
+                doc.push_str(&format!(
+                    "\n\nThe keys of this family (`{}`) are kept in `extra`; this reads each \
+                     with its value decoded.",
+                    field.api_name
+                ));
+                let doc = docs::attrs(&doc, &field.source.file);
+                families.push(quote! {
+                    #doc
+                    pub fn #accessor(&self) -> impl ::std::iter::Iterator<
+                        Item = (&str, ::std::result::Result<#ty, #rt::__private::serde_json::Error>),
+                    > + '_ {
+                        #rt::__private::pattern_entries(&self.extra, #prefix, #digits)
+                    }
+                });
+                continue;
+            }
             let plain = plain_required && field.required == Required::Yes;
             all_optional &= !plain;
             let member = ident(&field.rust_name);
@@ -136,6 +168,12 @@ impl<'a> Module<'a> {
             writes.push(quote!(object.#access(#api, &self.#member)?;));
             let (def, ty) = self.field_def(field, plain);
             defs.push(def);
+            if plain {
+                args.push(quote!(#member: impl ::std::convert::Into<#ty>));
+                inits.push(quote!(#member: #member.into(),));
+            } else {
+                inits.push(quote!(#member: ::std::option::Option::None,));
+            }
             if !plain_required {
                 let key = format_ident!("{}", key_name(&field.rust_name));
                 let doc = format!(
@@ -147,8 +185,36 @@ impl<'a> Module<'a> {
                 });
             }
         }
-        let keys = (!keys.is_empty()).then(|| quote!(impl #name { #(#keys)* }));
+        let keys = (!keys.is_empty() || !families.is_empty())
+            .then(|| quote!(impl #name { #(#keys)* #(#families)* }));
         let type_name = name.to_string();
+        // A request always has `new`; a structure it sends has one when it has required fields.
+        let constructor =
+            (plain_required && (!all_optional || type_name == "Request")).then(|| {
+                let noun = if type_name == "Request" {
+                    "A request"
+                } else {
+                    "A value"
+                };
+                let doc = if args.is_empty() {
+                    format!(" {noun} with no parameters set.")
+                } else if type_name == "Request" {
+                    format!(" {noun} with the required parameters set and the optional ones unset.")
+                } else {
+                    format!(" {noun} with the required fields set and the optional ones unset.")
+                };
+                quote! {
+                    impl #name {
+                        #[doc = #doc]
+                        pub fn new(#(#args),*) -> Self {
+                            #name {
+                                #(#inits)*
+                                extra: ::std::default::Default::default(),
+                            }
+                        }
+                    }
+                }
+            });
         let default = all_optional.then(|| quote!(Default,));
         quote! {
             #doc
@@ -161,6 +227,7 @@ impl<'a> Module<'a> {
                 pub extra: #rt::Extra,
             }
             #keys
+            #constructor
             impl<'de> #serde::Deserialize<'de> for #name {
                 fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
                     #[allow(unused_mut)]
@@ -274,7 +341,6 @@ fn scalar_type(rt: &TokenStream, scalar: Scalar) -> TokenStream {
         Scalar::Double => quote!(#rt::value::Double),
         Scalar::String => quote!(::std::string::String),
         Scalar::Boolean | Scalar::YesNo => quote!(#rt::value::Bool),
-        Scalar::Time => quote!(::std::string::String),
         Scalar::Date => quote!(#rt::value::Date),
         Scalar::DateTime => quote!(#rt::value::DateTime),
         Scalar::File => quote!(#rt::value::File),
@@ -291,7 +357,6 @@ fn variant_name(ty: &Type) -> String {
             Scalar::String => "string",
             Scalar::Boolean => "boolean",
             Scalar::YesNo => "flag",
-            Scalar::Time => "time",
             Scalar::Date => "date",
             Scalar::DateTime => "datetime",
             Scalar::Timestamp => "timestamp",

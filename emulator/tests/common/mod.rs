@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use b24_codegen::model::{
-    Access, Api, ApiVersion, ErrorCode, Example, ExampleKind, Field, Method, Paging, Required,
-    Scalar, Source, Type,
+    Access, Api, ApiVersion, ErrorCode, ErrorMatch, Example, ExampleKind, Field, Method, Paging,
+    Required, Scalar, Source, Type,
 };
 use b24_emulator::{Emulator, EmulatorBuilder};
 use serde_json::{json, Value};
@@ -75,6 +75,7 @@ pub fn method(name: &str, params: Vec<Field>, response: Option<Value>) -> Method
 fn error(code: &str, status: u16) -> ErrorCode {
     ErrorCode {
         code: code.to_string(),
+        matcher: ErrorMatch::Code(code.to_string()),
         status: Some(status),
         message: None,
         description: String::new(),

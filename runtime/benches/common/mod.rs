@@ -132,7 +132,7 @@ pub mod item {
         /// Errors of the benchmark method.
         pub enum Error {
             /// Not found
-            NotFound = "NOT_FOUND",
+            NotFound = Code("NOT_FOUND"),
         }
     }
 

@@ -215,9 +215,9 @@ pub mod methods {
         /// Errors of the badge methods.
         pub enum BadgeError {
             /// Insufficient permissions to perform the operation
-            AccessDenied = "ACCESS_DENIED",
+            AccessDenied = Code("ACCESS_DENIED"),
             /// Required fields are not filled
-            RequiredArgMissing = "REQUIRED_ARG_MISSING",
+            RequiredArgMissing = Code("REQUIRED_ARG_MISSING"),
         }
     }
 
