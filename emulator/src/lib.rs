@@ -55,13 +55,14 @@ mod http;
 mod limits;
 mod params;
 mod query;
+mod received;
 mod reply;
 mod state;
 mod store;
 mod validate;
 
 pub use auth::TokenPair;
-pub use config::{Bucket, Fault, FaultRates, Faults, Limits, OAuthApp, WebhookAuth};
+pub use config::{Bucket, Fault, FaultRates, Faults, Limits, OAuthApp, ServerLimits, WebhookAuth};
 pub use emulator::{default_docs_dir, Emulator, EmulatorBuilder, DEFAULT_WEBHOOK_CODE};
 pub use state::Stats;
 pub use store::StoreError;
