@@ -195,7 +195,7 @@ const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 /// The pause after the first failed accept; it doubles with every failure in a row, up to
 /// [`LONGEST_ACCEPT_PAUSE`].
 const FIRST_ACCEPT_PAUSE: Duration = Duration::from_millis(5);
-const LONGEST_ACCEPT_PAUSE: Duration = Duration::from_secs(1);
+const LONGEST_ACCEPT_PAUSE: Duration = Duration::from_millis(250);
 
 async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
     let max_connections = shared.server.max_connections.max(1);
