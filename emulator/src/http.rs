@@ -3,10 +3,11 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use b24_codegen::model::{Access, ApiVersion};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response};
@@ -62,8 +63,12 @@ pub(crate) async fn handle(
     let body = match read_body(&shared.server, &parts.headers, body).await {
         Ok(body) => body,
         Err(BodyError::Broken) => return Err(Dropped),
-        Err(BodyError::TooLarge) => {
+        Err(BodyError::TooLarge(rest)) => {
             shared.lock().stats.body_too_large += 1;
+            // A client still sending would be reset, its answer unread, if the connection
+            // closed now: read and drop the rest for a while, as nginx's lingering close.
+            let linger = shared.server.body_timeout.unwrap_or(LONGEST_LINGER);
+            tokio::spawn(tokio::time::timeout(linger, drain(rest)));
             let error = ApiError::new(
                 413,
                 "REQUEST_ENTITY_TOO_LARGE",
@@ -106,8 +111,8 @@ pub(crate) async fn handle(
 
 /// Why a request body was not read.
 enum BodyError {
-    /// Longer than [`ServerLimits::max_body_bytes`].
-    TooLarge,
+    /// Longer than [`ServerLimits::max_body_bytes`]; the part not read yet.
+    TooLarge(Incoming),
     /// Not complete within [`ServerLimits::body_timeout`].
     TimedOut,
     /// The connection failed while the body was read.
@@ -128,6 +133,9 @@ fn refuse_body(path: &str, error: &ApiError) -> Answer {
     response
 }
 
+/// How long the rest of a refused body is read and dropped when there is no body timeout.
+const LONGEST_LINGER: Duration = Duration::from_secs(30);
+
 /// Reads the body within the size and time limits: a `Content-Length` above the limit is
 /// refused before reading anything, and no more than one chunk past the limit is ever read.
 async fn read_body(
@@ -135,23 +143,38 @@ async fn read_body(
     headers: &hyper::HeaderMap,
     body: Incoming,
 ) -> Result<Bytes, BodyError> {
+    let max = limits.max_body_bytes;
     let declared = header(headers, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-    let max = u64::try_from(limits.max_body_bytes).unwrap_or(u64::MAX);
-    if declared.is_some_and(|length| length > max) {
-        return Err(BodyError::TooLarge);
+    if declared.is_some_and(|length| length > u64::try_from(max).unwrap_or(u64::MAX)) {
+        return Err(BodyError::TooLarge(body));
     }
-    let collect = Limited::new(body, limits.max_body_bytes).collect();
-    let collected = match limits.body_timeout {
-        Some(timeout) => tokio::time::timeout(timeout, collect)
+    // Sized from the declared length (at most the limit), so the buffer never doubles.
+    let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(max).min(max));
+    let read = read_at_most(body, max, capacity);
+    match limits.body_timeout {
+        Some(timeout) => tokio::time::timeout(timeout, read)
             .await
             .map_err(|_| BodyError::TimedOut)?,
-        None => collect.await,
-    };
-    match collected {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => Err(BodyError::TooLarge),
-        Err(_) => Err(BodyError::Broken),
+        None => read.await,
     }
+}
+
+async fn read_at_most(mut body: Incoming, max: usize, capacity: usize) -> Result<Bytes, BodyError> {
+    let mut read = Vec::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
+            continue; // trailers
+        };
+        if data.len() > max.saturating_sub(read.len()) {
+            return Err(BodyError::TooLarge(body));
+        }
+        read.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(read))
+}
+
+async fn drain(mut body: Incoming) {
+    while let Some(Ok(_)) = body.frame().await {}
 }
 
 fn header<'h>(headers: &'h hyper::HeaderMap, name: &str) -> Option<&'h str> {
