@@ -51,7 +51,7 @@ impl Received {
 }
 
 /// The length of `value` serialized as JSON, without building the text.
-fn json_len(value: &impl serde::Serialize) -> usize {
+pub(crate) fn json_len(value: &impl serde::Serialize) -> usize {
     struct Count(usize);
     impl io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
