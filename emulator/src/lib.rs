@@ -43,6 +43,19 @@
 //! Durations in `time` (`duration`, `processing`, `operating`) are emulated seconds.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+// Nothing a request carries may panic the server; tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::unreachable
+    )
+)]
 
 mod auth;
 mod batch;

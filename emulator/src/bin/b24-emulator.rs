@@ -7,6 +7,8 @@
 //!              [--received-bytes N]
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::process::ExitCode;
 
