@@ -67,6 +67,27 @@ async fn binary_serves_the_project_docs_with_seeded_records() {
     assert_eq!(page["next"], 50);
 }
 
+#[tokio::test]
+async fn binary_takes_the_server_limits_from_its_flags() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_b24-emulator"));
+    command.args(["--port", "0", "--max-body-bytes", "4096"]);
+    command.args(["--header-timeout", "5", "--body-timeout", "0.5"]);
+    command.args(["--received-per-method", "10", "--received-bytes", "100000"]);
+    let (_child, webhook, _) = start(command);
+    let url = format!("{webhook}user.current.json");
+    let client = reqwest::Client::new();
+    let small = client.post(&url).body(vec![b' '; 4096]).send().await;
+    assert_eq!(small.expect("answer").status().as_u16(), 200);
+    let large = client.post(&url).body(vec![b' '; 4097]).send().await;
+    assert_eq!(large.expect("answer").status().as_u16(), 413);
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_b24-emulator"))
+        .args(["--header-timeout", "soon"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
 /// The CPU time (user and system) a process has used, in clock ticks of `/proc` (1/100 s).
 #[cfg(target_os = "linux")]
 fn cpu_ticks(pid: u32) -> u64 {
