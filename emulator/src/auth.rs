@@ -9,6 +9,11 @@ use crate::reply::ApiError;
 /// How long an authorization code can be exchanged, in emulated seconds.
 const AUTH_CODE_LIFETIME: f64 = 30.0;
 
+/// The most access tokens (and, apart, authorization codes) kept. Past it, the expired ones are
+/// forgotten (an old token then answers `invalid_token` rather than `expired_token`), and if
+/// none has expired, the one that expires first; so a loop of refreshes cannot grow memory.
+const TOKENS_KEPT: usize = 100_000;
+
 /// The caller of a REST request; limits are kept per caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Caller {
@@ -82,6 +87,7 @@ impl Tokens {
     pub(crate) fn issue(&mut self, now: f64, lifetime: f64) -> (String, String) {
         let access = self.fresh();
         let refresh = self.fresh();
+        make_room(&mut self.access, now, |t| t.expires_at);
         self.access.insert(
             access.clone(),
             AccessToken {
@@ -106,6 +112,7 @@ impl Tokens {
     /// Issues a one-time authorization code, valid for 30 emulated seconds (as the docs say).
     pub(crate) fn issue_code(&mut self, now: f64) -> String {
         let code = self.fresh();
+        make_room(&mut self.codes, now, |expires_at| *expires_at);
         self.codes.insert(code.clone(), now + AUTH_CODE_LIFETIME);
         code
     }
@@ -151,6 +158,24 @@ impl Tokens {
     }
 }
 
+/// Makes room for one more entry in `kept` when it holds [`TOKENS_KEPT`]: drops the expired
+/// entries, else the one that expires first.
+fn make_room<T>(kept: &mut HashMap<String, T>, now: f64, expires_at: impl Fn(&T) -> f64) {
+    if kept.len() < TOKENS_KEPT {
+        return;
+    }
+    kept.retain(|_, entry| expires_at(entry) > now);
+    if kept.len() >= TOKENS_KEPT {
+        let first = kept
+            .iter()
+            .min_by(|a, b| expires_at(a.1).total_cmp(&expires_at(b.1)))
+            .map(|(key, _)| key.clone());
+        if let Some(first) = first {
+            kept.remove(&first);
+        }
+    }
+}
+
 /// Checks a webhook's user and code.
 pub(crate) fn check_webhook(
     auth: &WebhookAuth,
@@ -185,4 +210,38 @@ pub(crate) fn splitmix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refreshing_in_a_loop_keeps_a_bounded_number_of_tokens() {
+        let app = OAuthApp::default();
+        let mut tokens = Tokens::new(7);
+        let (first, mut refresh) = tokens.issue(0.0, 10.0);
+        // Just expired: still known as expired.
+        assert_eq!(
+            tokens.check(&first, &app, 10.0).map_err(|e| e.code),
+            Err("expired_token".into())
+        );
+        for i in 0..TOKENS_KEPT + 5 {
+            let now = 20.0 + i as f64;
+            let (_, next) = tokens.refresh(&refresh, now, 10.0).expect("refreshes");
+            refresh = next;
+        }
+        assert!(tokens.access.len() <= TOKENS_KEPT);
+        assert_eq!(tokens.refresh.len(), 1);
+        // Long expired and forgotten.
+        assert_eq!(
+            tokens.check(&first, &app, 1e9).map_err(|e| e.code),
+            Err("invalid_token".into())
+        );
+
+        for i in 0..TOKENS_KEPT + 5 {
+            tokens.issue_code(i as f64);
+        }
+        assert!(tokens.codes.len() <= TOKENS_KEPT);
+    }
 }

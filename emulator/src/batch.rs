@@ -1,12 +1,15 @@
 //! `batch`: up to 50 commands `method?query` in one request, run in order, with `halt` and
 //! references to earlier results (`$result[cmd][path]`, `$result_next[cmd]`, `$result_total[cmd]`).
 
+use std::cell::Cell;
+
 use b24_codegen::model::ApiVersion;
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::dispatch;
 use crate::params::{as_flag, parse_query, php_array};
+use crate::received::json_len;
 use crate::reply::{ApiError, CallTime, Outcome, Success};
 use crate::state::Shared;
 
@@ -46,6 +49,9 @@ pub(crate) async fn run(shared: &Shared, caller: &Caller, params: &Map<String, V
         }
     };
     let halt = params.get("halt").and_then(as_flag).unwrap_or(false);
+    // One reference can copy a large earlier result, many times over: what all references of
+    // the batch copy is bounded like a request body.
+    let mut budget = shared.server.max_body_bytes;
 
     let mut results = Map::new();
     let mut errors = Map::new();
@@ -70,14 +76,26 @@ pub(crate) async fn run(shared: &Shared, caller: &Caller, params: &Map<String, V
                 ))
             } else {
                 let mut sub_params = parse_query(query.as_bytes());
-                let earlier = Earlier {
-                    results: &results,
-                    nexts: &nexts,
-                    totals: &totals,
-                    errors: &errors,
+                let substituted = {
+                    let earlier = Earlier {
+                        results: &results,
+                        nexts: &nexts,
+                        totals: &totals,
+                        errors: &errors,
+                        budget: Cell::new(budget),
+                    };
+                    let done = sub_params
+                        .values_mut()
+                        .try_for_each(|value| earlier.substitute(value));
+                    budget = earlier.budget.get();
+                    done
                 };
-                for value in sub_params.values_mut() {
-                    earlier.substitute(value);
+                if substituted.is_err() {
+                    errors.insert(key.clone(), references_too_large(shared).v2_body());
+                    if halt {
+                        break;
+                    }
+                    continue;
                 }
                 let outcome =
                     dispatch::call(shared, caller, ApiVersion::V2, method, &sub_params).await;
@@ -128,6 +146,17 @@ pub(crate) async fn run(shared: &Shared, caller: &Caller, params: &Map<String, V
     }
 }
 
+fn references_too_large(shared: &Shared) -> ApiError {
+    ApiError::new(
+        400,
+        "ERROR_BATCH_LENGTH_EXCEEDED",
+        format!(
+            "References of the batch expand to more than {} bytes",
+            shared.server.max_body_bytes
+        ),
+    )
+}
+
 fn command_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -141,60 +170,84 @@ struct Earlier<'a> {
     nexts: &'a Map<String, Value>,
     totals: &'a Map<String, Value>,
     errors: &'a Map<String, Value>,
+    /// The bytes (as JSON) references may still copy in this batch.
+    budget: Cell<usize>,
 }
 
-impl Earlier<'_> {
+/// References copy more than the batch's budget.
+struct OverBudget;
+
+impl<'a> Earlier<'a> {
     /// Replaces references in every string of `value`.
-    fn substitute(&self, value: &mut Value) {
+    fn substitute(&self, value: &mut Value) -> Result<(), OverBudget> {
         match value {
             Value::String(s) => {
-                if let Some(replaced) = self.resolve_text(s) {
+                if let Some(replaced) = self.resolve_text(s)? {
                     *value = replaced;
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.substitute(v)),
-            Value::Object(map) => map.values_mut().for_each(|v| self.substitute(v)),
+            Value::Array(items) => items.iter_mut().try_for_each(|v| self.substitute(v))?,
+            Value::Object(map) => map.values_mut().try_for_each(|v| self.substitute(v))?,
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Takes the size of `value` from the budget, before it is copied.
+    fn spend(&self, value: &Value) -> Result<(), OverBudget> {
+        let left = self
+            .budget
+            .get()
+            .checked_sub(json_len(value))
+            .ok_or(OverBudget)?;
+        self.budget.set(left);
+        Ok(())
     }
 
     /// A string that is one reference becomes the referenced value; references inside longer
     /// text are replaced by their text. A reference to nothing (an earlier command that failed,
     /// a page shorter than the index) becomes an empty string, as on the server.
-    fn resolve_text(&self, text: &str) -> Option<Value> {
+    fn resolve_text(&self, text: &str) -> Result<Option<Value>, OverBudget> {
         if !text.contains('$') {
-            return None;
+            return Ok(None);
         }
-        if let Some((value, rest)) = self.reference_at(text) {
+        if let Some((value, rest)) = text.strip_prefix('$').and_then(|t| self.reference(t)) {
             if rest.is_empty() {
-                return Some(value.unwrap_or_else(|| Value::String(String::new())));
+                let Some(value) = value else {
+                    return Ok(Some(Value::String(String::new())));
+                };
+                self.spend(value)?;
+                return Ok(Some(value.clone()));
             }
         }
         let mut out = String::new();
         let mut rest = text;
         let mut changed = false;
-        while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
-            match self.reference_at(&rest[pos..]) {
-                Some((value, after)) => {
-                    out.push_str(&value.as_ref().map(scalar_text).unwrap_or_default());
-                    rest = after;
+        while let Some((before, after)) = rest.split_once('$') {
+            out.push_str(before);
+            match self.reference(after) {
+                Some((value, next)) => {
+                    if let Some(value) = value {
+                        self.spend(value)?;
+                        out.push_str(&scalar_text(value));
+                    }
+                    rest = next;
                     changed = true;
                 }
                 None => {
                     out.push('$');
-                    rest = &rest[pos + 1..];
+                    rest = after;
                 }
             }
         }
         out.push_str(rest);
-        changed.then_some(Value::String(out))
+        Ok(changed.then_some(Value::String(out)))
     }
 
-    /// Reads `$result[...]...` at the start of `text`: the value (`None` when the reference
-    /// leads nowhere) and the text after it. `None` when `text` does not start with a reference.
-    fn reference_at<'t>(&self, text: &'t str) -> Option<(Option<Value>, &'t str)> {
-        let body = text.strip_prefix('$')?;
+    /// Reads `result[...]...` (what follows a `$`) at the start of `text`: the value (`None`
+    /// when the reference leads nowhere) and the text after it. `None` when `text` does not
+    /// start with a reference.
+    fn reference<'t>(&self, text: &'t str) -> Option<(Option<&'a Value>, &'t str)> {
         let (source, mut rest) = [
             ("result_error", self.errors),
             ("result_total", self.totals),
@@ -203,22 +256,22 @@ impl Earlier<'_> {
         ]
         .into_iter()
         .find_map(|(name, map)| {
-            body.strip_prefix(name)
+            text.strip_prefix(name)
                 .filter(|r| r.starts_with('['))
                 .map(|r| (map, r))
         })?;
         let mut segments = Vec::new();
         while let Some(inner) = rest.strip_prefix('[') {
-            let close = inner.find(']')?;
-            segments.push(&inner[..close]);
-            rest = &inner[close + 1..];
+            let (segment, after) = inner.split_once(']')?;
+            segments.push(segment);
+            rest = after;
         }
         let (first, path) = segments.split_first()?;
         Some((lookup(source.get(*first), path), rest))
     }
 }
 
-fn lookup(start: Option<&Value>, path: &[&str]) -> Option<Value> {
+fn lookup<'v>(start: Option<&'v Value>, path: &[&str]) -> Option<&'v Value> {
     let mut current = start?;
     for segment in path {
         current = match current {
@@ -227,7 +280,7 @@ fn lookup(start: Option<&Value>, path: &[&str]) -> Option<Value> {
             _ => return None,
         };
     }
-    Some(current.clone())
+    Some(current)
 }
 
 fn scalar_text(value: &Value) -> String {

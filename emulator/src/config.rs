@@ -180,3 +180,46 @@ impl std::fmt::Debug for OAuthApp {
             .finish()
     }
 }
+
+/// What one client may hold of the server: the size of a request body, connections, the time a
+/// request may take to arrive, and the parameters kept for [`crate::Emulator::received`]. So a
+/// test gone wrong (a huge upload, connections left open, a loop of large calls) meets an error
+/// instead of exhausting the machine. Set on the builder; fixed while the server runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// The largest request body, in bytes. A larger one is refused with 413
+    /// `REQUEST_ENTITY_TOO_LARGE` (decided from `Content-Length` when sent, else after reading
+    /// one byte past the limit). Default 32 MiB.
+    pub max_body_bytes: usize,
+    /// Connections served at once (at least 1); further ones wait in the listen backlog until
+    /// one closes. Default 512, below the usual limit of 1024 open files per process.
+    pub max_connections: usize,
+    /// How long a connection may take to send the complete head of its next request, counted
+    /// from its opening or from the end of the previous answer: a connection that sends nothing,
+    /// half a head (slowloris), or stays idle between requests this long is closed. So this is
+    /// also the keep-alive timeout. `None`: no limit. Default 30 s.
+    pub header_timeout: Option<Duration>,
+    /// How long the body of a request may take to arrive once its head has; a slower one is
+    /// answered 408 `REQUEST_TIMEOUT` and its connection closed. `None`: no limit. Default 30 s.
+    pub body_timeout: Option<Duration>,
+    /// The runs of each method whose parameters are kept for [`crate::Emulator::received`].
+    /// Default 100.
+    pub received_per_method: usize,
+    /// The bytes (as JSON) of parameters kept per method; the oldest runs make room for new
+    /// ones, and parameters larger than this are kept as a stand-in giving their size (see
+    /// [`crate::Emulator::received`]). Default 8 MiB.
+    pub received_bytes_per_method: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_body_bytes: 32 << 20,
+            max_connections: 512,
+            header_timeout: Some(Duration::from_secs(30)),
+            body_timeout: Some(Duration::from_secs(30)),
+            received_per_method: 100,
+            received_bytes_per_method: 8 << 20,
+        }
+    }
+}

@@ -69,7 +69,7 @@ pub(crate) async fn call(
         },
         None => Ok(documented_answer(method)),
     };
-    inner.record_run(&method.name, params);
+    inner.record_run(&method.name, params, &shared.server);
     let finish = inner.clock.now().max(start + processing);
     let operating = inner.budget.record(
         &caller.key,

@@ -3,17 +3,18 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use b24_codegen::model::Api;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::auth::TokenPair;
-use crate::config::{Bucket, Fault, Faults, Limits, OAuthApp, WebhookAuth};
+use crate::config::{Bucket, Fault, Faults, Limits, OAuthApp, ServerLimits, WebhookAuth};
 use crate::http;
 use crate::state::{Shared, StartSettings, Stats};
 use crate::store::StoreError;
@@ -49,6 +50,7 @@ impl Default for EmulatorBuilder {
                 time_scale: 1.0,
                 webhook: WebhookAuth::default(),
                 oauth: OAuthApp::default(),
+                server: ServerLimits::default(),
             },
         }
     }
@@ -133,6 +135,39 @@ impl EmulatorBuilder {
         self
     }
 
+    /// All server limits at once: body size, connections, timeouts, the log of received
+    /// parameters (default [`ServerLimits::default`]).
+    pub fn server_limits(mut self, limits: ServerLimits) -> Self {
+        self.settings.server = limits;
+        self
+    }
+
+    /// The largest request body in bytes (default 32 MiB); larger ones get 413.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.settings.server.max_body_bytes = bytes;
+        self
+    }
+
+    /// Connections served at once (default 512); more wait until one closes.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.settings.server.max_connections = connections;
+        self
+    }
+
+    /// How long a connection may take to send a complete request head, idle time between
+    /// requests included (default 30 s); `None`: no limit.
+    pub fn header_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.settings.server.header_timeout = timeout;
+        self
+    }
+
+    /// How long a request body may take to arrive once its head has (default 30 s); `None`:
+    /// no limit.
+    pub fn body_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.settings.server.body_timeout = timeout;
+        self
+    }
+
     /// Loads the docs (unless a model was given), binds the port and starts serving.
     pub async fn start(self) -> std::io::Result<Emulator> {
         let api = match self.api {
@@ -153,13 +188,36 @@ impl EmulatorBuilder {
     }
 }
 
+/// The longest timeout handed to hyper, which adds it to an `Instant` (and would panic on
+/// overflow): a year is "no limit" for a test server.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The pause after the first failed accept; it doubles with every failure in a row, up to
+/// [`LONGEST_ACCEPT_PAUSE`].
+const FIRST_ACCEPT_PAUSE: Duration = Duration::from_millis(5);
+const LONGEST_ACCEPT_PAUSE: Duration = Duration::from_millis(250);
+
 async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
+    let max_connections = shared.server.max_connections.max(1);
+    let header_timeout = shared.server.header_timeout.map(|t| t.min(LONGEST_TIMEOUT));
     // Dropping the set (when this task is aborted) aborts every open connection.
     let mut connections = JoinSet::new();
+    let mut pause = FIRST_ACCEPT_PAUSE;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+            accepted = listener.accept(), if connections.len() < max_connections => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // Out of file descriptors (EMFILE, ENFILE), memory, or a connection
+                        // aborted in the backlog: the listener stays readable, so retrying at
+                        // once would spin. Wait, longer each time, for descriptors to free up.
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(LONGEST_ACCEPT_PAUSE);
+                        continue;
+                    }
+                };
+                pause = FIRST_ACCEPT_PAUSE;
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
                 let base_url = Arc::clone(&base_url);
@@ -168,6 +226,8 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
                         http::handle(Arc::clone(&shared), Arc::clone(&base_url), request)
                     });
                     let _ = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
@@ -366,16 +426,25 @@ impl Emulator {
             .sum()
     }
 
-    /// The parameters of the latest runs of `method` (up to 100, oldest first), as the server
-    /// decoded them (form bodies and batch commands included, `auth` removed).
+    /// The parameters of the latest runs of `method`, oldest first, as the server decoded them
+    /// (form bodies and batch commands included, `auth` removed): up to
+    /// [`ServerLimits::received_per_method`] runs of at most
+    /// [`ServerLimits::received_bytes_per_method`] bytes in all (100 and 8 MiB by default).
+    /// Parameters larger than that are kept as `{"b24_emulator_dropped_bytes": N}`, their
+    /// size as JSON (and counted in [`Stats::received_dropped`]).
     pub fn received(&self, method: &str) -> Vec<Value> {
         let inner = self.shared.lock();
         inner
             .received
             .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case(method))
-            .flat_map(|(_, kept)| kept.iter().cloned())
+            .flat_map(|(_, kept)| kept.values().cloned())
             .collect()
+    }
+
+    /// The server limits in force (fixed at start).
+    pub fn server_limits(&self) -> &ServerLimits {
+        &self.shared.server
     }
 
     /// The model served.

@@ -3,22 +3,23 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use b24_codegen::model::{Access, ApiVersion};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response};
 use serde_json::{json, Map, Value};
 
 use crate::auth::{check_webhook, Caller};
 use crate::batch;
-use crate::config::Fault;
+use crate::config::{Fault, ServerLimits};
 use crate::dispatch;
 use crate::params::{merge, normalize_lists, parse_query};
 use crate::reply::{ApiError, Outcome};
-use crate::state::{Shared, StoredAnswer};
+use crate::state::{body_fingerprint, Shared, StoredAnswer};
 
 /// Returned to hyper to close the connection without an answer.
 #[derive(Debug)]
@@ -58,12 +59,39 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Result<Answer, Dropped> {
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    let path = parts.uri.path();
+    let body = match read_body(&shared.server, &parts.headers, body).await {
+        Ok(body) => body,
+        Err(BodyError::Broken) => return Err(Dropped),
+        Err(BodyError::TooLarge(rest)) => {
+            shared.lock().stats.body_too_large += 1;
+            // A client still sending would be reset, its answer unread, if the connection
+            // closed now: read and drop the rest for a while, as nginx's lingering close.
+            let linger = shared.server.body_timeout.unwrap_or(LONGEST_LINGER);
+            tokio::spawn(tokio::time::timeout(linger, drain(rest)));
+            let error = ApiError::new(
+                413,
+                "REQUEST_ENTITY_TOO_LARGE",
+                format!(
+                    "The request body is larger than {} bytes",
+                    shared.server.max_body_bytes
+                ),
+            );
+            return Ok(refuse_body(path, &error));
+        }
+        Err(BodyError::TimedOut) => {
+            let error = ApiError::new(
+                408,
+                "REQUEST_TIMEOUT",
+                "The request body did not arrive in time",
+            );
+            return Ok(refuse_body(path, &error));
+        }
+    };
     let latency = shared.lock().faults.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or("");
     if path.trim_end_matches('/') == "/oauth/token" {
         return Ok(token_endpoint(&shared, &base_url, query, &body));
@@ -79,6 +107,74 @@ pub(crate) async fn handle(
         idempotency_key: header(&parts.headers, "idempotency-key"),
     };
     rest_call(&shared, request).await
+}
+
+/// Why a request body was not read.
+enum BodyError {
+    /// Longer than [`ServerLimits::max_body_bytes`]; the part not read yet.
+    TooLarge(Incoming),
+    /// Not complete within [`ServerLimits::body_timeout`].
+    TimedOut,
+    /// The connection failed while the body was read.
+    Broken,
+}
+
+/// The answer to a request whose body was not read: the error in the shape of the API the path
+/// names, on a connection that closes (the rest of the body would be taken for the next request).
+fn refuse_body(path: &str, error: &ApiError) -> Answer {
+    let version = path
+        .strip_prefix("/rest/")
+        .and_then(route)
+        .map_or(ApiVersion::V2, |r| r.version);
+    let mut response = error_answer(version, error);
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// How long the rest of a refused body is read and dropped when there is no body timeout.
+const LONGEST_LINGER: Duration = Duration::from_secs(30);
+
+/// Reads the body within the size and time limits: a `Content-Length` above the limit is
+/// refused before reading anything, and no more than one chunk past the limit is ever read.
+async fn read_body(
+    limits: &ServerLimits,
+    headers: &hyper::HeaderMap,
+    body: Incoming,
+) -> Result<Bytes, BodyError> {
+    let max = limits.max_body_bytes;
+    let declared = header(headers, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(max).unwrap_or(u64::MAX)) {
+        return Err(BodyError::TooLarge(body));
+    }
+    // Sized from the declared length (at most the limit), so the buffer never doubles.
+    let capacity = declared.map_or(0, |length| usize::try_from(length).unwrap_or(max).min(max));
+    let read = read_at_most(body, max, capacity);
+    match limits.body_timeout {
+        Some(timeout) => tokio::time::timeout(timeout, read)
+            .await
+            .map_err(|_| BodyError::TimedOut)?,
+        None => read.await,
+    }
+}
+
+async fn read_at_most(mut body: Incoming, max: usize, capacity: usize) -> Result<Bytes, BodyError> {
+    let mut read = Vec::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
+            continue; // trailers
+        };
+        if data.len() > max.saturating_sub(read.len()) {
+            return Err(BodyError::TooLarge(body));
+        }
+        read.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(read))
+}
+
+async fn drain(mut body: Incoming) {
+    while let Some(Ok(_)) = body.frame().await {}
 }
 
 fn header<'h>(headers: &'h hyper::HeaderMap, name: &str) -> Option<&'h str> {
@@ -245,12 +341,15 @@ async fn rest_call(shared: &Shared, request: RestRequest<'_>) -> Result<Answer, 
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     if let Some(Idempotency::Store(key)) = idempotency {
         if outcome.reply.is_ok() {
-            shared.lock().idempotent.insert(
+            let mut inner = shared.lock();
+            let stored_at = inner.clock.now();
+            inner.idempotent.insert(
                 key,
                 StoredAnswer {
-                    request_body: request.body.to_vec(),
+                    request: body_fingerprint(request.body),
                     status,
                     body: bytes.clone(),
+                    stored_at,
                 },
             );
         }
@@ -344,8 +443,9 @@ fn idempotency(
         route.method.to_ascii_lowercase(),
         key.to_string(),
     );
-    match shared.lock().idempotent.get(&slot) {
-        Some(stored) if stored.request_body == request.body => {
+    let inner = shared.lock();
+    match inner.idempotent.get(&slot, inner.clock.now()) {
+        Some(stored) if stored.request == body_fingerprint(request.body) => {
             Ok(Some(Idempotency::Replay(stored.clone())))
         }
         Some(_) => Err(ApiError::new(

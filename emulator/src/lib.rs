@@ -38,11 +38,34 @@
 //! bodies), the time scale, token lifetime and expiry: all set on the builder or while running.
 //! [`Emulator::stats`], [`Emulator::runs`] and [`Emulator::records`] show what happened.
 //!
+//! [`ServerLimits`] bound what one client may hold of the server, so a test gone wrong meets an
+//! error instead of exhausting the machine: request bodies (32 MiB, else 413
+//! `REQUEST_ENTITY_TOO_LARGE`, the rest of the body read and dropped), connections at once
+//! (512; more wait), the time for a request head, idle keep-alive time included (30 s), and
+//! for a body (30 s, else 408 `REQUEST_TIMEOUT`), and the parameters kept for
+//! [`Emulator::received`] (100 runs and 8 MiB per method). What `batch` references copy is
+//! bounded like a body; at most 10,000 `Idempotency-Key` answers (each kept 24 emulated hours)
+//! and 100,000 access tokens are kept. A failing `accept` (out of file descriptors) is retried
+//! after a pause growing from 5 to 250 ms, never at once.
+//!
 //! Time: limits run in *emulated seconds* (see [`Emulator::set_time_scale`]); timestamps sent
 //! to clients (`time.start`, `operating_reset_at`, token `expires`) are wall-clock Unix times.
 //! Durations in `time` (`duration`, `processing`, `operating`) are emulated seconds.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+// Nothing a request carries may panic the server; tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::unreachable
+    )
+)]
 
 mod auth;
 mod batch;
@@ -55,13 +78,14 @@ mod http;
 mod limits;
 mod params;
 mod query;
+mod received;
 mod reply;
 mod state;
 mod store;
 mod validate;
 
 pub use auth::TokenPair;
-pub use config::{Bucket, Fault, FaultRates, Faults, Limits, OAuthApp, WebhookAuth};
+pub use config::{Bucket, Fault, FaultRates, Faults, Limits, OAuthApp, ServerLimits, WebhookAuth};
 pub use emulator::{default_docs_dir, Emulator, EmulatorBuilder, DEFAULT_WEBHOOK_CODE};
 pub use state::Stats;
 pub use store::StoreError;

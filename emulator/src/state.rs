@@ -9,9 +9,10 @@ use b24_codegen::model::{Api, ApiVersion};
 
 use crate::auth::{splitmix, Tokens};
 use crate::clock::Clock;
-use crate::config::{Fault, Faults, Limits, OAuthApp, WebhookAuth};
+use crate::config::{Fault, Faults, Limits, OAuthApp, ServerLimits, WebhookAuth};
 use crate::family::{find_families, Family, Op};
 use crate::limits::{LeakyBucket, OperatingBudget};
+use crate::received::Received;
 use crate::store::Store;
 
 /// Counters for tests and benchmarks.
@@ -31,17 +32,78 @@ pub struct Stats {
     pub faults_injected: u64,
     /// Method executions (batch commands included, the `batch` call itself not).
     pub method_runs: u64,
+    /// Runs whose parameters were larger than [`ServerLimits::received_bytes_per_method`], so
+    /// [`crate::Emulator::received`] keeps only their size.
+    pub received_dropped: u64,
+    /// Requests refused with 413 `REQUEST_ENTITY_TOO_LARGE` (the token endpoint included).
+    pub body_too_large: u64,
 }
 
-/// How many runs of each method keep their parameters for [`crate::Emulator::received`].
-pub(crate) const RECEIVED_KEPT: usize = 100;
+/// How long a REST 3.0 answer is kept for its `Idempotency-Key`, in emulated seconds (the docs:
+/// "its response is stored for 24 hours").
+pub(crate) const IDEMPOTENCY_LIFETIME: f64 = 24.0 * 3600.0;
+
+/// The most `Idempotency-Key` answers kept at once; beyond it the oldest go first.
+pub(crate) const IDEMPOTENCY_KEYS_KEPT: usize = 10_000;
 
 /// A stored REST 3.0 answer for an `Idempotency-Key`.
 #[derive(Clone, Debug)]
 pub(crate) struct StoredAnswer {
-    pub(crate) request_body: Vec<u8>,
+    /// The request body it answered, as its length and hash (the body itself is not kept).
+    pub(crate) request: (usize, u64),
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
+    /// Emulated time it was stored.
+    pub(crate) stored_at: f64,
+}
+
+/// The answers kept for REST 3.0 `Idempotency-Key`s: (caller, method, key) -> answer.
+#[derive(Debug, Default)]
+pub(crate) struct Idempotent {
+    answers: HashMap<(String, String, String), StoredAnswer>,
+}
+
+impl Idempotent {
+    /// The answer kept for `slot`, unless it expired by `now`.
+    pub(crate) fn get(&self, slot: &(String, String, String), now: f64) -> Option<&StoredAnswer> {
+        self.answers
+            .get(slot)
+            .filter(|a| now < a.stored_at + IDEMPOTENCY_LIFETIME)
+    }
+
+    /// Keeps `answer` for `slot`, dropping expired answers (and the oldest, when
+    /// [`IDEMPOTENCY_KEYS_KEPT`] are kept) to make room.
+    pub(crate) fn insert(&mut self, slot: (String, String, String), answer: StoredAnswer) {
+        if self.answers.len() >= IDEMPOTENCY_KEYS_KEPT && !self.answers.contains_key(&slot) {
+            let now = answer.stored_at;
+            self.answers
+                .retain(|_, a| now < a.stored_at + IDEMPOTENCY_LIFETIME);
+            if self.answers.len() >= IDEMPOTENCY_KEYS_KEPT {
+                let oldest = self
+                    .answers
+                    .iter()
+                    .min_by(|a, b| a.1.stored_at.total_cmp(&b.1.stored_at))
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    self.answers.remove(&oldest);
+                }
+            }
+        }
+        self.answers.insert(slot, answer);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.answers.len()
+    }
+}
+
+/// The length and hash of a request body, to tell a repeated call from a different one.
+pub(crate) fn body_fingerprint(body: &[u8]) -> (usize, u64) {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    (body.len(), hasher.finish())
 }
 
 /// What changes while the emulator runs.
@@ -61,9 +123,9 @@ pub(crate) struct Inner {
     pub(crate) oauth: OAuthApp,
     pub(crate) stats: Stats,
     pub(crate) runs: HashMap<String, u64>,
-    /// The parameters of the latest runs of each method, oldest first.
-    pub(crate) received: HashMap<String, VecDeque<serde_json::Value>>,
-    pub(crate) idempotent: HashMap<(String, String, String), StoredAnswer>,
+    /// The parameters of the latest runs of each method.
+    pub(crate) received: HashMap<String, Received>,
+    pub(crate) idempotent: Idempotent,
 }
 
 impl Inner {
@@ -121,19 +183,23 @@ impl Inner {
         self.queued.push_back((method, fault));
     }
 
-    /// Counts one run of `method` and keeps its parameters (the latest [`RECEIVED_KEPT`]).
+    /// Counts one run of `method` and keeps its parameters, within `limits`.
     pub(crate) fn record_run(
         &mut self,
         method: &str,
         params: &serde_json::Map<String, serde_json::Value>,
+        limits: &ServerLimits,
     ) {
         self.stats.method_runs += 1;
         *self.runs.entry(method.to_string()).or_insert(0) += 1;
-        let kept = self.received.entry(method.to_string()).or_default();
-        if kept.len() == RECEIVED_KEPT {
-            kept.pop_front();
+        let dropped = self.received.entry(method.to_string()).or_default().push(
+            params,
+            limits.received_per_method,
+            limits.received_bytes_per_method,
+        );
+        if dropped {
+            self.stats.received_dropped += 1;
         }
-        kept.push_back(serde_json::Value::Object(params.clone()));
     }
 
     /// The processing time of one call of `method`, in emulated seconds.
@@ -150,6 +216,8 @@ impl Inner {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) api: Api,
+    /// Fixed at start.
+    pub(crate) server: ServerLimits,
     methods: HashMap<(String, ApiVersion), usize>,
     pub(crate) families: Vec<Family>,
     family_of: HashMap<usize, (usize, Op)>,
@@ -164,6 +232,7 @@ pub(crate) struct StartSettings {
     pub(crate) time_scale: f64,
     pub(crate) webhook: WebhookAuth,
     pub(crate) oauth: OAuthApp,
+    pub(crate) server: ServerLimits,
 }
 
 impl Shared {
@@ -192,10 +261,11 @@ impl Shared {
             stats: Stats::default(),
             runs: HashMap::new(),
             received: HashMap::new(),
-            idempotent: HashMap::new(),
+            idempotent: Idempotent::default(),
         };
         Shared {
             api,
+            server: settings.server,
             methods,
             families,
             family_of,
@@ -233,5 +303,51 @@ impl Shared {
             .collect();
         found.sort_by_key(|&i| self.families.get(i).map(|f| f.version));
         found.first().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(stored_at: f64) -> StoredAnswer {
+        StoredAnswer {
+            request: body_fingerprint(b"{}"),
+            status: 200,
+            body: Vec::new(),
+            stored_at,
+        }
+    }
+
+    fn slot(key: usize) -> (String, String, String) {
+        ("caller".into(), "method".into(), key.to_string())
+    }
+
+    #[test]
+    fn idempotency_answers_expire_after_a_day_and_stay_bounded() {
+        let mut kept = Idempotent::default();
+        kept.insert(slot(0), answer(0.0));
+        assert!(kept.get(&slot(0), IDEMPOTENCY_LIFETIME - 1.0).is_some());
+        assert!(kept.get(&slot(0), IDEMPOTENCY_LIFETIME).is_none());
+
+        for key in 1..IDEMPOTENCY_KEYS_KEPT + 10 {
+            kept.insert(slot(key), answer(key as f64));
+        }
+        assert_eq!(kept.len(), IDEMPOTENCY_KEYS_KEPT);
+        // The oldest went first; the newest are kept.
+        assert!(kept.get(&slot(1), 100.0).is_none());
+        assert!(kept.get(&slot(IDEMPOTENCY_KEYS_KEPT + 9), 100.0).is_some());
+    }
+
+    #[test]
+    fn body_fingerprints_tell_bodies_apart() {
+        assert_eq!(
+            body_fingerprint(b"{\"a\":1}"),
+            body_fingerprint(b"{\"a\":1}")
+        );
+        assert_ne!(
+            body_fingerprint(b"{\"a\":1}"),
+            body_fingerprint(b"{\"a\":2}")
+        );
     }
 }

@@ -163,3 +163,35 @@ async fn references_to_nothing_become_empty_strings() {
     // An empty filter value filters nothing: the whole list comes back.
     assert_eq!(result["whole"]["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn references_copy_no_more_than_a_request_body() {
+    // A 10 KiB title referenced 20 times is 200 KiB of parameters from a request of 1 KiB.
+    let emulator = common::builder()
+        .max_body_bytes(64 << 10)
+        .start()
+        .await
+        .expect("starts");
+    let title = "t".repeat(10 << 10);
+    emulator
+        .insert_records(
+            "crm.item",
+            &json!({"entityTypeId": 2}),
+            [json!({"title": title})],
+        )
+        .expect("seeds");
+    let reference = "$result[get][item][title]";
+    let cmd = json!({
+        "get": "crm.item.get?entityTypeId=2&id=1",
+        "twice": format!("user.current?copy={}", reference.repeat(2)),
+        "many": format!("user.current?copy={}", reference.repeat(20)),
+    });
+    let (status, body) = call(&emulator, "batch", json!({"halt": 0, "cmd": cmd})).await;
+    assert_eq!(status, 200, "{body}");
+    let errors = &body["result"]["result_error"];
+    assert_eq!(errors["many"]["error"], "ERROR_BATCH_LENGTH_EXCEEDED");
+    assert!(errors.get("twice").is_none(), "{errors}");
+    let received = emulator.received("user.current");
+    assert_eq!(received.len(), 1, "only the command within budget ran");
+    assert_eq!(received[0]["copy"].as_str().map(str::len), Some(20 << 10));
+}

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! b24-emulator [--port 8080] [--docs DIR] [--user U] [--code C] [--time-scale S] [--no-limits]
-//!              [--seed PREFIX:N[:PARTITION_JSON]]...
+//!              [--seed PREFIX:N[:PARTITION_JSON]]... [--max-body-bytes N] [--max-connections N]
+//!              [--header-timeout SECS] [--body-timeout SECS] [--received-per-method N]
+//!              [--received-bytes N]
 //! ```
+
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,20 +19,32 @@ macro_rules! say {
     }};
 }
 
-use b24_emulator::Emulator;
+use std::time::Duration;
+
+use b24_emulator::{Emulator, ServerLimits};
 
 const USAGE: &str = "\
 usage: b24-emulator [--port PORT] [--docs DIR] [--user U] [--code C] [--time-scale S] [--no-limits]
-                    [--seed PREFIX:N[:PARTITION_JSON]]...
+                    [--seed PREFIX:N[:PARTITION_JSON]]... [--max-body-bytes N]
+                    [--max-connections N] [--header-timeout SECS] [--body-timeout SECS]
+                    [--received-per-method N] [--received-bytes N]
 
-  --port PORT        port on 127.0.0.1 (default 8080; 0 for any free port)
-  --docs DIR         docs folder or page to serve (default: the project's docs/)
-  --user U           accept webhooks of this user only (default 1)
-  --code C           accept this webhook code only (default: any code)
-  --time-scale S     emulated seconds per real second (default 1)
-  --no-limits        no leaky bucket and no operating budget
-  --seed SPEC        store N records {\"title\": \"record K\"} in a family before serving, e.g.
-                     --seed 'crm.item:100000:{\"entityTypeId\":2}' (repeatable)";
+  --port PORT              port on 127.0.0.1 (default 8080; 0 for any free port)
+  --docs DIR               docs folder or page to serve (default: the project's docs/)
+  --user U                 accept webhooks of this user only (default 1)
+  --code C                 accept this webhook code only (default: any code)
+  --time-scale S           emulated seconds per real second (default 1)
+  --no-limits              no leaky bucket and no operating budget
+  --seed SPEC              store N records {\"title\": \"record K\"} in a family before serving, e.g.
+                           --seed 'crm.item:100000:{\"entityTypeId\":2}' (repeatable)
+  --max-body-bytes N       largest request body; larger ones get 413 (default 33554432)
+  --max-connections N      connections served at once; more wait (default 512)
+  --header-timeout SECS    time for a request head, idle time between requests included;
+                           0 for no limit (default 30)
+  --body-timeout SECS      time for a request body once its head arrived; 0 for no limit
+                           (default 30)
+  --received-per-method N  runs of each method whose parameters are kept (default 100)
+  --received-bytes N       bytes of parameters kept per method (default 8388608)";
 
 struct Options {
     port: u16,
@@ -38,6 +54,7 @@ struct Options {
     time_scale: f64,
     no_limits: bool,
     seeds: Vec<Seed>,
+    server: ServerLimits,
 }
 
 /// Records to store before serving.
@@ -66,6 +83,22 @@ fn parse_seed(spec: &str) -> Result<Seed, String> {
     })
 }
 
+fn count(flag: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag} needs a whole number"))
+}
+
+/// Seconds; 0 means no limit.
+fn timeout(flag: &str, value: &str) -> Result<Option<Duration>, String> {
+    let secs: f64 = value
+        .parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| format!("{flag} needs a number of seconds (0 for no limit)"))?;
+    Ok((secs > 0.0).then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)))
+}
+
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         port: 8080,
@@ -75,6 +108,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         time_scale: 1.0,
         no_limits: false,
         seeds: Vec::new(),
+        server: ServerLimits::default(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -101,6 +135,12 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--no-limits" => options.no_limits = true,
             "--seed" => options.seeds.push(parse_seed(&value()?)?),
+            "--max-body-bytes" => options.server.max_body_bytes = count(arg, &value()?)?,
+            "--max-connections" => options.server.max_connections = count(arg, &value()?)?,
+            "--header-timeout" => options.server.header_timeout = timeout(arg, &value()?)?,
+            "--body-timeout" => options.server.body_timeout = timeout(arg, &value()?)?,
+            "--received-per-method" => options.server.received_per_method = count(arg, &value()?)?,
+            "--received-bytes" => options.server.received_bytes_per_method = count(arg, &value()?)?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -124,7 +164,8 @@ async fn main() -> ExitCode {
     };
     let mut builder = Emulator::builder()
         .port(options.port)
-        .time_scale(options.time_scale);
+        .time_scale(options.time_scale)
+        .server_limits(options.server);
     if let Some(docs) = &options.docs {
         builder = builder.docs(docs);
     }
