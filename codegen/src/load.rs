@@ -176,7 +176,7 @@ struct Loader {
     structures: HashMap<(usize, Option<usize>), Option<Type>>,
     visiting: Vec<(usize, Option<usize>)>,
     /// The structures method pages document, for rows that point at a method ([`Links::method_structure`]).
-    method_structures: HashMap<usize, Option<Type>>,
+    method_structures: HashMap<usize, Vec<Type>>,
     rust_names: names::Scope,
     files_read: Vec<PathBuf>,
 }
@@ -657,9 +657,9 @@ impl Loader {
     }
 }
 
-/// The structure a method documents: its result when that is an object with fields (or an
-/// array of such), else its one parameter that is.
-fn documented_structure(m: &Method) -> Option<Type> {
+/// The structures a method documents: its result when that is an object with fields (or an
+/// array of such), and its one parameter that is.
+fn documented_structures(m: &Method) -> Vec<Type> {
     fn described(t: &Type) -> Option<&Type> {
         match t {
             Type::Object { fields } if !fields.is_empty() => Some(t),
@@ -672,14 +672,12 @@ fn documented_structure(m: &Method) -> Option<Type> {
         Type::Array { item } => described(item),
         other => described(other),
     };
-    if let Some(t) = result {
-        return Some(t.clone());
-    }
     let mut objects = m.params.iter().filter_map(|p| described(&p.ty));
-    match (objects.next(), objects.next()) {
-        (Some(only), None) => Some(only.clone()),
+    let param = match (objects.next(), objects.next()) {
+        (Some(only), None) => Some(only),
         _ => None,
-    }
+    };
+    result.into_iter().chain(param).cloned().collect()
 }
 
 /// The prose right under a heading, as plain text.
@@ -815,32 +813,35 @@ impl Links for Loader {
             .map(|f| f.ty)
     }
 
-    fn method_structure(
+    fn method_structures(
         &mut self,
         page: &Page,
         target: &str,
         _diags: &mut Vec<Diagnostic>,
-    ) -> Option<Type> {
+    ) -> Vec<Type> {
         let path = target.split('#').next().unwrap_or_default();
         if path.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let pi = self.target_page(page, path)?;
+        let Some(pi) = self.target_page(page, path) else {
+            return Vec::new();
+        };
         if self.pages[pi].kind != PageKind::Method {
-            return None;
+            return Vec::new();
         }
         if let Some(done) = self.method_structures.get(&pi) {
             return done.clone();
         }
         // Pages that point at each other: the inner reference stays unresolved.
-        self.method_structures.insert(pi, None);
+        self.method_structures.insert(pi, Vec::new());
         // The target's own defects are reported when it is read for itself.
         let mut scratch = Vec::new();
-        let structure = self
+        let structures = self
             .method_of(pi, &mut scratch)
-            .and_then(|m| documented_structure(&m));
-        self.method_structures.insert(pi, structure.clone());
-        structure
+            .map(|m| documented_structures(&m))
+            .unwrap_or_default();
+        self.method_structures.insert(pi, structures.clone());
+        structures
     }
 
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>> {

@@ -290,6 +290,72 @@ pub fn read_json(text: &str) -> Option<(Value, bool)> {
         .map(|v| (v, true))
 }
 
+/// Reads a JavaScript object literal as the docs write them in descriptions (`KEY: [{VALUE:
+/// 'Y', CODE: 3}]`): bare keys quoted, single-quoted strings made double-quoted, and a bare
+/// `key: value` wrapped into an object; then as [`read_json`].
+pub fn read_js_literal(text: &str) -> Option<Value> {
+    let chars: Vec<char> = text.trim().trim_end_matches([';', ',']).chars().collect();
+    let mut out = String::with_capacity(chars.len() + 16);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' | '\'' => {
+                // A string: copied as a JSON string.
+                let quote = c;
+                let mut s = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != quote {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        s.push(chars[i]);
+                        i += 1;
+                    } else if chars[i] == '"' {
+                        s.push('\\');
+                    }
+                    s.push(chars[i]);
+                    i += 1;
+                }
+                out.push('"');
+                out.push_str(&s);
+                out.push('"');
+                i += 1;
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                let mut j = i;
+                while j < chars.len() && chars[j].is_whitespace() {
+                    j += 1;
+                }
+                let is_key = chars.get(j) == Some(&':');
+                if is_key || !matches!(word.as_str(), "true" | "false" | "null") {
+                    out.push('"');
+                    out.push_str(&word);
+                    out.push('"');
+                } else {
+                    out.push_str(&word);
+                }
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    let text = out.trim();
+    let wrapped;
+    let text = if text.starts_with('"') {
+        wrapped = format!("{{{text}}}");
+        &wrapped
+    } else {
+        text
+    };
+    read_json(text).map(|(v, _)| v)
+}
+
 /// Removes comments, `...` placeholders and trailing commas, outside strings.
 pub fn repair_json(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();

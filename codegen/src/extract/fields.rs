@@ -12,7 +12,7 @@ use crate::names::{self, Scope};
 use crate::page::{inlines, BlockKind, Inline, Page};
 use crate::yfm;
 
-use super::examples::{curl_commands, read_json};
+use super::examples::{curl_commands, read_js_literal, read_json};
 use super::table::{self, RawField, TableKind};
 use super::types::{self, accepts, arrays, split_atoms, strip_array, union_of, word, Atom, Word};
 
@@ -35,15 +35,15 @@ pub trait Links {
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>>;
     /// Types the untyped fields of a shared type from an example value of it.
     fn refine_shared(&mut self, key: &str, example: &Map<String, Value>);
-    /// The structure that the method page `target` (a link written on `page`) documents: its
-    /// result (an object, or the items of an array), else its one object parameter (the
-    /// `fields` of an `add`). `None` when the target is not a method page or documents none.
-    fn method_structure(
+    /// The structures that the method page `target` (a link written on `page`) documents: its
+    /// result (an object, or the items of an array), then its one object parameter (the
+    /// `fields` of an `add`). Empty when the target is not a method page or documents none.
+    fn method_structures(
         &mut self,
         page: &Page,
         target: &str,
         diags: &mut Vec<Diagnostic>,
-    ) -> Option<Type>;
+    ) -> Vec<Type>;
 }
 
 /// [`Links`] for a page read alone: nothing outside the page is known.
@@ -60,8 +60,8 @@ impl Links for NoLinks {
         None
     }
     fn refine_shared(&mut self, _: &str, _: &Map<String, Value>) {}
-    fn method_structure(&mut self, _: &Page, _: &str, _: &mut Vec<Diagnostic>) -> Option<Type> {
-        None
+    fn method_structures(&mut self, _: &Page, _: &str, _: &mut Vec<Diagnostic>) -> Vec<Type> {
+        Vec::new()
     }
 }
 
@@ -74,6 +74,8 @@ pub struct Builder<'a> {
     links: &'a mut dyn Links,
     diags: &'a mut Vec<Diagnostic>,
     sections: HashMap<usize, Option<Type>>,
+    /// Scalar types the page's parameter tables give field names ([`Builder::learn_names`]).
+    vocabulary: HashMap<String, Option<Scalar>>,
     visiting: Vec<usize>,
 }
 
@@ -85,6 +87,7 @@ impl<'a> Builder<'a> {
             links,
             diags,
             sections: HashMap::new(),
+            vocabulary: HashMap::new(),
             visiting: Vec::new(),
         }
     }
@@ -96,6 +99,75 @@ impl<'a> Builder<'a> {
     fn defect(&mut self, line: usize, kind: DefectKind, message: String) {
         let source = self.source(line);
         self.diags.push(Diagnostic::defect(source, kind, message));
+    }
+
+    /// Learns the scalar types the page's tables give names (in `fields`, nested included),
+    /// so that a key an example shows elsewhere on the page (a result item's `CONFIG_ID`,
+    /// typed in the table of filterable fields) is read as the page types it, not as the
+    /// example happens to write it. A name typed two ways is not learned.
+    pub fn learn_names(&mut self, fields: &[Field]) {
+        for f in fields {
+            match &f.ty {
+                Type::Scalar { scalar } if !f.doc_type.is_empty() => {
+                    let known = self
+                        .vocabulary
+                        .entry(f.api_name.clone())
+                        .or_insert(Some(*scalar));
+                    if *known != Some(*scalar) {
+                        *known = None;
+                    }
+                }
+                Type::Object { fields } => self.learn_names(fields),
+                Type::Array { item } => {
+                    if let Type::Object { fields } = item.as_ref() {
+                        self.learn_names(fields);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Gives a field read from an example (and the fields inside it) the scalar the page's
+    /// tables give its name, where that accepts the example's value.
+    fn name_scalars(&self, field: &mut Field, value: &Value, depth: usize) {
+        if let (Type::Scalar { .. }, Some(Some(scalar))) =
+            (&field.ty, self.vocabulary.get(&field.api_name))
+        {
+            if types::scalar_accepts(*scalar, value) {
+                field.ty = Type::scalar(*scalar);
+            }
+        }
+        self.type_scalars(&mut field.ty, value, depth + 1);
+    }
+
+    /// [`Builder::name_scalars`] for the fields inside a type read from an example.
+    fn type_scalars(&self, ty: &mut Type, value: &Value, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        match (ty, value) {
+            (Type::Object { fields }, Value::Object(map)) => {
+                for f in fields.iter_mut() {
+                    if let Some(v) = map.get(&f.api_name) {
+                        self.name_scalars(f, v, depth);
+                    }
+                }
+            }
+            (Type::Array { item }, Value::Array(items)) => {
+                // Typed after the first item, kept only if every item fits.
+                if let Some(first) = items.first() {
+                    let before = item.as_ref().clone();
+                    self.type_scalars(item, first, depth + 1);
+                    let no_refs = |_: &str| None;
+                    if !items.iter().all(|v| accepts(item, v, &no_refs)) {
+                        **item = before;
+                    }
+                }
+            }
+            (Type::Nullable { inner }, v) => self.type_scalars(inner, v, depth + 1),
+            _ => {}
+        }
     }
 
     /// The rows of table `ti` when it is a field table.
@@ -111,14 +183,25 @@ impl<'a> Builder<'a> {
     /// unique Rust names, repeated names are reported. Response fields are never required.
     pub fn fields(&mut self, rows: Vec<RawField>, response: bool) -> Vec<Field> {
         let rows = merge_element_rows(rows);
-        let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+        // Rows that can hold others: not those typed by a scalar (`edit` is a `boolean`, so
+        // `edit.originator` is a key with a dot, not a field of `edit`).
+        let parents: Vec<String> = rows
+            .iter()
+            .filter(|r| {
+                !r.atoms.iter().any(|a| {
+                    matches!(types::word(strip_array(&a.name).0), Word::Scalar(_))
+                        && strip_array(&a.name).1 == 0
+                })
+            })
+            .map(|r| r.name.clone())
+            .collect();
         let parent_of = |name: &str| -> Option<String> {
             if !is_path(name) {
                 return None;
             }
             let cut = name.rfind('.')?;
             let parent = name[..cut].trim_end_matches("[]");
-            (!parent.is_empty() && names.iter().any(|n| n.trim_end_matches("[]") == parent))
+            (!parent.is_empty() && parents.iter().any(|n| n.trim_end_matches("[]") == parent))
                 .then(|| parent.to_owned())
         };
         let mut top: Vec<RawField> = Vec::new();
@@ -208,6 +291,15 @@ impl<'a> Builder<'a> {
                 Some(self.build_fields(kids, &mut sub, response, ""))
             };
             let ty = self.field_type(&row, &api_name, child_fields, array_children);
+            // `select` names the fields to return: the fields it lists are its values.
+            let ty = if !response && api_name.eq_ignore_ascii_case("select") {
+                match ty {
+                    Type::Array { .. } => Type::array(Type::scalar(Scalar::String)),
+                    other => other,
+                }
+            } else {
+                ty
+            };
             let doc_type = row
                 .atoms
                 .iter()
@@ -261,6 +353,19 @@ impl<'a> Builder<'a> {
                     Type::scalar(Scalar::YesNo)
                 }
                 Word::Scalar(s) => Type::scalar(s),
+                // "The key of the object is the user identifier, and the value is the object with
+                // [user description](#user)": a map of those structures, whatever the notation.
+                Word::Object | Word::Array if describes_keyed_map(&row.description) => {
+                    let value = match children.take() {
+                        Some(fields) => Type::Object { fields },
+                        None => self
+                            .linked_structure(row, name, atom.link.as_deref())
+                            .unwrap_or_else(|| Type::scalar(Scalar::Any)),
+                    };
+                    Type::Map {
+                        value: Box::new(value),
+                    }
+                }
                 Word::Object => match children.take() {
                     Some(fields) => Type::Object { fields },
                     None => self.structure(row, name, atom.link.as_deref()),
@@ -270,6 +375,10 @@ impl<'a> Builder<'a> {
                         Some(fields) => Type::Object { fields },
                         None => match self.linked_structure(row, name, atom.link.as_deref()) {
                             Some(t) => t,
+                            // "List of user identifiers": ids.
+                            None if lists_identifiers(&row.description) => {
+                                Type::scalar(Scalar::Integer)
+                            }
                             None => Type::untyped("array items not described"),
                         },
                     };
@@ -330,6 +439,16 @@ impl<'a> Builder<'a> {
             } else {
                 obj
             }];
+        }
+        // "You can pass a string or an object with language-specific captions in
+        // `{"de": "...", "en": "..."}` format": the other form the description shows.
+        if let [Type::Scalar { .. }] = variants.as_slice() {
+            let d = row.description.to_lowercase();
+            if d.contains("or an object") || d.contains("or an array") {
+                if let Some(other) = described_by_example(&row.description) {
+                    variants.push(other);
+                }
+            }
         }
         union_of(variants, nullable)
     }
@@ -400,8 +519,75 @@ impl<'a> Builder<'a> {
     }
 
     /// The structure of an `object` row: a linked section, a nested table, a heading named
-    /// after it, or an open map when the docs show `{field_1: value_1, ...}`.
+    /// after it, or an open map when the docs show `{field_1: value_1, ...}`; with the keys its
+    /// description names on top ([`Builder::named_keys`]).
     fn structure(&mut self, row: &RawField, name: &str, link: Option<&str>) -> Type {
+        let ty = self.described_structure(row, name, link);
+        self.named_keys(row, ty)
+    }
+
+    /// Adds to a described structure the keys its description names itself: a bullet list
+    /// after a sentence saying they are required ("Required fields for creating a task:"
+    /// followed by ``- `TITLE` ...``), marked required, and the keys of a code example in the
+    /// description (`SE_PARAMETER: [{VALUE: 'Y', CODE: 3}]`). A shared structure becomes this
+    /// row's own copy.
+    fn named_keys(&mut self, row: &RawField, ty: Type) -> Type {
+        let required = required_bullets(&row.description);
+        let shown = match code_block(&row.description).and_then(read_js_literal) {
+            // `fields: { xmlId: 'value' }` shows the row itself.
+            Some(Value::Object(mut map)) if map.len() == 1 && map.contains_key(&row.name) => {
+                map.remove(&row.name).unwrap_or_default()
+            }
+            Some(v) => v,
+            None => Value::Null,
+        };
+        let shown = match types::infer(&shown) {
+            Type::Object { fields } if shown.is_object() => fields,
+            _ => Vec::new(),
+        };
+        if required.is_empty() && shown.is_empty() {
+            return ty;
+        }
+        let mut fields = match &ty {
+            Type::Object { fields } => fields.clone(),
+            Type::Ref { key } => match self.links.shared_fields(&key.0) {
+                Some(fields) => fields,
+                None => return ty,
+            },
+            _ => return ty,
+        };
+        let source = self.source(row.line);
+        let mut scope = Scope::with_reserved(&["extra"]);
+        for f in &fields {
+            scope.claim(f.rust_name.clone());
+        }
+        for (key, description) in required {
+            match fields.iter_mut().find(|f| f.api_name == key) {
+                Some(f) => f.required = Required::Yes,
+                None => fields.push(Field {
+                    rust_name: scope.claim(names::snake(&key)),
+                    api_name: key,
+                    doc_type: String::new(),
+                    ty: Type::untyped("listed without a type"),
+                    required: Required::Yes,
+                    description,
+                    source: source.clone(),
+                }),
+            }
+        }
+        for mut f in shown {
+            if !fields.iter().any(|g| g.api_name == f.api_name) {
+                f.rust_name = scope.claim(f.rust_name);
+                f.description = format!("`{}`, as the description's example shows it.", f.api_name);
+                f.source = source.clone();
+                types::fill_sources_in(&mut f.ty, &source);
+                fields.push(f);
+            }
+        }
+        Type::Object { fields }
+    }
+
+    fn described_structure(&mut self, row: &RawField, name: &str, link: Option<&str>) -> Type {
         if let Some(t) = self.linked_structure(row, name, link) {
             return t;
         }
@@ -474,11 +660,46 @@ impl<'a> Builder<'a> {
             {
                 continue;
             }
-            if let Some(t) = self.links.method_structure(self.page, &dest, self.diags) {
+            let structures = self.links.method_structures(self.page, &dest, self.diags);
+            // "The description of the `settings` parameter is in the method ...": that
+            // method's field of the same name, when it has one.
+            if let Some(t) = structures.iter().find_map(|t| self.field_named(t, name, 0)) {
+                return Some(t);
+            }
+            if let Some(t) = structures.into_iter().next() {
                 return Some(t);
             }
         }
         None
+    }
+
+    /// The structured type of the field `name` of the structure `ty` (an object, or a shared
+    /// structure).
+    /// Searched two structures deep (`property.settings` in a result `{property: ...}`).
+    fn field_named(&self, ty: &Type, name: &str, depth: usize) -> Option<Type> {
+        let fields = match ty {
+            Type::Object { fields } => fields.clone(),
+            Type::Ref { key } => self.links.shared_fields(&key.0)?,
+            _ => return None,
+        };
+        let structured = |t: &Type| {
+            matches!(t, Type::Object { fields } if !fields.is_empty())
+                || matches!(t, Type::Ref { .. })
+        };
+        let holds = |t: &Type| match t {
+            Type::Array { item } => structured(item),
+            Type::Map { value } => structured(value),
+            t => structured(t),
+        };
+        if let Some(field) = fields.iter().find(|f| f.api_name == name && holds(&f.ty)) {
+            return Some(field.ty.clone());
+        }
+        if depth >= 1 {
+            return None;
+        }
+        fields
+            .iter()
+            .find_map(|f| self.field_named(&f.ty, name, depth + 1))
     }
 
     /// Follows a link to a structure: an in-page anchor (an inline object) or another page.
@@ -749,7 +970,9 @@ impl<'a> Builder<'a> {
                     }
                     for (k, v) in map {
                         if types::is_new_field(&fields, k) {
-                            fields.push(types::inferred_field(k, v, &mut scope));
+                            let mut field = types::inferred_field(k, v, &mut scope);
+                            self.name_scalars(&mut field, v, 0);
+                            fields.push(field);
                         }
                     }
                 }
@@ -765,8 +988,37 @@ impl<'a> Builder<'a> {
             (Type::Nullable { inner }, v) if !v.is_null() => {
                 types::nullable_of(self.reconcile(*inner, v, add, at, name))
             }
-            // What the table leaves untyped, the example shows.
-            (Type::Untyped { .. }, v) if !v.is_null() => types::infer(v),
+            // An "array" of fields that the example writes as an object holding them: PHP's
+            // associative array, an object on the wire.
+            (Type::Array { item }, Value::Object(map)) if matches!(item.as_ref(), Type::Object { fields } if holds_fields(fields, map)) => {
+                self.reconcile(*item, value, add, at, name)
+            }
+            // A map whose values the docs leave open (`lang_n: value_n`): the values a response
+            // example shows. (What a request may send stays open.)
+            (Type::Map { value }, Value::Object(map))
+                if add
+                    && !map.is_empty()
+                    && matches!(
+                        value.as_ref(),
+                        Type::Untyped { .. }
+                            | Type::Scalar {
+                                scalar: Scalar::Any
+                            }
+                    ) =>
+            {
+                let values: Vec<Value> = map.values().cloned().collect();
+                match types::infer(&Value::Array(values)) {
+                    Type::Array { item } => Type::Map { value: item },
+                    _ => Type::Map { value },
+                }
+            }
+            // What the table leaves untyped, the example shows (typed as the page's tables
+            // type its names).
+            (Type::Untyped { .. }, v) if !v.is_null() => {
+                let mut ty = types::infer(v);
+                self.type_scalars(&mut ty, v, 0);
+                ty
+            }
             // A `boolean` the example writes as `"Y"`/`"N"` is that kind of flag.
             (
                 Type::Scalar {
@@ -815,7 +1067,13 @@ impl<'a> Builder<'a> {
                         describe(&ty)
                     ),
                 ));
-                types::widen(ty, v).0
+                // What a server sends is read in every form its examples show; what a request
+                // sends is what the table says (the caller writes it, the example is wrong).
+                if add {
+                    types::widen(ty, v).0
+                } else {
+                    ty
+                }
             }
         }
     }
@@ -878,7 +1136,11 @@ impl<'a> Builder<'a> {
         match (declared, example) {
             (Some(t), Some(v)) => self.reconcile(t, v, true, &at, "result"),
             (Some(t), None) => t,
-            (None, Some(v)) => types::infer(v),
+            (None, Some(v)) => {
+                let mut ty = types::infer(v);
+                self.type_scalars(&mut ty, v, 0);
+                ty
+            }
             (None, None) => Type::untyped("the page describes no result"),
         }
     }
@@ -902,6 +1164,46 @@ impl<'a> Builder<'a> {
         }
         out
     }
+}
+
+/// The keys a description lists as bullets after a sentence that says they are required
+/// ("Required fields for creating a task:"), with their bullet text.
+fn required_bullets(description: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut open = false;
+    for line in description.lines() {
+        let item = line.trim_start();
+        match item.strip_prefix("- ").or_else(|| item.strip_prefix("* ")) {
+            Some(rest) if open => {
+                let Some(code) = rest.strip_prefix('`') else {
+                    continue;
+                };
+                let Some(end) = code.find('`') else { continue };
+                let key = &code[..end];
+                let text = code[end + 1..]
+                    .trim_start_matches([' ', '—', '-', '–', ':'])
+                    .trim();
+                if types::is_name_key(key) && !out.iter().any(|(k, _)| k == key) {
+                    out.push((key.to_owned(), text.to_owned()));
+                }
+            }
+            Some(_) => {}
+            None => {
+                let lower = item.to_lowercase();
+                open = lower.contains("required") && lower.trim_end().ends_with(':');
+            }
+        }
+    }
+    out
+}
+
+/// The text of the first fenced code block in a Markdown text.
+fn code_block(markdown: &str) -> Option<&str> {
+    let start = markdown.find("```")?;
+    let rest = &markdown[start + 3..];
+    let body_start = rest.find('\n')? + 1;
+    let end = rest[body_start..].find("```")? + body_start;
+    Some(rest[body_start..end].trim())
 }
 
 /// The keys of an object listed as bullets in its description (``- `INCLUDE` — rules``): at
@@ -996,6 +1298,37 @@ fn descriptor_map(map: &Map<String, Value>) -> Type {
     }
 }
 
+/// A description that says an object's keys are ids or names and what its values are ("Key —
+/// item identifier, value — object with ...", "The key of the object is the user identifier").
+fn describes_keyed_map(description: &str) -> bool {
+    let d = crate::page::plain(description).to_lowercase();
+    let keyed = [
+        "key —",
+        "key -",
+        "key – ",
+        "key of the object is",
+        "keys of the object are",
+        "keyed by",
+        "keys are",
+    ]
+    .iter()
+    .any(|p| d.contains(p));
+    keyed && d.contains("value")
+}
+
+/// An array description that says its items are identifiers ("List of user identifiers",
+/// "array of task IDs").
+fn lists_identifiers(description: &str) -> bool {
+    let d = crate::page::plain(description).to_lowercase();
+    let first = d.split(['.', '\n']).next().unwrap_or_default();
+    ["list of", "array of", "identifiers of", "ids of"]
+        .iter()
+        .any(|p| first.starts_with(p))
+        && (first.contains("identifiers") || first.contains("ids "))
+        // Identifiers "with prefixes" (`C_5`) are codes, not numbers.
+        && !d.contains("prefix")
+}
+
 /// A description that gives a flag's values as `Y` and `N` (code spans, quoted, or `Y/N`).
 fn says_yes_no(description: &str) -> bool {
     let spans: Vec<String> = inlines(description)
@@ -1075,11 +1408,7 @@ fn described_by_example(description: &str) -> Option<Type> {
             }
         }
     }
-    let start = description.find("```")?;
-    let rest = &description[start + 3..];
-    let body_start = rest.find('\n')? + 1;
-    let end = rest[body_start..].find("```")? + body_start;
-    let code = rest[body_start..end].trim().trim_end_matches(',');
+    let code = code_block(description)?.trim_end_matches(',');
     let (v, _) = read_json(code)?;
     match &v {
         Value::Object(m) if !m.is_empty() && m.keys().all(|k| types::is_name_key(k)) => {
@@ -1161,6 +1490,7 @@ fn names_structure(markdown: &str, dest: &str) -> bool {
         "same as",
         "described",
         "format of",
+        "description of",
     ]
     .iter()
     .any(|k| sentence.contains(k))
@@ -1362,16 +1692,32 @@ fn find_key(value: &Value, key: &str, max_depth: usize) -> Option<Vec<String>> {
     None
 }
 
-/// Fields listed for `result`, shaped like its declared type or the example: an array of
-/// objects when `result` is an array, else an object.
+/// Fields listed for `result`, at the level where the example shows their keys: an object
+/// when the example's `result` is an object holding them (whatever the table calls it), an
+/// array of objects when it is an array or when the table says so and the example does not
+/// contradict it.
 fn wrap_like(shape: Type, fields: Vec<Field>, example: Option<&Value>) -> Type {
+    let is_array = match example {
+        Some(Value::Array(_)) => true,
+        Some(Value::Object(map)) if holds_fields(&fields, map) => false,
+        _ => matches!(shape, Type::Array { .. }),
+    };
     let obj = Type::Object { fields };
-    let is_array = matches!(shape, Type::Array { .. }) || matches!(example, Some(Value::Array(_)));
     if is_array {
         Type::array(obj)
     } else {
         obj
     }
+}
+
+/// True when an example object holds the documented fields (at least half of the smaller
+/// of the two key sets, and one at least).
+fn holds_fields(fields: &[Field], map: &Map<String, Value>) -> bool {
+    let present = fields
+        .iter()
+        .filter(|f| map.contains_key(&f.api_name))
+        .count();
+    present > 0 && present * 2 >= fields.len().min(map.len())
 }
 
 fn short_json(v: &Value) -> String {

@@ -430,6 +430,7 @@ pub fn method(
     }
     let mut params = b.fields(param_rows, false);
     mark_alternatives(&mut params);
+    b.learn_names(&params);
 
     // Examples.
     let mut examples = Vec::new();
@@ -845,9 +846,57 @@ fn mark_alternatives(params: &mut [Field]) {
             alternatives.extend(named.into_iter().cloned());
         }
     }
+    // Two fields that "must be passed along with" each other: each is required when the other
+    // is sent.
+    for p in params.iter() {
+        let text = p.description.to_lowercase();
+        if !(text.contains("along with") || text.contains("together with")) {
+            continue;
+        }
+        for q in params.iter().filter(|q| q.api_name != p.api_name) {
+            if p.description.contains(&format!("`{}`", q.api_name)) {
+                for name in [&p.api_name, &q.api_name] {
+                    alternatives.push(name.clone());
+                }
+            }
+        }
+    }
+    // A parameter that "can be used instead of the `from` parameter" is an alternative to it:
+    // both are required only in some cases.
+    for p in params.iter() {
+        let text = p.description.to_lowercase();
+        if !(text.contains("instead of") || text.contains("alternative to")) {
+            continue;
+        }
+        for name in required.iter().filter(|name| **name != p.api_name) {
+            if p.description.contains(&format!("`{name}`")) {
+                alternatives.push(p.api_name.clone());
+                alternatives.push(name.clone());
+            }
+        }
+    }
     for p in params.iter_mut() {
         if alternatives.contains(&p.api_name) {
             p.required = Required::Conditional;
+        }
+        // "This parameter is required if `auto_detect_section` is passed and not `Y`":
+        // required in the case the page names, whatever other parameter that names.
+        let text = p.description.to_lowercase();
+        if p.required == Required::Yes
+            && [
+                "is required if",
+                "is required only",
+                "required when",
+                "required only if",
+            ]
+            .iter()
+            .any(|phrase| text.contains(phrase))
+        {
+            p.required = Required::Conditional;
+        }
+        // The same holds among the fields of a structure the request sends.
+        if let Type::Object { fields } = &mut p.ty {
+            mark_alternatives(fields);
         }
     }
 }

@@ -168,7 +168,7 @@ pub fn infer(value: &Value) -> Type {
                     value: Box::new(Type::scalar(Scalar::Any)),
                 };
             }
-            if !map.keys().all(|k| is_name_key(k)) {
+            if !map.keys().all(|k| is_name_key(k)) || is_language_map(map) {
                 let values: Vec<&Value> = map.values().collect();
                 return Type::Map {
                     value: Box::new(infer_all(&values)),
@@ -259,6 +259,18 @@ pub fn is_new_field(fields: &[Field], key: &str) -> bool {
             .iter()
             .any(|f| f.pattern().is_some_and(|p| p.matches(key)))
         && !is_portal_key(key)
+}
+
+/// The docs' language identifiers (the `lang-ids` table of the CRM data types).
+const LANGUAGES: &[&str] = &[
+    "ar", "br", "de", "en", "es", "fr", "hi", "id", "in", "it", "ja", "kz", "la", "ms", "pl", "ru",
+    "sc", "tc", "th", "tr", "ua", "vn",
+];
+
+/// An object keyed by language identifiers (`{"de": "...", "en": "..."}`): a map of
+/// per-language values, not a structure.
+fn is_language_map(map: &serde_json::Map<String, Value>) -> bool {
+    map.len() >= 2 && map.keys().all(|k| LANGUAGES.contains(&k.as_str()))
 }
 
 /// True for keys that look like field names rather than data (ids, operators, placeholders).
