@@ -20,6 +20,17 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// Nothing a form sends may panic the code outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
 #![warn(missing_docs)]
 
 mod encode;

@@ -15,6 +15,17 @@
 //! it asks for, and incoming event forms ([`query::Limits`]).
 
 #![forbid(unsafe_code)]
+// Nothing a server or a form sends may panic the code outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
 #![warn(missing_docs)]
 
 pub mod auth;
