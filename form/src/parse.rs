@@ -52,7 +52,7 @@ pub struct Limits {
 
 impl Limits {
     /// 1 MiB, 64 levels (PHP's default `max_input_nesting_level`), 10,000 fields (ten times
-    /// PHP's default `max_input_vars`; Bitrix24 recommends raising it to 10,000).
+    /// PHP's default `max_input_vars`).
     pub const DEFAULT: Limits = Limits {
         max_bytes: 1 << 20,
         max_depth: 64,
