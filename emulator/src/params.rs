@@ -2,73 +2,22 @@
 //! `http_build_query` style (`a[b][c]=1`, `a[]=x`), JSON bodies, and PHP's way of turning
 //! arrays back into JSON (`[]` for an empty array, a list for keys `0..n`).
 
+use b24_form::{parse_str, Limits};
 use serde_json::{Map, Value};
 
-/// Parses a query string or a form body like PHP's `parse_str`, into a JSON object.
+/// Bounds on one query string or form body: generous for tests, yet a hostile request (say
+/// 3,000 levels of brackets in 12 KB) is refused in linear time instead of overflowing the stack.
+const FORM_LIMITS: Limits = Limits {
+    max_bytes: 16 << 20,
+    max_depth: 64,
+    max_keys: 100_000,
+};
+
+/// Parses a query string or a form body like PHP's `parse_str`, into a JSON object. A request
+/// beyond [`FORM_LIMITS`] reads as having no parameters (the method then answers as PHP would
+/// to a request whose variables were dropped).
 pub(crate) fn parse_query(input: &[u8]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (key, value) in form_urlencoded::parse(input) {
-        let path = key_path(&key);
-        insert_path(&mut out, &path, Value::String(value.into_owned()));
-    }
-    for value in out.values_mut() {
-        normalize_lists(value);
-    }
-    out
-}
-
-/// Splits `a[b][]` into `["a", "b", ""]`; an empty segment means "append".
-fn key_path(key: &str) -> Vec<String> {
-    let Some(open) = key.find('[') else {
-        return vec![key.to_string()];
-    };
-    if open == 0 {
-        return vec![key.to_string()];
-    }
-    if !key[open..].contains(']') {
-        // PHP turns an unclosed `[` of a top-level name into `_`.
-        return vec![key.replacen('[', "_", 1)];
-    }
-    let mut path = vec![key[..open].to_string()];
-    let mut rest = &key[open..];
-    while let Some(stripped) = rest.strip_prefix('[') {
-        let Some(close) = stripped.find(']') else {
-            break;
-        };
-        path.push(stripped[..close].to_string());
-        rest = &stripped[close + 1..];
-    }
-    path
-}
-
-fn insert_path(map: &mut Map<String, Value>, path: &[String], value: Value) {
-    let Some((first, rest)) = path.split_first() else {
-        return;
-    };
-    let key = if first.is_empty() {
-        next_index(map).to_string()
-    } else {
-        first.clone()
-    };
-    if rest.is_empty() {
-        map.insert(key, value);
-        return;
-    }
-    let slot = map.entry(key).or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    if let Value::Object(inner) = slot {
-        insert_path(inner, rest, value);
-    }
-}
-
-/// PHP appends at the largest integer key plus one.
-fn next_index(map: &Map<String, Value>) -> u64 {
-    map.keys()
-        .filter_map(|k| k.parse::<u64>().ok())
-        .max()
-        .map_or(0, |max| max + 1)
+    parse_str(input, &FORM_LIMITS).unwrap_or_default()
 }
 
 /// Turns objects whose keys are exactly `"0".."n-1"` (in order) into arrays, recursively,
@@ -183,6 +132,26 @@ mod tests {
         assert_eq!(php_array(m.clone()), json!([1]));
         m.insert("k".into(), json!(2));
         assert_eq!(php_array(m), json!({"0": 1, "k": 2}));
+    }
+
+    #[test]
+    fn hostile_forms_are_refused_quickly() {
+        let deep = format!("grant_type{}=x", "[a]".repeat(3_000));
+        assert!(deep.len() < 12_000);
+        assert!(parse_query(deep.as_bytes()).is_empty());
+        let appends = "fields[]=1&".repeat(50_000);
+        let started = std::time::Instant::now();
+        assert_eq!(
+            parse_query(appends.as_bytes())["fields"]
+                .as_array()
+                .map(Vec::len),
+            Some(50_000)
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use crate::error::{ApiError, DecodeError, RefreshError, TransportError};
+use crate::http::{self as wire, Failure};
 use crate::method::ApiVersion;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 
 /// The Bitrix24 authorization server's token endpoint.
 pub const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth.bitrix.info/oauth/token/";
@@ -51,6 +52,7 @@ pub struct OAuth {
     client_id: Option<String>,
     client_secret: Option<Secret>,
     token_endpoint: String,
+    refresh_by_get: bool,
     on_refresh: Option<Arc<PersistFn>>,
 }
 
@@ -63,6 +65,7 @@ impl OAuth {
             client_id: None,
             client_secret: None,
             token_endpoint: DEFAULT_TOKEN_ENDPOINT.to_owned(),
+            refresh_by_get: false,
             on_refresh: None,
         }
     }
@@ -86,6 +89,15 @@ impl OAuth {
         self
     }
 
+    /// Send the refresh as a GET with the client secret and the refresh token in the query
+    /// string, for a token server that takes nothing else (default off: they are sent as a
+    /// POST form body). A URL is written to the logs of every proxy on the way: use this only
+    /// when the POST is refused.
+    pub fn refresh_by_get(mut self, yes: bool) -> Self {
+        self.refresh_by_get = yes;
+        self
+    }
+
     /// Called with the new pair after every refresh, to persist it.
     pub fn on_refresh(mut self, f: impl Fn(&Tokens) + Send + Sync + 'static) -> Self {
         self.on_refresh = Some(Arc::new(f));
@@ -101,6 +113,7 @@ impl fmt::Debug for OAuth {
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("token_endpoint", &self.token_endpoint)
+            .field("refresh_by_get", &self.refresh_by_get)
             .finish_non_exhaustive()
     }
 }
@@ -190,6 +203,14 @@ impl Auth {
         let portal = normalize_portal(&cfg.portal)?;
         reqwest::Url::parse(&cfg.token_endpoint)
             .map_err(|e| format!("the token endpoint is not a URL ({e})"))?;
+        let redactor = Redactor::default();
+        if let Some(secret) = &cfg.client_secret {
+            redactor.fixed(secret);
+        }
+        redactor.rotating(&cfg.tokens.access_token);
+        if let Some(refresh) = &cfg.tokens.refresh_token {
+            redactor.rotating(refresh);
+        }
         Ok(Auth::OAuth(Arc::new(OAuthState {
             portal,
             current: RwLock::new((cfg.tokens, 0)),
@@ -197,9 +218,23 @@ impl Auth {
             client_id: cfg.client_id,
             client_secret: cfg.client_secret,
             endpoint: cfg.token_endpoint,
+            refresh_by_get: cfg.refresh_by_get,
             on_refresh: cfg.on_refresh,
             refreshes: AtomicU64::new(0),
+            redactor,
         })))
+    }
+
+    /// What scrubs every secret of this authorization from text (it follows token refreshes).
+    pub(crate) fn redactor(&self) -> Redactor {
+        match self {
+            Auth::Webhook { code, .. } => {
+                let r = Redactor::default();
+                r.fixed(code);
+                r
+            }
+            Auth::OAuth(state) => state.redactor.clone(),
+        }
     }
 
     /// Builds the URL and body of a call. `params` is the JSON object of the parameters.
@@ -265,8 +300,10 @@ pub(crate) struct OAuthState {
     client_id: Option<String>,
     client_secret: Option<Secret>,
     endpoint: String,
+    refresh_by_get: bool,
     on_refresh: Option<Arc<PersistFn>>,
     refreshes: AtomicU64,
+    redactor: Redactor,
 }
 
 #[derive(Deserialize)]
@@ -296,11 +333,13 @@ impl OAuthState {
         self.refreshes.load(Ordering::Relaxed)
     }
 
-    /// Renews the token unless a refresh already happened since generation `seen`.
+    /// Renews the token unless a refresh already happened since generation `seen`; the answer
+    /// is read up to `max_body` bytes.
     pub(crate) async fn refresh(
         &self,
         http: &reqwest::Client,
         seen: u64,
+        max_body: usize,
     ) -> Result<(), RefreshError> {
         let _flight = self.refresh_lock.lock().await;
         let refresh_token = {
@@ -315,23 +354,42 @@ impl OAuthState {
         else {
             return Err(RefreshError::NotConfigured);
         };
-        let resp = http
-            .get(&self.endpoint)
-            .query(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", id.as_str()),
-                ("client_secret", secret.expose()),
-                ("refresh_token", refresh_token.expose()),
-            ])
-            .send()
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.expose()),
+            ("refresh_token", refresh_token.expose()),
+        ];
+        let request = if self.refresh_by_get {
+            http.get(&self.endpoint).query(&form)
+        } else {
+            let body = form
+                .iter()
+                .map(|(k, v)| format!("{k}={}", b24_form::urlencode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            http.post(&self.endpoint)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body)
+        };
+        let request = request
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()
+            .map_err(|e| RefreshError::Transport(TransportError::new(e)))?;
+        // A token request carries the client secret and the refresh token: never redirected.
+        let (status, body) = wire::exchange(http, request, max_body, |_| false)
             .instrument(tracing::info_span!("b24.oauth_refresh"))
             .await
-            .map_err(|e| RefreshError::Transport(TransportError::new(e)))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| RefreshError::Transport(TransportError::new(e)))?;
+            .map_err(|f| match f {
+                Failure::Transport(e) => RefreshError::Transport(e),
+                Failure::Redirect { status, location } => {
+                    RefreshError::Redirect { status, location }
+                }
+                Failure::TooLarge { limit } => RefreshError::BodyTooLarge { limit },
+            })?;
         // A token answer's body holds tokens: never keep it in an error.
         let redacted = |reason: String| {
             RefreshError::Decode(DecodeError {
@@ -347,11 +405,14 @@ impl OAuthState {
             ))
         })?;
         if let Some(code) = answer.error {
+            // Only the two error fields are kept: the rest of the answer may hold tokens.
+            let description = answer.error_description.unwrap_or_default();
+            let kept = serde_json::json!({"error": &code, "error_description": &description});
             return Err(RefreshError::Rejected(ApiError::new(
                 status,
                 code,
-                answer.error_description.unwrap_or_default(),
-                String::from_utf8_lossy(&body).into_owned(),
+                description,
+                kept.to_string(),
             )));
         }
         let Some(access) = answer.access_token.filter(|_| (200..300).contains(&status)) else {
@@ -366,6 +427,10 @@ impl OAuthState {
             expires: answer.expires,
             client_endpoint: answer.client_endpoint,
         };
+        self.redactor.rotating(&tokens.access_token);
+        if let Some(refresh) = &tokens.refresh_token {
+            self.redactor.rotating(refresh);
+        }
         {
             let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
             guard.0 = tokens.clone();

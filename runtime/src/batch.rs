@@ -37,6 +37,7 @@ use crate::envelope::{Envelope, Time};
 use crate::error::{ApiError, DecodeError, Error};
 use crate::method::{Access, ApiVersion, Method};
 use crate::query::http_build_query;
+use crate::secret::Redactor;
 
 /// The most commands the server runs in one batch.
 pub const MAX_COMMANDS: usize = 50;
@@ -367,10 +368,26 @@ enum Outcome {
     NotRun,
 }
 
-/// The results of a batch, per command.
-#[derive(Clone, Debug, Default)]
+/// The results of a batch, per command. Its `Debug` output and errors show no secret of the
+/// client that ran it.
+#[derive(Clone, Default)]
 pub struct BatchResults {
     outcomes: HashMap<String, Outcome>,
+    redactor: Redactor,
+}
+
+impl std::fmt::Debug for BatchResults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Shown<'a>(&'a HashMap<String, Outcome>);
+        impl std::fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("BatchResults")
+                    .field("outcomes", self.0)
+                    .finish_non_exhaustive()
+            }
+        }
+        self.redactor.debug(f, &Shown(&self.outcomes))
+    }
 }
 
 impl BatchResults {
@@ -392,11 +409,14 @@ impl BatchResults {
                 time,
             }) => {
                 let decoded = M::Response::deserialize(result).map_err(|e| {
-                    Error::Decode(DecodeError {
-                        status: 200,
-                        body: result.to_string(),
-                        reason: format!("result of batch command {:?}: {e}", cmd.key),
-                    })
+                    Error::Decode(
+                        DecodeError {
+                            status: 200,
+                            body: result.to_string(),
+                            reason: format!("result of batch command {:?}: {e}", cmd.key),
+                        }
+                        .redacted(&self.redactor),
+                    )
                 })?;
                 Ok(Envelope {
                     result: decoded,
@@ -532,7 +552,10 @@ impl Client {
     /// the method's time budget is released, together with the commands a `halt` kept from
     /// running after it; at most [`RetryPolicy::max_limit_retries`](crate::RetryPolicy) times.
     pub async fn batch(&self, batch: &Batch) -> Result<BatchResults, Error<ApiError>> {
-        let mut results = BatchResults::default();
+        let mut results = BatchResults {
+            outcomes: HashMap::new(),
+            redactor: self.redactor().clone(),
+        };
         let mut halted = false;
         let mut pending: VecDeque<&RawCommand> = batch.commands.iter().collect();
         let mut resends = 0;
@@ -602,7 +625,8 @@ impl Client {
                 let outcome = if let Some(e) = errors.get(key) {
                     let code = e.get("error").map(text).unwrap_or_default();
                     let description = e.get("error_description").map(text).unwrap_or_default();
-                    let api = ApiError::new(200, code, description, e.to_string());
+                    let api = ApiError::new(200, code, description, e.to_string())
+                        .redacted(self.redactor());
                     if api.code() == "OPERATION_TIME_LIMIT" {
                         if let Some(m) = methods.get(key.as_str()) {
                             spent.push((m, time));

@@ -10,10 +10,15 @@ use tracing::Instrument;
 
 use crate::auth::{self, Auth, OAuth};
 use crate::envelope::{decode, Decoded, Envelope};
-use crate::error::{ApiError, Error, TransportError};
+use crate::error::{ApiError, Error};
+use crate::http::{self as wire, Failure};
 use crate::limits::{Limiter, OperatingBudget, RateLimit};
 use crate::method::{Access, ApiVersion, Method};
 use crate::retry::RetryPolicy;
+use crate::secret::Redactor;
+
+/// The default of [`ClientBuilder::max_response_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 /// A Bitrix24 REST client: cheap to clone (an `Arc` inside), `Send + Sync`.
 ///
@@ -27,9 +32,12 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     auth: Auth,
+    redactor: Redactor,
     limiter: Limiter,
     budget: OperatingBudget,
     retry: RetryPolicy,
+    follow_read_redirects: bool,
+    max_response_bytes: usize,
 }
 
 impl fmt::Debug for Client {
@@ -82,6 +90,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     operating_limit: Duration,
     operating_fallback_wait: Duration,
+    follow_read_redirects: bool,
+    max_response_bytes: usize,
     http: Option<reqwest::Client>,
 }
 
@@ -106,6 +116,8 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             operating_limit: Duration::from_secs(480),
             operating_fallback_wait: Duration::from_secs(60),
+            follow_read_redirects: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             http: None,
         }
     }
@@ -161,13 +173,37 @@ impl ClientBuilder {
     }
 
     /// How long to pause a method after a 429 when the response says nothing of the reset
-    /// (default 60 s, one basket).
+    /// (default 60 s, one basket; at most a day). A reset the response names is waited for,
+    /// up to 10 minutes (the budget's window) whatever it says.
     pub fn operating_fallback_wait(mut self, d: Duration) -> Self {
         self.operating_fallback_wait = d;
         self
     }
 
+    /// Follow a redirect of a *read* to the same site: the same host, and the same scheme and
+    /// port or `http` upgraded to `https` (default off). The call is sent again whole, with the
+    /// same method and body. A write, a token request or a redirect to another site is never
+    /// followed: it fails with [`Error::Redirect`] and nothing goes to the new location.
+    pub fn follow_read_redirects(mut self, yes: bool) -> Self {
+        self.follow_read_redirects = yes;
+        self
+    }
+
+    /// The longest response body read, in bytes, for calls and token requests (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 64 MiB). A longer body fails with
+    /// [`Error::BodyTooLarge`] as soon as it passes the limit (or at once, when its declared
+    /// length does); no more than the limit plus one chunk is held.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
     /// Use this reqwest client (its own timeouts apply then).
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`: a client that follows
+    /// redirects itself sends the request, with its secrets, wherever the server points, before
+    /// this crate can refuse the answer (it still does: an answer from another URL than the one
+    /// asked is an [`Error::Redirect`]).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -181,20 +217,19 @@ impl ClientBuilder {
             .map_err(BuildError)?;
         let http = match self.http {
             Some(h) => h,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("b24-runtime/", env!("CARGO_PKG_VERSION")))
-                .build()
+            None => wire::client(self.timeout, self.connect_timeout)
                 .map_err(|e| BuildError(e.without_url().to_string()))?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                redactor: auth.redactor(),
                 auth,
                 limiter: Limiter::new(self.rate_limit),
                 budget: OperatingBudget::new(self.operating_limit, self.operating_fallback_wait),
                 retry: self.retry,
+                follow_read_redirects: self.follow_read_redirects,
+                max_response_bytes: self.max_response_bytes,
             }),
         })
     }
@@ -329,6 +364,11 @@ impl Client {
         &self.inner.retry
     }
 
+    /// What scrubs this client's secrets from what it shows.
+    pub(crate) fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
+    }
+
     pub(crate) fn record_budget(&self, method: &str, time: &crate::envelope::Time) {
         self.inner.budget.record(method, time);
     }
@@ -356,7 +396,10 @@ impl Client {
         );
         async {
             let started = Instant::now();
-            let result = self.execute_inner(target, params, options).await;
+            let result = self
+                .execute_inner(target, params, options)
+                .await
+                .map_err(|e| e.redacted(&self.inner.redactor));
             let span = tracing::Span::current();
             span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
             if let Ok(env) = &result {
@@ -400,10 +443,21 @@ impl Client {
             inner.limiter.acquire().await;
             let prepared = inner.auth.prepare(target.name, target.version, &params);
             let verdict = match self
-                .send(prepared.url, prepared.body, idempotency_key.as_deref())
+                .send(
+                    prepared.url,
+                    prepared.body,
+                    idempotency_key.as_deref(),
+                    target.access,
+                )
                 .await
             {
-                Err(e) => {
+                Err(Failure::Redirect { status, location }) => {
+                    Verdict::Done(Err(Error::Redirect { status, location }))
+                }
+                Err(Failure::TooLarge { limit }) => {
+                    Verdict::Done(Err(Error::BodyTooLarge { limit }))
+                }
+                Err(Failure::Transport(e)) => {
                     let proven_unsent = !e.maybe_sent();
                     let err = if e.is_timeout() {
                         Error::Timeout
@@ -528,7 +582,10 @@ impl Client {
             "expired_token" => match &inner.auth {
                 Auth::OAuth(state) if !*refreshed => {
                     *refreshed = true;
-                    match state.refresh(&inner.http, generation).await {
+                    match state
+                        .refresh(&inner.http, generation, inner.max_response_bytes)
+                        .await
+                    {
                         Ok(()) => Verdict::Retry {
                             wait: Duration::ZERO,
                             reason: "token refreshed",
@@ -562,15 +619,17 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange: POST the JSON body, read the status and the whole body.
+    /// One HTTP exchange: POST the JSON body, read the status and the body (capped). A
+    /// redirect is followed only for a read, with the opt-in, to the same site.
     async fn send(
         &self,
         url: String,
         body: bytes::Bytes,
         idempotency_key: Option<&str>,
-    ) -> Result<(u16, bytes::Bytes), TransportError> {
-        let mut req = self
-            .inner
+        access: Access,
+    ) -> Result<(u16, bytes::Bytes), Failure> {
+        let inner = &*self.inner;
+        let mut req = inner
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -579,9 +638,13 @@ impl Client {
         if let Some(key) = idempotency_key {
             req = req.header("Idempotency-Key", key);
         }
-        let resp = req.send().await.map_err(TransportError::new)?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(TransportError::new)?;
-        Ok((status, body))
+        let req = req
+            .build()
+            .map_err(|e| Failure::Transport(crate::error::TransportError::new(e)))?;
+        let origin = req.url().clone();
+        let follow = |to: &reqwest::Url| {
+            access == Access::Read && inner.follow_read_redirects && wire::same_site(&origin, to)
+        };
+        wire::exchange(&inner.http, req, inner.max_response_bytes, follow).await
     }
 }

@@ -1,12 +1,14 @@
 //! Errors of a call: the API's own error answers ([`ApiError`]) and everything that can go
 //! wrong around them ([`Error`]).
 //!
-//! No error here ever holds a URL, a token or a webhook code: transport errors are stripped of
-//! their URL, and only what the server sent back is kept.
+//! No error here ever holds a URL with a secret, a token or a webhook code: transport errors
+//! are stripped of their URL, and what the server sent back is kept with every secret the
+//! client holds scrubbed out (a server or proxy may echo the request).
 
 use std::fmt;
 
 use crate::method::MethodError;
+use crate::secret::Redactor;
 
 /// An error answer of the API: HTTP status, code, description and the raw body.
 ///
@@ -64,6 +66,17 @@ impl ApiError {
         match self.code.trim() {
             "" | "0" | "100" => self.description.trim(),
             _ => &self.code,
+        }
+    }
+}
+
+impl ApiError {
+    pub(crate) fn redacted(self, r: &Redactor) -> Self {
+        ApiError {
+            status: self.status,
+            code: r.scrub(&self.code),
+            description: r.scrub(&self.description),
+            body: r.scrub(&self.body),
         }
     }
 }
@@ -188,6 +201,16 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl DecodeError {
+    pub(crate) fn redacted(self, r: &Redactor) -> Self {
+        DecodeError {
+            status: self.status,
+            body: r.scrub(&self.body),
+            reason: r.scrub(&self.reason),
+        }
+    }
+}
+
 /// A network failure, with any URL removed (a webhook URL holds its secret code).
 #[derive(Debug)]
 pub struct TransportError {
@@ -257,6 +280,23 @@ pub enum Error<E> {
     Timeout,
     /// The response could not be decoded; status and body are kept.
     Decode(DecodeError),
+    /// The server answered with a redirect (3xx), which was not followed: redirects are never
+    /// followed for writes, to another site, or unless
+    /// [`ClientBuilder::follow_read_redirects`](crate::ClientBuilder::follow_read_redirects)
+    /// allows it. A moved portal or a proxy in the way; nothing was sent to the new location.
+    Redirect {
+        /// The HTTP status (301, 302, 303, 307, 308, …).
+        status: u16,
+        /// Where it pointed (resolved against the request; secrets removed), if it said.
+        location: Option<String>,
+    },
+    /// The response body was longer than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes); it was
+    /// not read further.
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// An argument could not be used (e.g. a request that does not serialize to an object).
     InvalidArgument(String),
     /// A paged export stopped making progress (the same cursor came back).
@@ -275,6 +315,7 @@ pub enum Error<E> {
 
 /// Renewing an OAuth token failed: the token server's answer (no tokens in it).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RefreshError {
     /// The client has no refresh configuration (client id, secret, refresh token).
     NotConfigured,
@@ -284,6 +325,41 @@ pub enum RefreshError {
     Transport(TransportError),
     /// The token server's answer could not be read.
     Decode(DecodeError),
+    /// The token server answered with a redirect, which is never followed for a token request
+    /// (it carries the client secret and the refresh token).
+    Redirect {
+        /// The HTTP status.
+        status: u16,
+        /// Where it pointed (secrets removed), if it said.
+        location: Option<String>,
+    },
+    /// The token server's answer was longer than the client's body limit.
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl RefreshError {
+    pub(crate) fn redacted(self, r: &Redactor) -> Self {
+        match self {
+            RefreshError::Rejected(a) => RefreshError::Rejected(a.redacted(r)),
+            RefreshError::Decode(d) => RefreshError::Decode(d.redacted(r)),
+            RefreshError::Redirect { status, location } => RefreshError::Redirect {
+                status,
+                location: location.map(|l| r.scrub(&l)),
+            },
+            other => other,
+        }
+    }
+}
+
+fn fmt_redirect(f: &mut fmt::Formatter<'_>, status: u16, location: &Option<String>) -> fmt::Result {
+    write!(f, "HTTP {status} redirect")?;
+    match location {
+        Some(l) => write!(f, " to {l}"),
+        None => f.write_str(" without a location"),
+    }
 }
 
 impl fmt::Display for RefreshError {
@@ -293,6 +369,15 @@ impl fmt::Display for RefreshError {
             RefreshError::Rejected(e) => write!(f, "the token server refused the refresh: {e}"),
             RefreshError::Transport(e) => write!(f, "token refresh: {e}"),
             RefreshError::Decode(e) => write!(f, "token refresh: {e}"),
+            RefreshError::Redirect { status, location } => {
+                f.write_str("the token server answered a ")?;
+                fmt_redirect(f, *status, location)?;
+                f.write_str(", not followed")
+            }
+            RefreshError::BodyTooLarge { limit } => write!(
+                f,
+                "token refresh: the answer is longer than the limit of {limit} bytes"
+            ),
         }
     }
 }
@@ -323,6 +408,7 @@ impl<E> Error<E> {
     {
         match self {
             Error::Decode(d) => Some(d.status),
+            Error::Redirect { status, .. } => Some(*status),
             _ => self.api_error().map(ApiError::status),
         }
     }
@@ -339,6 +425,8 @@ impl<E> Error<E> {
             Error::Transport(t) => Error::Transport(t),
             Error::Timeout => Error::Timeout,
             Error::Decode(d) => Error::Decode(d),
+            Error::Redirect { status, location } => Error::Redirect { status, location },
+            Error::BodyTooLarge { limit } => Error::BodyTooLarge { limit },
             Error::InvalidArgument(s) => Error::InvalidArgument(s),
             Error::StalledCursor { method, at } => Error::StalledCursor { method, at },
             Error::NotRun { command } => Error::NotRun { command },
@@ -350,6 +438,28 @@ impl Error<ApiError> {
     /// Turns an untyped error into the typed error of method error type `E`.
     pub fn typed<E: MethodError>(self) -> Error<E> {
         self.map_method(E::from)
+    }
+
+    /// The error with every secret `r` knows scrubbed from what the server sent back.
+    pub(crate) fn redacted(self, r: &Redactor) -> Self {
+        match self {
+            Error::Method(a) => Error::Method(a.redacted(r)),
+            Error::QueryLimitExceeded(a) => Error::QueryLimitExceeded(a.redacted(r)),
+            Error::OperationTimeLimit(a) => Error::OperationTimeLimit(a.redacted(r)),
+            Error::ExpiredToken(a) => Error::ExpiredToken(a.redacted(r)),
+            Error::Auth(a) => Error::Auth(a.redacted(r)),
+            Error::Refresh(e) => Error::Refresh(e.redacted(r)),
+            Error::Decode(d) => Error::Decode(d.redacted(r)),
+            Error::Redirect { status, location } => Error::Redirect {
+                status,
+                location: location.map(|l| r.scrub(&l)),
+            },
+            Error::StalledCursor { method, at } => Error::StalledCursor {
+                method,
+                at: r.scrub(&at),
+            },
+            other => other,
+        }
     }
 }
 
@@ -365,6 +475,15 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             Error::Transport(t) => fmt::Display::fmt(t, f),
             Error::Timeout => f.write_str("the call timed out"),
             Error::Decode(d) => fmt::Display::fmt(d, f),
+            Error::Redirect { status, location } => {
+                f.write_str("the server answered a ")?;
+                fmt_redirect(f, *status, location)?;
+                f.write_str(", not followed")
+            }
+            Error::BodyTooLarge { limit } => write!(
+                f,
+                "the response body is longer than the limit of {limit} bytes"
+            ),
             Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
             Error::StalledCursor { method, at } => {
                 write!(

@@ -9,20 +9,34 @@
 //! assert_eq!(event.data["FIELDS"]["ID"], "7405");
 //! ```
 //!
+//! The body is untrusted until its `application_token` is checked: [`Event::parse_verified`]
+//! finds and compares the token first, in one pass that builds nothing, and parses the rest only
+//! for a genuine event. Parsing is linear and bounded by [`Limits`] (size, bracket depth,
+//! number of fields), so a hostile body costs at most one read of a bounded input.
+//!
 //! The `application_token` is compared in constant time, and it and any OAuth tokens in `auth`
-//! are [`Secret`]s: they never show in `Debug` output.
+//! are [`Secret`]s: they never show in `Debug` output or errors; the values of `auth` fields
+//! this crate does not know are not shown either.
+
+use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::query::parse_query;
-use crate::secret::Secret;
+use crate::query::{find, parse_str, FormError, Limits};
+use crate::secret::{debug_scrubbed, scrub, Secret};
 use crate::value::Int;
 use crate::Extra;
 
+/// Where the token is in the form: `auth[application_token]`.
+const TOKEN_PATH: [&str; 2] = ["auth", "application_token"];
+
+/// The `auth` fields that hold secrets.
+const SECRET_FIELDS: [&str; 3] = ["application_token", "access_token", "refresh_token"];
+
 /// An incoming event.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Event {
     /// The event code in upper case, e.g. `ONCRMDEALADD`.
     pub event: String,
@@ -45,7 +59,7 @@ pub struct Event {
 
 /// The `auth` part of an event. OAuth tokens come only to applications, and only when a user
 /// caused the event.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct EventAuth {
     /// The OAuth access token of the user who caused the event.
     #[serde(default, deserialize_with = "secret")]
@@ -77,9 +91,69 @@ pub struct EventAuth {
     /// The token proving the event came from Bitrix24.
     #[serde(default, deserialize_with = "secret")]
     pub application_token: Option<Secret>,
-    /// Fields not listed above.
+    /// Fields not listed above (their values are not shown by `Debug`: they may be secrets).
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl EventAuth {
+    fn secrets(&self) -> impl Iterator<Item = &str> {
+        [
+            &self.application_token,
+            &self.access_token,
+            &self.refresh_token,
+        ]
+        .into_iter()
+        .flatten()
+        .map(Secret::expose)
+    }
+}
+
+impl fmt::Debug for EventAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Hidden<'a>(&'a Extra);
+        impl fmt::Debug for Hidden<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.keys().map(|k| (k, format_args!("[redacted]"))))
+                    .finish()
+            }
+        }
+        f.debug_struct("EventAuth")
+            .field("access_token", &self.access_token)
+            .field("refresh_token", &self.refresh_token)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("domain", &self.domain)
+            .field("server_endpoint", &self.server_endpoint)
+            .field("status", &self.status)
+            .field("client_endpoint", &self.client_endpoint)
+            .field("member_id", &self.member_id)
+            .field("application_token", &self.application_token)
+            .field("extra", &Hidden(&self.extra))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Event {
+    /// Without the event's tokens, wherever they appear (an echo in `data`, say).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Shown<'a>(&'a Event);
+        impl fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let e = self.0;
+                f.debug_struct("Event")
+                    .field("event", &e.event)
+                    .field("event_handler_id", &e.event_handler_id)
+                    .field("data", &e.data)
+                    .field("ts", &e.ts)
+                    .field("auth", &e.auth)
+                    .field("extra", &e.extra)
+                    .finish()
+            }
+        }
+        debug_scrubbed(f, &Shown(self), self.auth.secrets())
+    }
 }
 
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
@@ -99,32 +173,75 @@ pub enum EventError {
     /// `data` does not have the expected shape.
     #[error("unexpected event data: {0}")]
     Data(String),
+    /// The body goes beyond the parser's [`Limits`].
+    #[error("the event body is beyond the limits: {0}")]
+    Limit(#[from] FormError),
 }
 
 impl Event {
-    /// Parses a form-encoded event body (`event=…&data[…]=…&auth[…]=…`).
+    /// Parses a form-encoded event body (`event=…&data[…]=…&auth[…]=…`) within
+    /// [`Limits::DEFAULT`]. It does not check the token: prefer [`Event::parse_verified`].
     pub fn parse(body: &[u8]) -> Result<Event, EventError> {
-        let text = std::str::from_utf8(body)
-            .map_err(|_| EventError::Malformed("the body is not UTF-8".into()))?;
-        Event::from_value(parse_query(text.trim()))
+        Event::parse_with(body, &Limits::DEFAULT)
     }
 
-    /// Parses an event given as JSON (the same structure as the form).
+    /// [`Event::parse`] within other limits.
+    pub fn parse_with(body: &[u8], limits: &Limits) -> Result<Event, EventError> {
+        let body = body.trim_ascii();
+        std::str::from_utf8(body)
+            .map_err(|_| EventError::Malformed("the body is not UTF-8".into()))?;
+        let form = parse_str(body, limits)?;
+        Event::from_value(serde_json::Value::Object(form))
+    }
+
+    /// Parses an event given as JSON (the same structure as the form), of at most
+    /// [`Limits::DEFAULT`]`.max_bytes` (serde_json bounds the nesting).
     pub fn parse_json(body: &[u8]) -> Result<Event, EventError> {
+        if body.len() > Limits::DEFAULT.max_bytes {
+            return Err(EventError::Limit(FormError::TooLarge {
+                size: body.len(),
+                limit: Limits::DEFAULT.max_bytes,
+            }));
+        }
         let v: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| EventError::Malformed(e.to_string()))?;
         Event::from_value(v)
     }
 
+    /// Reads the event from parsed JSON; an error shows none of its tokens.
     fn from_value(v: serde_json::Value) -> Result<Event, EventError> {
-        serde_json::from_value(v).map_err(|e| EventError::Malformed(e.to_string()))
+        let secrets: Vec<String> = SECRET_FIELDS
+            .iter()
+            .filter_map(|f| v.get("auth")?.get(f)?.as_str())
+            .map(str::to_owned)
+            .collect();
+        serde_json::from_value(v).map_err(|e| {
+            EventError::Malformed(scrub(&e.to_string(), secrets.iter().map(String::as_str)))
+        })
     }
 
-    /// Parses a form-encoded event and checks its `application_token`.
+    /// Checks a form-encoded event's `application_token`, then parses it, within
+    /// [`Limits::DEFAULT`].
+    ///
+    /// The token is found and compared before anything else is built: a body without the
+    /// right token costs one pass over at most `max_bytes`, and fails with
+    /// [`EventError::BadToken`] (or [`EventError::Limit`] beyond the limits).
     pub fn parse_verified(body: &[u8], application_token: &str) -> Result<Event, EventError> {
-        let event = Event::parse(body)?;
-        event.verify(application_token)?;
-        Ok(event)
+        Event::parse_verified_with(body, application_token, &Limits::DEFAULT)
+    }
+
+    /// [`Event::parse_verified`] within other limits.
+    pub fn parse_verified_with(
+        body: &[u8],
+        application_token: &str,
+        limits: &Limits,
+    ) -> Result<Event, EventError> {
+        let body = body.trim_ascii();
+        let got = find(body, &TOKEN_PATH, limits)?;
+        if !got.is_some_and(|got| tokens_match(&got, application_token)) {
+            return Err(EventError::BadToken);
+        }
+        Event::parse_with(body, limits)
     }
 
     /// Checks the `application_token` against the expected one, in constant time.
@@ -143,7 +260,8 @@ impl Event {
 
     /// `data` decoded into a type of your choice.
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, EventError> {
-        T::deserialize(&self.data).map_err(|e| EventError::Data(e.to_string()))
+        T::deserialize(&self.data)
+            .map_err(|e| EventError::Data(scrub(&e.to_string(), self.auth.secrets())))
     }
 }
 

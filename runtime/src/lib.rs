@@ -9,8 +9,23 @@
 //! * [`events`]: incoming event parsing with a constant-time `application_token` check.
 //!
 //! Secrets (webhook codes, tokens, application tokens) never appear in `Debug`, `Display`,
-//! errors or logs.
+//! errors or logs, nor go to a host the user did not configure: redirects are not followed
+//! (see [`ClientBuilder::follow_read_redirects`]), and what a server echoes back is scrubbed.
+//! Whatever a server sends is bounded: bodies ([`ClientBuilder::max_response_bytes`]), waits
+//! it asks for, and incoming event forms ([`query::Limits`]).
 
+#![forbid(unsafe_code)]
+// Nothing a server or a form sends may panic the code outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -19,6 +34,7 @@ pub mod client;
 pub mod envelope;
 pub mod error;
 pub mod events;
+mod http;
 pub mod limits;
 pub mod method;
 mod object;

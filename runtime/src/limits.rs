@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
@@ -137,12 +137,37 @@ impl Limiter {
 
     /// Makes every caller hold off for `d` (after the server said the bucket is full).
     pub(crate) fn pause(&self, d: Duration) {
-        let until = tokio::time::Instant::now() + d;
+        let now = tokio::time::Instant::now();
+        let until = now.checked_add(d).unwrap_or(now + MAX_WIRE_WAIT);
         let mut guard = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
         if !matches!(*guard, Some(t) if t >= until) {
             *guard = Some(until);
         }
     }
+}
+
+/// The longest wait an answer can impose: the time budget counts the last 10 minutes, so no
+/// reset is further away than that.
+pub(crate) const MAX_WIRE_WAIT: Duration = Duration::from_secs(600);
+
+/// The longest pause after a 429 that says nothing of its reset (the configured fallback).
+const MAX_FALLBACK_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// A wait read from the wire, in seconds: NaN and negatives are no wait, anything longer than
+/// [`MAX_WIRE_WAIT`] is that. Every wait a server names goes through here.
+pub(crate) fn wire_wait(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs)
+        .unwrap_or(MAX_WIRE_WAIT)
+        .min(MAX_WIRE_WAIT)
+}
+
+/// How far ahead a Unix time read from the wire lies, as a [`wire_wait`]; `None` (ignored)
+/// when it is not a finite number.
+fn wire_time_ahead(unix: f64) -> Option<Duration> {
+    unix.is_finite().then(|| wire_wait(unix - unix_now()))
 }
 
 /// The per-method time budget seen in responses, and the pauses it imposes.
@@ -155,8 +180,8 @@ pub(crate) struct OperatingBudget {
 #[derive(Default)]
 struct MethodBudget {
     operating: f64,
-    reset_at: Option<f64>,
-    blocked_until: Option<f64>,
+    reset_at: Option<Instant>,
+    blocked_until: Option<Instant>,
 }
 
 pub(crate) fn unix_now() -> f64 {
@@ -170,16 +195,17 @@ impl OperatingBudget {
     pub(crate) fn new(limit: Duration, fallback_wait: Duration) -> Self {
         OperatingBudget {
             limit: limit.as_secs_f64(),
-            fallback_wait,
+            fallback_wait: fallback_wait.min(MAX_FALLBACK_WAIT),
             methods: Mutex::new(HashMap::new()),
         }
     }
 
     /// Records the `time` of a successful call of `method`.
     pub(crate) fn record(&self, method: &str, time: &Time) {
-        let Some(operating) = time.operating else {
+        let Some(operating) = time.operating.filter(|o| o.is_finite()) else {
             return;
         };
+        let now = Instant::now();
         let mut map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
         if !map.contains_key(method) {
             map.insert(method.to_owned(), MethodBudget::default());
@@ -188,39 +214,40 @@ impl OperatingBudget {
             return;
         };
         entry.operating = operating;
-        entry.reset_at = time.operating_reset_at.or(entry.reset_at);
+        if let Some(ahead) = time.operating_reset_at.and_then(wire_time_ahead) {
+            entry.reset_at = Some(now + ahead);
+        }
         entry.blocked_until = None;
         if operating >= self.limit {
             // The server will refuse the next call: wait for the oldest minute to be released.
-            entry.blocked_until = Some(
-                entry
-                    .reset_at
-                    .unwrap_or_else(|| unix_now() + self.fallback_wait.as_secs_f64()),
-            );
+            entry.blocked_until = Some(entry.reset_at.unwrap_or(now + self.fallback_wait));
         }
     }
 
     /// Records a 429 for `method`; returns how long to wait before trying it again.
     pub(crate) fn on_limit(&self, method: &str, time: Option<&Time>) -> Duration {
-        let now = unix_now();
+        let now = Instant::now();
         let mut map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
         let entry = map.entry(method.to_owned()).or_default();
         let reset = time
             .and_then(|t| t.operating_reset_at)
+            .and_then(wire_time_ahead)
+            .map(|ahead| now + ahead)
             .or(entry.reset_at)
             .filter(|&r| r > now)
             // The known reset passed and the server still refuses: wait for the next basket.
-            .unwrap_or(now + self.fallback_wait.as_secs_f64());
+            .unwrap_or(now + self.fallback_wait);
         entry.blocked_until = Some(reset);
-        Duration::from_secs_f64((reset - now).max(0.0))
+        reset.saturating_duration_since(now)
     }
 
     /// How long `method` must still wait, if it is paused.
     pub(crate) fn blocked_for(&self, method: &str) -> Option<Duration> {
         let map = self.methods.lock().unwrap_or_else(|p| p.into_inner());
         let until = map.get(method)?.blocked_until?;
-        let left = until - unix_now();
-        (left > 0.0).then(|| Duration::from_secs_f64(left))
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
     }
 
     /// The last `operating` seen for `method`.
@@ -273,6 +300,29 @@ mod tests {
         // A success below the limit lifts the pause.
         b.record("crm.item.list", &fine);
         assert!(b.blocked_for("crm.item.list").is_none());
+    }
+
+    #[test]
+    fn waits_from_the_wire_are_clamped() {
+        assert_eq!(wire_wait(f64::NAN), Duration::ZERO);
+        assert_eq!(wire_wait(-1.0), Duration::ZERO);
+        assert_eq!(wire_wait(f64::NEG_INFINITY), Duration::ZERO);
+        assert_eq!(wire_wait(1.5), Duration::from_millis(1500));
+        assert_eq!(wire_wait(1e300), MAX_WIRE_WAIT);
+        assert_eq!(wire_wait(f64::INFINITY), MAX_WIRE_WAIT);
+        assert_eq!(wire_wait(f64::MAX), MAX_WIRE_WAIT);
+        let b = OperatingBudget::new(Duration::from_secs(480), Duration::MAX);
+        for absurd in [f64::NAN, f64::INFINITY, -1e300, 1e300, f64::MAX, f64::MIN] {
+            let t = Time {
+                operating: Some(absurd),
+                operating_reset_at: Some(absurd),
+                ..Time::default()
+            };
+            b.record("m", &t);
+            assert!(b.blocked_for("m").unwrap_or_default() <= MAX_FALLBACK_WAIT);
+            assert!(b.on_limit("m", Some(&t)) <= MAX_FALLBACK_WAIT);
+            assert!(b.blocked_for("m").unwrap_or_default() <= MAX_FALLBACK_WAIT);
+        }
     }
 
     #[test]

@@ -92,7 +92,9 @@ impl RetryPolicy {
     /// The back-off before retry number `n` (0-based), with jitter in [50 %, 100 %].
     pub(crate) fn backoff(&self, base: Duration, n: u32) -> Duration {
         let exp = base.saturating_mul(1u32 << n.min(16)).min(self.backoff_max);
-        exp.mul_f64(0.5 + fastrand::f64() * 0.5)
+        let jitter = 0.5 + fastrand::f64() * 0.5;
+        // Not `mul_f64`: it panics when a huge configured maximum rounds past `Duration::MAX`.
+        Duration::try_from_secs_f64(exp.as_secs_f64() * jitter).unwrap_or(exp)
     }
 }
 
@@ -109,6 +111,11 @@ mod tests {
                 .saturating_mul(1 << n.min(16))
                 .min(Duration::from_secs(10));
             assert!(d >= full / 2 && d <= full, "{n}: {d:?} vs {full:?}");
+        }
+        // A huge configured maximum does not panic and is still a long wait.
+        let huge = RetryPolicy::default().backoff_max(Duration::MAX);
+        for _ in 0..100 {
+            assert!(huge.backoff(Duration::MAX, 3) >= Duration::MAX / 3);
         }
     }
 }

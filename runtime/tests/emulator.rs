@@ -400,3 +400,31 @@ async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_reco
         "only records that existed"
     );
 }
+
+#[tokio::test]
+async fn one_hostile_form_does_not_take_the_emulator_down() {
+    let e = emulator(unlimited()).await;
+    // 3,000 levels of brackets in 12 KB: it overflowed the emulator's stack, on any endpoint.
+    let deep = format!(
+        "grant_type=refresh_token&client_id{}=x",
+        "[a]".repeat(4_000)
+    );
+    assert!(deep.len() < 12_100);
+    let http = reqwest::Client::new();
+    for url in [
+        e.token_url(),
+        format!("{}crm.item.add.json", e.webhook_url()),
+    ] {
+        let resp = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(deep.clone())
+            .send()
+            .await
+            .expect("an answer");
+        assert!(resp.status().is_client_error(), "{}", resp.status());
+    }
+    let c = webhook(&e);
+    c.call(&add("after")).await.expect("still serving");
+    assert_eq!(items(&e).len(), 1);
+}

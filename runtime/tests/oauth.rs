@@ -33,8 +33,12 @@ async fn portal(initial_refresh: &str) -> (Server, Arc<Mutex<Portal>>) {
         Server::start(move |r| {
             let mut st = state.lock().expect("state");
             if r.path == "/oauth/token/" {
-                let q = parse_query(&r.query);
-                let good = q["grant_type"] == "refresh_token"
+                // The secrets come in a POST form body, never in the URL.
+                let q = parse_query(&String::from_utf8_lossy(&r.body));
+                let good = r.method == "POST"
+                    && r.query.is_empty()
+                    && r.header("content-type") == Some("application/x-www-form-urlencoded")
+                    && q["grant_type"] == "refresh_token"
                     && q["client_id"] == CLIENT_ID
                     && q["client_secret"] == CLIENT_SECRET
                     && q["refresh_token"] == st.refresh.as_str();

@@ -1,85 +1,13 @@
-//! Property tests: PHP query encoding, and the client bucket's arithmetic.
+//! Property tests: the client bucket's arithmetic (PHP query encoding is tested in b24-form).
 
 use std::time::Duration;
 
-use b24_runtime::query::{http_build_query, parse_query};
 use b24_runtime::RateLimit;
 use governor::clock::FakeRelativeClock;
 use governor::RateLimiter;
 use proptest::prelude::*;
-use serde_json::{Map, Value};
-
-/// What PHP's `parse_str` gives back for a value `http_build_query` wrote: scalars become
-/// strings (`true` → "1", `false` → "0"), `null` and empty arrays vanish, a list stays a list.
-fn php_round_trip(v: &Value) -> Option<Value> {
-    match v {
-        Value::Null => None,
-        Value::Bool(b) => Some(Value::String(if *b { "1" } else { "0" }.into())),
-        Value::Number(n) => Some(Value::String(n.to_string())),
-        Value::String(s) => Some(Value::String(s.clone())),
-        Value::Array(items) => {
-            // Elements that vanish leave gaps in the indexes: PHP then keeps an object.
-            let kept: Vec<(usize, Value)> = items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, x)| php_round_trip(x).map(|x| (i, x)))
-                .collect();
-            if kept.is_empty() {
-                None
-            } else if kept.iter().enumerate().all(|(pos, (i, _))| pos == *i) {
-                Some(Value::Array(kept.into_iter().map(|(_, x)| x).collect()))
-            } else {
-                Some(Value::Object(
-                    kept.into_iter().map(|(i, x)| (i.to_string(), x)).collect(),
-                ))
-            }
-        }
-        Value::Object(m) => {
-            let kept: Map<String, Value> = m
-                .iter()
-                .filter_map(|(k, x)| php_round_trip(x).map(|x| (k.clone(), x)))
-                .collect();
-            (!kept.is_empty()).then_some(Value::Object(kept))
-        }
-    }
-}
-
-fn key() -> impl Strategy<Value = String> {
-    // PHP parse_str cannot carry `[`/`]` in keys, and rewrites top-level spaces and dots;
-    // keys start with a letter so none looks like a list index.
-    "[a-zA-Z][a-zA-Z0-9_>=<!%&+~*'\"@$-]{0,8}"
-}
-
-fn value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        "\\PC{0,12}".prop_map(Value::String),
-        "[ &=?#%+\\[\\]$]{0,6}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 24, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::btree_map(key(), inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
 
 proptest! {
-    #[test]
-    fn http_build_query_reads_back_like_parse_str(params in prop::collection::btree_map(key(), value(), 0..6)) {
-        let params = Value::Object(params.into_iter().collect());
-        let encoded = http_build_query(&params);
-        prop_assert!(
-            encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.%+=&".contains(&b)),
-            "only unreserved characters and escapes: {}", encoded
-        );
-        let expected = php_round_trip(&params).unwrap_or(Value::Object(Map::new()));
-        prop_assert_eq!(parse_query(&encoded), expected);
-    }
-
     /// Whatever the arrival pattern, the requests the client meter lets through never take
     /// the server's leaky bucket (the docs' model: +1 per request, −Y per second, refuse above
     /// X) over its limit.

@@ -62,7 +62,7 @@ async fn secrets_never_show_in_debug_display_errors_or_logs() {
     let server = Server::start(move |r| {
         let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if r.path == "/oauth/token/" {
-            if r.query.contains(REFRESH) {
+            if String::from_utf8_lossy(&r.body).contains(REFRESH) {
                 return Reply::Json(
                     200,
                     json!({"access_token": NEW_ACCESS, "refresh_token": NEW_REFRESH}),

@@ -4,12 +4,17 @@
 
 pub mod portal;
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
+use hyper::body::{Body, Bytes, Frame, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
@@ -56,6 +61,59 @@ pub enum Reply {
     Drop,
     /// Wait, then answer.
     Delay(Duration, Box<Reply>),
+    /// Any status, headers and body.
+    Raw(u16, Vec<(String, String)>, Vec<u8>),
+    /// A body of `len` bytes, streamed as hyper asks for it; `sent` counts what it took.
+    Stream {
+        status: u16,
+        len: u64,
+        /// Declare the length (`Content-Length`) instead of streaming chunked.
+        declared: bool,
+        sent: Arc<AtomicU64>,
+    },
+}
+
+/// A redirect to `location`.
+pub fn redirect(status: u16, location: &str) -> Reply {
+    Reply::Raw(
+        status,
+        vec![("location".into(), location.into())],
+        Vec::new(),
+    )
+}
+
+/// A body of spaces, 64 KiB a frame, counting what the server handed to the connection.
+struct Endless {
+    left: u64,
+    declared: bool,
+    sent: Arc<AtomicU64>,
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        const CHUNK: Bytes = Bytes::from_static(&[b' '; 64 * 1024]);
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let n = self.left.min(CHUNK.len() as u64);
+        self.left -= n;
+        self.sent.fetch_add(n, Ordering::Relaxed);
+        Poll::Ready(Some(Ok(Frame::data(CHUNK.slice(..n as usize)))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.declared {
+            SizeHint::with_exact(self.left)
+        } else {
+            SizeHint::default()
+        }
+    }
 }
 
 pub fn now() -> f64 {
@@ -159,6 +217,35 @@ impl Server {
                                                     "text/html",
                                                 ))
                                             }
+                                            Reply::Raw(status, headers, body) => {
+                                                let mut resp = respond(status, body, "text/plain");
+                                                for (k, v) in headers {
+                                                    if let (Ok(k), Ok(v)) = (
+                                                        hyper::header::HeaderName::from_bytes(
+                                                            k.as_bytes(),
+                                                        ),
+                                                        hyper::header::HeaderValue::from_str(&v),
+                                                    ) {
+                                                        resp.headers_mut().insert(k, v);
+                                                    }
+                                                }
+                                                return Ok(resp);
+                                            }
+                                            Reply::Stream {
+                                                status,
+                                                len,
+                                                declared,
+                                                sent,
+                                            } => {
+                                                let mut resp = respond(status, "", "text/plain");
+                                                *resp.body_mut() = Endless {
+                                                    left: len,
+                                                    declared,
+                                                    sent,
+                                                }
+                                                .boxed();
+                                                return Ok(resp);
+                                            }
                                         }
                                     }
                                 }
@@ -193,8 +280,12 @@ impl Server {
     }
 }
 
-fn respond(status: u16, body: String, content_type: &str) -> hyper::Response<Full<Bytes>> {
-    let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
+fn respond(
+    status: u16,
+    body: impl Into<Bytes>,
+    content_type: &str,
+) -> hyper::Response<BoxBody<Bytes, Infallible>> {
+    let mut resp = hyper::Response::new(Full::new(body.into()).boxed());
     *resp.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
