@@ -177,6 +177,8 @@ struct Loader {
     visiting: Vec<(usize, Option<usize>)>,
     /// The structures method pages document, for rows that point at a method ([`Links::method_structure`]).
     method_structures: HashMap<usize, Vec<Type>>,
+    /// How many method pages are being read for a structure, one inside the other.
+    method_chain: usize,
     rust_names: names::Scope,
     files_read: Vec<PathBuf>,
 }
@@ -241,6 +243,7 @@ impl Loader {
             structures: HashMap::new(),
             visiting: Vec::new(),
             method_structures: HashMap::new(),
+            method_chain: 0,
             rust_names: names::Scope::default(),
             files_read: Vec::new(),
         }
@@ -657,6 +660,9 @@ impl Loader {
     }
 }
 
+/// How many method pages deep a structure described by another method is followed.
+const MAX_METHOD_CHAIN: usize = 4;
+
 /// The structures a method documents: its result when that is an object with fields (or an
 /// array of such), and its one parameter that is.
 fn documented_structures(m: &Method) -> Vec<Type> {
@@ -832,14 +838,21 @@ impl Links for Loader {
         if let Some(done) = self.method_structures.get(&pi) {
             return done.clone();
         }
+        // A chain of pages each pointing at the next is followed a few steps only (a page
+        // can be hostile: this runs inside the compiler).
+        if self.method_chain >= MAX_METHOD_CHAIN {
+            return Vec::new();
+        }
         // Pages that point at each other: the inner reference stays unresolved.
         self.method_structures.insert(pi, Vec::new());
+        self.method_chain += 1;
         // The target's own defects are reported when it is read for itself.
         let mut scratch = Vec::new();
         let structures = self
             .method_of(pi, &mut scratch)
             .map(|m| documented_structures(&m))
             .unwrap_or_default();
+        self.method_chain -= 1;
         self.method_structures.insert(pi, structures.clone());
         structures
     }

@@ -172,7 +172,9 @@ fn flags_patterns_portal_keys_select_and_the_level_of_result_fields() {
          || **isActive**\n[`boolean`](./data-types.md) | Flag: `Y` — yes, `N` — no ||\n",
         "|| **result**\n[`array`](./data-types.md) | The thing ||\n\
          || **ID**\n[`integer`](./data-types.md) | Id ||\n\
-         || **CLOSED**\n[`char`](./data-types.md) | Closed ||\n\
+         || **CLOSED**\n[`char`](./data-types.md) | Indicator of a closed thing ||\n\
+         || **VIEW**\n[`char`](./data-types.md) | Appearance: `F` — flags, `K` — radio buttons ||\n\
+         || **NOTE**\n[`char`](./data-types.md) | Commentary ||\n\
          || **OPENED**\n[`boolean`](./data-types.md) | Opened ||\n\
          || **SHARED**\n[`boolean`](./data-types.md) | Shared ||\n\
          || **UF_CRM_...**\n[`any`](./data-types.md) | Custom fields ||\n",
@@ -199,6 +201,8 @@ fn flags_patterns_portal_keys_select_and_the_level_of_result_fields() {
         "the example shows the fields in an object"
     );
     assert_eq!(result(m, "CLOSED"), "yn");
+    assert_eq!(result(m, "VIEW"), "string", "a char with other values");
+    assert_eq!(result(m, "NOTE"), "string", "a char of free text");
     assert_eq!(result(m, "OPENED"), "yn", "the example writes it Y");
     assert_eq!(result(m, "SHARED"), "boolean");
     let pattern = m
@@ -310,4 +314,31 @@ fn a_title_that_reads_makes_a_read_unless_a_change_is_named() {
     let all = facts(&load(&dir));
     assert_eq!(method(&all, "thing.ownertype").access, "read");
     assert_eq!(method(&all, "thing.rights").access, "write");
+}
+
+#[test]
+fn methods_that_describe_each_other_in_a_ring_or_a_long_chain_load() {
+    let mut files = Vec::new();
+    for i in 0..300 {
+        let next = (i + 1) % 300;
+        files.push((
+            format!("m{i}.md"),
+            page(
+                &format!("Get Thing {i} thing.get{i}"),
+                "",
+                &format!(
+                    "|| **result**\n[`array`](./data-types.md) | For the structure of a thing, see the method [thing.get{next}](./m{next}.md) ||\n"
+                ),
+                "",
+                "",
+            ),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = tree("chain", &refs);
+    let api = load(&dir);
+    assert_eq!(api.methods.len(), 300);
 }

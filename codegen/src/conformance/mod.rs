@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use crate::diag::DefectKind;
 use crate::gen::{module_paths, render, Options};
-use crate::model::{Api, ExampleKind};
+use crate::model::{Api, ExampleKind, Type};
+use serde_json::Value;
 
 /// The round-trip helpers, written into the crate as `src/support.rs`.
 const SUPPORT: &str = include_str!("support.rs");
@@ -45,6 +46,80 @@ pub struct Counts {
     /// Valid JSON with nothing to test: a response example without `result`, or a request
     /// body that is not an object.
     pub nothing_to_test: usize,
+    /// Object keys of the tested examples that land in a typed field of the generated type.
+    pub keys_typed: usize,
+    /// Object keys that land in an `extra` map (undocumented keys, and keys of a documented
+    /// family such as `UF_CRM_...`).
+    pub keys_in_extra: usize,
+    /// The share of those keys that land in typed fields, in percent.
+    pub typed_key_percent: f64,
+}
+
+impl Counts {
+    fn finish(&mut self) {
+        let all = self.keys_typed + self.keys_in_extra;
+        self.typed_key_percent = if all == 0 {
+            100.0
+        } else {
+            (1000.0 * self.keys_typed as f64 / all as f64).round() / 10.0
+        };
+    }
+}
+
+/// Counts where the keys of `value` land when it is read as `ty`: in a typed field or in an
+/// `extra` map. Follows the generated types: objects and shared structures have their fields,
+/// maps and untyped values hold no fields (their keys are data), unions read as the form
+/// whose shape the value has.
+fn count_keys(api: &Api, ty: &Type, value: &Value, counts: &mut Counts, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    let fields = match ty {
+        Type::Object { fields } => Some(fields.as_slice()),
+        Type::Ref { key } => api.types.get(key).map(|t| t.fields.as_slice()),
+        _ => None,
+    };
+    match (ty, value) {
+        (Type::Nullable { inner }, v) => count_keys(api, inner, v, counts, depth + 1),
+        (Type::Union { variants }, v) => {
+            let form = variants.iter().find(|t| match (t, v) {
+                (Type::Object { .. } | Type::Ref { .. } | Type::Map { .. }, Value::Object(_)) => {
+                    true
+                }
+                (Type::Array { .. }, Value::Array(_)) => true,
+                _ => false,
+            });
+            if let Some(form) = form {
+                count_keys(api, form, v, counts, depth + 1);
+            }
+        }
+        (Type::Array { item }, Value::Array(items)) => {
+            for v in items {
+                count_keys(api, item, v, counts, depth + 1);
+            }
+        }
+        (Type::Map { value: vt }, Value::Object(map)) => {
+            for v in map.values() {
+                count_keys(api, vt, v, counts, depth + 1);
+            }
+        }
+        (_, Value::Object(map)) => {
+            let Some(fields) = fields else { return };
+            for (key, v) in map {
+                let field = fields
+                    .iter()
+                    .find(|f| &f.api_name == key && f.pattern().is_none());
+                match field {
+                    Some(f) => {
+                        counts.keys_typed += 1;
+                        count_keys(api, &f.ty, v, counts, depth + 1);
+                    }
+                    None => counts.keys_in_extra += 1,
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Writes the conformance crate for `api` into `out` (created if needed). `runtime_dir` is the
@@ -138,6 +213,15 @@ fn tests(api: &Api, options: &Options) -> (String, Written) {
             };
             counts.tests += 1;
             counts.repaired += usize::from(example.repaired);
+            match example.kind {
+                ExampleKind::Request => {
+                    let request = Type::Object {
+                        fields: method.params.clone(),
+                    };
+                    count_keys(api, &request, &subject, counts, 0);
+                }
+                _ => count_keys(api, &method.result, &subject, counts, 0),
+            }
             // An example the loader already reported as contradicting its table is expected to
             // fail; its test says so in its name, and the CLI counts it apart.
             let defect = contradicted.contains(&(&*example.source.file, example.source.line));
@@ -154,6 +238,8 @@ fn tests(api: &Api, options: &Options) -> (String, Written) {
             );
         }
     }
+    written.responses.finish();
+    written.requests.finish();
     (file, written)
 }
 

@@ -352,6 +352,12 @@ impl<'a> Builder<'a> {
                 Word::Scalar(Scalar::Boolean) if says_yes_no(&row.description) => {
                     Type::scalar(Scalar::YesNo)
                 }
+                // A `char` is "often a substitute for boolean, storing `Y` or `N`": one whose
+                // description lists other values (`F` — checkboxes) or reads as free text
+                // ("Commentary") is a one-character string.
+                Word::Scalar(Scalar::YesNo) if !is_yes_no_char(name, &row.description) => {
+                    Type::scalar(Scalar::String)
+                }
                 Word::Scalar(s) => Type::scalar(s),
                 // "The key of the object is the user identifier, and the value is the object with
                 // [user description](#user)": a map of those structures, whatever the notation.
@@ -1327,6 +1333,34 @@ fn lists_identifiers(description: &str) -> bool {
         && (first.contains("identifiers") || first.contains("ids "))
         // Identifiers "with prefixes" (`C_5`) are codes, not numbers.
         && !d.contains("prefix")
+}
+
+/// Whether a `char` field is a Y/N flag: its description lists `Y` and `N`, or lists no
+/// values and it reads as a flag (`IS_`/`HAS_` names, "Indicator ...", "Whether ...").
+fn is_yes_no_char(name: &str, description: &str) -> bool {
+    if says_yes_no(description) {
+        return true;
+    }
+    let listed = inlines(description).into_iter().any(|i| {
+        matches!(i, Inline::Code(c) if {
+            let c = c.trim();
+            !c.is_empty() && c.len() <= 3 && c != "Y" && c != "N"
+        })
+    });
+    if listed {
+        return false;
+    }
+    let lower = name.to_lowercase();
+    let d = crate::page::plain(description).to_lowercase();
+    ["is", "has", "can", "use", "allow"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || ["is ", "does ", "has ", "can "]
+            .iter()
+            .any(|w| d.starts_with(w))
+        || ["indicator", "flag", "whether", "enabled", "active"]
+            .iter()
+            .any(|w| d.contains(w))
 }
 
 /// A description that gives a flag's values as `Y` and `N` (code spans, quoted, or `Y/N`).

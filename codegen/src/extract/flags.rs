@@ -123,6 +123,17 @@ pub fn apply_shared(types: &mut BTreeMap<TypeKey, NamedType>, shared: SharedForm
     }
 }
 
+/// A `char` field read as a one-character string (its description did not say Y/N).
+fn is_char_string(f: &Field) -> bool {
+    f.doc_type == "char"
+        && matches!(
+            f.ty,
+            Type::Scalar {
+                scalar: Scalar::String
+            }
+        )
+}
+
 fn is_boolean(ty: &Type) -> bool {
     matches!(
         ty,
@@ -134,7 +145,7 @@ fn is_boolean(ty: &Type) -> bool {
 
 fn retype_fields(fields: &mut [Field], forms: &Forms, keys: &mut Vec<TypeKey>) {
     for f in fields {
-        if is_boolean(&f.ty)
+        if (is_boolean(&f.ty) || is_char_string(f))
             && forms.yes_no.contains(f.api_name.as_str())
             && !forms.json.contains(f.api_name.as_str())
         {
