@@ -82,12 +82,14 @@ fn count_keys(api: &Api, ty: &Type, value: &Value, counts: &mut Counts, depth: u
     match (ty, value) {
         (Type::Nullable { inner }, v) => count_keys(api, inner, v, counts, depth + 1),
         (Type::Union { variants }, v) => {
-            let form = variants.iter().find(|t| match (t, v) {
-                (Type::Object { .. } | Type::Ref { .. } | Type::Map { .. }, Value::Object(_)) => {
-                    true
-                }
-                (Type::Array { .. }, Value::Array(_)) => true,
-                _ => false,
+            let form = variants.iter().find(|t| {
+                matches!(
+                    (t, v),
+                    (
+                        Type::Object { .. } | Type::Ref { .. } | Type::Map { .. },
+                        Value::Object(_)
+                    ) | (Type::Array { .. }, Value::Array(_))
+                )
             });
             if let Some(form) = form {
                 count_keys(api, form, v, counts, depth + 1);
