@@ -342,3 +342,35 @@ fn methods_that_describe_each_other_in_a_ring_or_a_long_chain_load() {
     let api = load(&dir);
     assert_eq!(api.methods.len(), 300);
 }
+
+#[test]
+fn a_shared_structure_with_required_fields_gets_a_request_view_that_demands_them() {
+    let types = "# Thing Types\n\n## Address {#address}\n\n#|\n|| **Name**\n`type` | **Description** ||\n\
+        || **CITY***\n[`string`](./data-types.md) | City ||\n|| **ZIP**\n[`string`](./data-types.md) | Code ||\n|#\n";
+    let add = page(
+        "Add a Thing thing.add",
+        "|| **address***\n[`object`](./data-types.md) | The [address](./types.md#address) ||\n",
+        "|| **result**\n[`object`](./data-types.md) | The thing ||\n|| **address**\n[`object`](./data-types.md) | The [address](./types.md#address) ||\n",
+        "",
+        "",
+    );
+    let dir = tree(
+        "request-view",
+        &[("types.md", types), ("thing-add.md", &add)],
+    );
+    let api = load(&dir);
+    let all = facts(&api);
+    let m = method(&all, "thing.add");
+    assert_eq!(param(m, "address.CITY").1, "yes");
+    let code = b24_codegen::render(&b24_codegen::generate(&api, &Default::default()));
+    let file = syn::parse_file(&code).expect("valid Rust");
+    let text = quote::quote!(#file).to_string().replace(' ', "");
+    assert!(
+        text.contains("pubfnnew(city:impl::std::convert::Into<::std::string::String>)"),
+        "the request's view demands CITY:\n{code}"
+    );
+    assert!(
+        text.contains("pubcity:::std::option::Option<::std::string::String>"),
+        "the shared type, read from responses, keeps it optional"
+    );
+}

@@ -88,6 +88,22 @@ impl<'a> Module<'a> {
                 quote!(::std::collections::BTreeMap<::std::string::String, #value>)
             }
             Type::Ref { key } => match self.ctx.api.types.get(key) {
+                // A shared structure with required fields, sent by a request: the request gets
+                // its own view that demands them (the shared type, also read from responses,
+                // keeps every field optional).
+                Some(named)
+                    if self.request_side
+                        && named.fields.iter().any(|f| f.required == Required::Yes) =>
+                {
+                    let name = self.claim_name(hint);
+                    let doc = format!(
+                        " The `{hint}` structure as a request sends it: `types::{}` with its required fields demanded.",
+                        named.rust_name
+                    );
+                    let def = self.struct_def(&name, quote!(#[doc = #doc]), &named.fields, true);
+                    self.items.push(def);
+                    quote!(#name)
+                }
                 Some(named) => {
                     let name = ident(&named.rust_name);
                     let up = (0..self.depth).map(|_| quote!(super::));
