@@ -361,11 +361,11 @@ fn a_small_tree_loads_with_shared_types_nesting_and_paging() {
         defects(&api, DefectKind::RepairedExample),
         ["thing-get.md:33"]
     );
-    // `id` is an integer; the example's "abc" contradicts it: reported, and the request keeps
-    // the table's type (the caller writes what the table says).
+    // `id` is an integer; the example's "abc" contradicts it: reported at the example (line
+    // 27), and the request keeps the table's type (the caller writes what the table says).
     assert_eq!(
         defects(&api, DefectKind::ExampleContradictsTable),
-        ["thing-get.md:16", "thing-list.md:50"]
+        ["thing-get.md:27", "thing-list.md:50"]
     );
     let id = get.params.iter().find(|p| p.api_name == "id").unwrap();
     assert_eq!(id.ty, Type::scalar(Scalar::Integer));

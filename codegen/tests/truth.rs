@@ -79,6 +79,7 @@ fn an_object_row_that_links_to_a_fields_page_takes_its_first_table_and_the_keys_
         || **title**\n[`string`](./data-types.md) | Title ||\n\
         || **checklist**\n[`object`](./data-types.md) | Items. Key — item identifier, value — object with [item description](#item) ||\n\
         || **watchers**\n[`array`](./data-types.md) | List of user identifiers ||\n\
+        || **busy**\n[`object`](./data-types.md) | The key of the object is the user ID. The value is an array of objects, each an [item](#item) ||\n\
         || **edit**\n[`boolean`](./data-types.md) | Editing is allowed ||\n\
         || **edit.owner**\n[`boolean`](./data-types.md) | Changing the owner is allowed ||\n|#\n\n\
         ## Object item {#item}\n\n#|\n|| **Name**\n`type` | **Description** ||\n\
@@ -107,6 +108,8 @@ fn an_object_row_that_links_to_a_fields_page_takes_its_first_table_and_the_keys_
     assert_eq!(param(m, "fields.checklist").0, "map<object>");
     assert_eq!(param(m, "fields.checklist{}.isDone").0, "yn");
     assert_eq!(param(m, "fields.watchers").0, "array<integer>");
+    assert_eq!(param(m, "fields.busy").0, "map<array<object>>");
+    assert_eq!(param(m, "fields.busy{}[].id").0, "integer");
     assert_eq!(param(m, "fields.edit").0, "boolean");
     assert_eq!(
         param(m, "fields.edit.owner").0,

@@ -74,6 +74,8 @@ pub struct Builder<'a> {
     links: &'a mut dyn Links,
     diags: &'a mut Vec<Diagnostic>,
     sections: HashMap<usize, Option<Type>>,
+    /// The request example being reconciled: what it gets wrong is reported at its line.
+    request_example: Option<Source>,
     /// Scalar types the page's parameter tables give field names ([`Builder::learn_names`]).
     vocabulary: HashMap<String, Option<Scalar>>,
     visiting: Vec<usize>,
@@ -88,6 +90,7 @@ impl<'a> Builder<'a> {
             diags,
             sections: HashMap::new(),
             vocabulary: HashMap::new(),
+            request_example: None,
             visiting: Vec::new(),
         }
     }
@@ -367,6 +370,16 @@ impl<'a> Builder<'a> {
                         None => self
                             .linked_structure(row, name, atom.link.as_deref())
                             .unwrap_or_else(|| Type::scalar(Scalar::Any)),
+                    };
+                    // "The value is an array of objects, each describing an [event](#event)".
+                    let d = crate::page::plain(&row.description).to_lowercase();
+                    let value = if ["value is an array", "value is a list", "values are arrays"]
+                        .iter()
+                        .any(|p| d.contains(p))
+                    {
+                        Type::array(value)
+                    } else {
+                        value
                     };
                     Type::Map {
                         value: Box::new(value),
@@ -905,11 +918,13 @@ impl<'a> Builder<'a> {
         map: &Map<String, Value>,
         at: &Source,
     ) {
+        self.request_example = Some(at.clone());
         for p in params.iter_mut() {
             if let Some(v) = map.get(&p.api_name) {
                 self.reconcile_field(p, v, false);
             }
         }
+        self.request_example = None;
         for key in map.keys() {
             if params.iter().any(|p| &p.api_name == key) {
                 continue;
@@ -967,6 +982,21 @@ impl<'a> Builder<'a> {
                 for f in fields.iter_mut() {
                     if let Some(v) = map.get(&f.api_name) {
                         self.reconcile_field(f, v, add);
+                    }
+                }
+                // A structure a request sends demands its required fields.
+                if let Some(example) = self.request_example.clone() {
+                    for f in fields.iter().filter(|f| f.required == Required::Yes) {
+                        if !map.keys().any(|k| k.eq_ignore_ascii_case(&f.api_name)) {
+                            self.diags.push(Diagnostic::defect(
+                                example.clone(),
+                                DefectKind::ExampleContradictsTable,
+                                format!(
+                                    "the example leaves out `{name}.{}`, required at {}",
+                                    f.api_name, f.source
+                                ),
+                            ));
+                        }
                     }
                 }
                 if add {
@@ -1065,17 +1095,25 @@ impl<'a> Builder<'a> {
                     return types::widen(ty, v).0;
                 }
                 let shown = short_json(v);
+                // A request example is reported where it is written (the table is named).
+                let (place, table) = match &self.request_example {
+                    Some(example) => (example.clone(), format!(" (table: {at})")),
+                    None => (at.clone(), String::new()),
+                };
                 self.diags.push(Diagnostic::defect(
-                    at.clone(),
+                    place,
                     DefectKind::ExampleContradictsTable,
                     format!(
-                        "`{name}` is documented as {} but the example shows {shown}",
+                        "`{name}` is documented as {} but the example shows {shown}{table}",
                         describe(&ty)
                     ),
                 ));
-                // What a server sends is read in every form its examples show; what a request
-                // sends is what the table says (the caller writes it, the example is wrong).
-                if add {
+                // What a server sends is read in every form its examples show. What a request
+                // sends keeps the table's scalar (`325` for a `string`: the caller writes what
+                // the table says); a request example of another shape (an array for an object)
+                // may show what the server needs, so the request accepts both.
+                let scalars = matches!(ty, Type::Scalar { .. }) && !v.is_object() && !v.is_array();
+                if add || !scalars {
                     types::widen(ty, v).0
                 } else {
                     ty
