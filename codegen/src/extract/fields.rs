@@ -1024,6 +1024,25 @@ impl<'a> Builder<'a> {
             (Type::Nullable { inner }, v) if !v.is_null() => {
                 types::nullable_of(self.reconcile(*inner, v, add, at, name))
             }
+            // A union: the form whose shape the example has is reconciled with it (so a
+            // request's form reports what it lacks).
+            (Type::Union { mut variants }, v) if !v.is_null() => {
+                let form = variants.iter().position(|t| {
+                    matches!(
+                        (t, v),
+                        (Type::Object { .. } | Type::Ref { .. }, Value::Object(_))
+                            | (Type::Array { .. }, Value::Array(_))
+                    )
+                });
+                match form {
+                    Some(i) => {
+                        let t = variants.remove(i);
+                        variants.insert(i, self.reconcile(t, v, add, at, name));
+                        Type::Union { variants }
+                    }
+                    None => self.reconcile_plain(Type::Union { variants }, v, add, at, name),
+                }
+            }
             // An "array" of fields that the example writes as an object holding them: PHP's
             // associative array, an object on the wire.
             (Type::Array { item }, Value::Object(map)) if matches!(item.as_ref(), Type::Object { fields } if holds_fields(fields, map)) => {
@@ -1081,44 +1100,51 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            (ty, v) => {
-                let links = &*self.links;
-                let lookup = |k: &str| links.shared_fields(k);
-                if accepts(&ty, v, &lookup) {
-                    if let Type::Map { .. } = ty {
-                        return types::widen(ty, v).0;
-                    }
-                    return ty;
-                }
-                if at.line == 0 {
-                    // A type read from the example itself: widened silently.
-                    return types::widen(ty, v).0;
-                }
-                let shown = short_json(v);
-                // A request example is reported where it is written (the table is named).
-                let (place, table) = match &self.request_example {
-                    Some(example) => (example.clone(), format!(" (table: {at})")),
-                    None => (at.clone(), String::new()),
-                };
-                self.diags.push(Diagnostic::defect(
-                    place,
-                    DefectKind::ExampleContradictsTable,
-                    format!(
-                        "`{name}` is documented as {} but the example shows {shown}{table}",
-                        describe(&ty)
-                    ),
-                ));
-                // What a server sends is read in every form its examples show. What a request
-                // sends keeps the table's scalar (`325` for a `string`: the caller writes what
-                // the table says); a request example of another shape (an array for an object)
-                // may show what the server needs, so the request accepts both.
-                let scalars = matches!(ty, Type::Scalar { .. }) && !v.is_object() && !v.is_array();
-                if add || !scalars {
-                    types::widen(ty, v).0
-                } else {
-                    ty
-                }
-            }
+            (ty, v) => self.reconcile_plain(ty, v, add, at, name),
+        }
+    }
+
+    /// [`Builder::reconcile`] for a value the type has no structure in common with: accepted
+    /// as it is, or reported and widened (responses) or kept (a request's scalars).
+    fn reconcile_plain(&mut self, ty: Type, v: &Value, add: bool, at: &Source, name: &str) -> Type {
+        let accepted = {
+            let links = &*self.links;
+            let lookup = |k: &str| links.shared_fields(k);
+            accepts(&ty, v, &lookup)
+        };
+        if accepted {
+            return match ty {
+                Type::Map { .. } => types::widen(ty, v).0,
+                ty => ty,
+            };
+        }
+        if at.line == 0 {
+            // A type read from the example itself: widened silently.
+            return types::widen(ty, v).0;
+        }
+        let shown = short_json(v);
+        // A request example is reported where it is written (the table is named).
+        let (place, table) = match &self.request_example {
+            Some(example) => (example.clone(), format!(" (table: {at})")),
+            None => (at.clone(), String::new()),
+        };
+        self.diags.push(Diagnostic::defect(
+            place,
+            DefectKind::ExampleContradictsTable,
+            format!(
+                "`{name}` is documented as {} but the example shows {shown}{table}",
+                describe(&ty)
+            ),
+        ));
+        // What a server sends is read in every form its examples show. What a request sends
+        // keeps the table's scalar (`325` for a `string`: the caller writes what the table
+        // says); a request example of another shape (an array for an object) may show what
+        // the server needs, so the request accepts both.
+        let scalars = matches!(ty, Type::Scalar { .. }) && !v.is_object() && !v.is_array();
+        if add || !scalars {
+            types::widen(ty, v).0
+        } else {
+            ty
         }
     }
 

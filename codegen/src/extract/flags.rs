@@ -11,12 +11,12 @@ use serde_json::Value;
 
 use crate::model::{Example, Field, Method, NamedType, Scalar, Type, TypeKey};
 
-/// Names of the keys the examples give as `"Y"`/`"N"`, and as booleans (`true`/`false`,
-/// also written as strings).
+/// Names of the keys the examples give as `"Y"`/`"N"`, and in any other form (booleans,
+/// `"true"`, another letter).
 #[derive(Default)]
 struct Forms<'a> {
     yes_no: HashSet<&'a str>,
-    json: HashSet<&'a str>,
+    other: HashSet<&'a str>,
 }
 
 impl<'a> Forms<'a> {
@@ -41,11 +41,9 @@ impl<'a> Forms<'a> {
                         Value::String(s) if s == "Y" || s == "N" => {
                             self.yes_no.insert(k);
                         }
-                        Value::Bool(_) => {
-                            self.json.insert(k);
-                        }
-                        Value::String(s) if s == "true" || s == "false" => {
-                            self.json.insert(k);
+                        // Any other form (`true`, `"true"`, `"E"`): not a Y/N flag.
+                        Value::Bool(_) | Value::String(_) => {
+                            self.other.insert(k);
                         }
                         _ => self.read(v, depth + 1),
                     }
@@ -92,7 +90,7 @@ pub fn apply(method: &mut Method, types: &BTreeMap<TypeKey, NamedType>, shared: 
             }
             let (yes_no, json) = (
                 forms.yes_no.contains(f.api_name.as_str()),
-                forms.json.contains(f.api_name.as_str()),
+                forms.other.contains(f.api_name.as_str()),
             );
             if yes_no || json {
                 let seen = shared
@@ -147,7 +145,7 @@ fn retype_fields(fields: &mut [Field], forms: &Forms, keys: &mut Vec<TypeKey>) {
     for f in fields {
         if (is_boolean(&f.ty) || is_char_string(f))
             && forms.yes_no.contains(f.api_name.as_str())
-            && !forms.json.contains(f.api_name.as_str())
+            && !forms.other.contains(f.api_name.as_str())
         {
             f.ty = Type::scalar(Scalar::YesNo);
         }
