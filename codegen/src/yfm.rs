@@ -224,18 +224,22 @@ pub fn resolve_relative(from: &Path, target: &str) -> PathBuf {
     normalize(&base.join(target))
 }
 
-/// Removes `.` and `..` components without touching the filesystem.
+/// Removes `.` and `..` components without touching the filesystem. A `..` takes back a name
+/// before it; one with no name to take back stays (`a/../../x` is `../x`, still outside), and
+/// one right after the root is the root (`/../x` is `/x`).
 pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for comp in path.components() {
         match comp {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -847,6 +851,24 @@ mod tests {
         assert_eq!(d[0].kind, DefectKind::MissingInclude);
         assert_eq!(d[0].source.to_string(), "p/page.md:3");
         assert!(reader.1.contains(&PathBuf::from("docs/p/missing.md")));
+    }
+
+    #[test]
+    fn normalizing_keeps_what_climbs_out() {
+        let n = |p: &str| normalize(Path::new(p));
+        assert_eq!(n("a/./b/../c.md"), PathBuf::from("a/c.md"));
+        // Before: the third `..` took back the second, and this was `x`.
+        assert_eq!(n("a/../../../x"), PathBuf::from("../../x"));
+        assert_eq!(n("../a/../../x"), PathBuf::from("../../x"));
+        assert_eq!(
+            n("docs/p/../../../outside/x.md"),
+            PathBuf::from("../outside/x.md")
+        );
+        assert_eq!(n("/docs/../../etc/passwd"), PathBuf::from("/etc/passwd"));
+        assert_eq!(
+            resolve_relative(Path::new("docs/p/page.md"), "../../../x.md"),
+            PathBuf::from("../x.md")
+        );
     }
 
     #[test]
