@@ -14,10 +14,16 @@ use quote::quote;
 /// Where the docs are published; a page `a/b.md` is `{SITE}/a/b.html`.
 pub const SITE: &str = "https://apidocs.bitrix24.com";
 
+/// The longest doc text written, in bytes of Markdown (the upstream docs' longest is under
+/// 3 KiB). Without a bound, a field whose cell holds a table repeats every table nested below
+/// it in its doc comment, and the code grows with the square of the nesting.
+const MAX_DOC_BYTES: usize = 64 << 10;
+
 /// `#[doc = "..."]` attributes for a Markdown text (none for an empty text). `page` is the
 /// file the text comes from (relative to the docs root), against which its links resolve.
+/// A text longer than [`MAX_DOC_BYTES`] is cut.
 pub fn attrs(markdown: &str, page: &str) -> TokenStream {
-    let text = for_rustdoc(&absolute_links(markdown, page));
+    let text = for_rustdoc(&absolute_links(&bounded(markdown), page));
     if text.trim().is_empty() {
         return TokenStream::new();
     }
@@ -31,6 +37,23 @@ pub fn attrs(markdown: &str, page: &str) -> TokenStream {
         quote!(#[doc = #line])
     });
     quote!(#(#lines)*)
+}
+
+/// `markdown` cut at the last line break within [`MAX_DOC_BYTES`], with a note saying so.
+fn bounded(markdown: &str) -> std::borrow::Cow<'_, str> {
+    if markdown.len() <= MAX_DOC_BYTES {
+        return markdown.into();
+    }
+    let mut end = MAX_DOC_BYTES;
+    while !markdown.is_char_boundary(end) {
+        end -= 1;
+    }
+    let kept = markdown.get(..end).unwrap_or_default();
+    let kept = kept.rfind('\n').and_then(|i| kept.get(..i)).unwrap_or(kept);
+    format!(
+        "{kept}\n\n(The rest of this text is left out: it is longer than {MAX_DOC_BYTES} bytes.)"
+    )
+    .into()
 }
 
 /// The Markdown with every code block turned into an inert ```` ```text ```` block.
@@ -187,6 +210,19 @@ mod tests {
         assert_eq!(for_rustdoc(md), md);
         assert_eq!(absolute_links(md, "api-reference/a.md"), md);
         assert!(attrs("  ", "").is_empty());
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_a_line_break() {
+        let line = "ä".repeat(99);
+        let long = format!("{line}\n").repeat(MAX_DOC_BYTES / 100);
+        let cut = bounded(&long);
+        assert!(cut.len() <= MAX_DOC_BYTES + 80, "{}", cut.len());
+        assert!(cut.ends_with(&format!(
+            "{line}\n\n(The rest of this text is left out: it is longer than {MAX_DOC_BYTES} bytes.)"
+        )));
+        let short = format!("{line}\n").repeat(3);
+        assert_eq!(bounded(&short), short.as_str());
     }
 
     #[test]
