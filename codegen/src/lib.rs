@@ -10,6 +10,7 @@
 //! - [`render`]: tokens → formatted Rust source.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod conformance;
@@ -17,6 +18,7 @@ pub mod diag;
 pub mod diff;
 pub mod extract;
 mod gen;
+pub mod limits;
 mod load;
 pub mod model;
 pub mod names;
@@ -25,5 +27,6 @@ pub mod yfm;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
 pub use gen::{generate, module_paths, render, Options};
-pub use load::load;
+pub use limits::Limits;
+pub use load::{load, load_with};
 pub use model::Api;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use crate::diag::Diagnostic;
+use crate::limits::Limits;
 use crate::model::Source;
 use crate::yfm::{self, IncludeReader, Line, Note, Table};
 
@@ -69,15 +70,17 @@ pub enum BlockKind {
 }
 
 impl Page {
-    /// Expands includes, runs the YFM pass and parses `text`, the contents of `path`.
+    /// Expands includes (within `limits`), runs the YFM pass and parses `text`, the contents
+    /// of `path`.
     pub fn parse(
         text: &str,
         path: &Path,
         shown: Arc<str>,
+        limits: &Limits,
         reader: &mut dyn IncludeReader,
         diags: &mut Vec<Diagnostic>,
     ) -> Page {
-        let lines = yfm::expand(text, path, &shown, reader, diags);
+        let lines = yfm::expand(text, path, &shown, limits, reader, diags);
         Page::from_lines(shown, lines, diags)
     }
 

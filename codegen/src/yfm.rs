@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{DefectKind, Diagnostic};
+use crate::limits::Limits;
 use crate::model::Source;
 
 /// One line of a page after include expansion.
@@ -32,109 +33,217 @@ pub struct Line {
 
 /// Reads the files a page includes. Implemented by the loader (with a cache) and by tests.
 pub trait IncludeReader {
-    /// The text of `path` and the name to show for it in diagnostics, or `None` when it cannot be read.
-    fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)>;
+    /// The text of `path` and the name to show for it in diagnostics, or why it was not read.
+    fn read(&mut self, path: &Path) -> Result<(Arc<str>, Arc<str>), Unread>;
 }
 
-/// Includes nested deeper than this are reported instead of expanded (protects against cycles).
-const MAX_INCLUDE_DEPTH: u8 = 8;
+/// Why a file was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// It does not exist, or the system would not give it (the system's message).
+    Io(String),
+    /// It is not a regular file: a folder, a FIFO, a device.
+    NotAFile,
+    /// It is larger than [`Limits::max_file_bytes`] (the bound).
+    TooLarge(u64),
+    /// Its text is not UTF-8; the 1-based line of the first byte that is not.
+    NotUtf8(u32),
+    /// It is outside the docs root (the root), symlinks followed.
+    OutsideRoot(PathBuf),
+}
+
+impl Unread {
+    /// The kind of diagnostic it gives: [`DefectKind::Limit`] for a file too large,
+    /// [`DefectKind::OutsideRoot`], else `unreadable` (the kind for a file that cannot be read:
+    /// [`DefectKind::Io`] for a page, [`DefectKind::MissingInclude`] for an included file).
+    pub fn kind(&self, unreadable: DefectKind) -> DefectKind {
+        match self {
+            Unread::TooLarge(_) => DefectKind::Limit,
+            Unread::OutsideRoot(_) => DefectKind::OutsideRoot,
+            _ => unreadable,
+        }
+    }
+
+    /// The line to report it at (0: the whole file).
+    pub fn line(&self) -> u32 {
+        match self {
+            Unread::NotUtf8(line) => *line,
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Io(e) => write!(f, "cannot be read: {e}"),
+            Unread::NotAFile => write!(f, "is not a regular file"),
+            Unread::TooLarge(max) => write!(f, "is larger than {max} bytes (the file size bound)"),
+            Unread::NotUtf8(line) => write!(f, "is not UTF-8 text (line {line})"),
+            Unread::OutsideRoot(root) => {
+                write!(f, "is outside the docs root `{}`", root.display())
+            }
+        }
+    }
+}
 
 /// Expands `{% include %}` directives in `text` (the contents of `path`, shown as `shown`).
-/// Include paths resolve relative to the including file. Problems are pushed to `diags`.
+/// Include paths resolve relative to the including file. Problems are pushed to `diags`; an
+/// include past a bound of `limits` (depth, count, bytes of the expanded page), one that
+/// includes itself or one that cannot be read is reported and left out.
 pub fn expand(
     text: &str,
     path: &Path,
     shown: &Arc<str>,
+    limits: &Limits,
     reader: &mut dyn IncludeReader,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
-    let mut out = Vec::with_capacity(text.len() / 40 + 8);
-    expand_into(text, path, shown, 0, reader, diags, &mut out);
-    out
+    let mut expander = Expander {
+        reader,
+        limits,
+        diags,
+        out: Vec::with_capacity(text.len() / 40 + 8),
+        // The page's own text counts in full from the start: includes get what is left.
+        bytes: text.len(),
+        includes: 0,
+        open: vec![(path.to_owned(), None)],
+    };
+    expander.expand(text, path, shown, 0, "");
+    expander.out
 }
 
-fn expand_into(
-    text: &str,
-    path: &Path,
-    shown: &Arc<str>,
-    depth: u8,
-    reader: &mut dyn IncludeReader,
-    diags: &mut Vec<Diagnostic>,
-    out: &mut Vec<Line>,
-) {
-    for (i, raw) in text.lines().enumerate() {
-        let source = Source::new(shown.clone(), (i + 1) as u32);
-        let Some(directive) = find_include(raw) else {
-            out.push(Line {
-                text: raw.to_owned(),
-                source,
-                include_depth: depth,
-            });
-            continue;
-        };
-        let before = &raw[..directive.start];
-        let after = &raw[directive.end..];
-        let indent: String = before.chars().take_while(|c| c.is_whitespace()).collect();
-        if !before.trim().is_empty() {
-            out.push(Line {
-                text: before.to_owned(),
-                source: source.clone(),
-                include_depth: depth,
-            });
+/// The state of one page's include expansion.
+struct Expander<'a> {
+    reader: &'a mut dyn IncludeReader,
+    limits: &'a Limits,
+    diags: &'a mut Vec<Diagnostic>,
+    out: Vec<Line>,
+    /// Bytes of the expanded page: the page's own text and every include expanded so far.
+    bytes: usize,
+    /// Includes expanded so far.
+    includes: usize,
+    /// The files (and sections) being expanded, outermost first.
+    open: Vec<(PathBuf, Option<String>)>,
+}
+
+impl Expander<'_> {
+    /// Expands `text` (of `path`, at include `depth`), each non-empty line prefixed by
+    /// `indent` (the indentation of the include directives it came through).
+    fn expand(&mut self, text: &str, path: &Path, shown: &Arc<str>, depth: u8, indent: &str) {
+        for (i, raw) in text.lines().enumerate() {
+            let source = Source::new(shown.clone(), (i + 1) as u32);
+            let Some(directive) = find_include(raw) else {
+                self.push(raw, indent, source, depth);
+                continue;
+            };
+            let before = raw.get(..directive.start).unwrap_or("");
+            let after = raw.get(directive.end..).unwrap_or("");
+            if !before.trim().is_empty() {
+                self.push(before, indent, source.clone(), depth);
+            }
+            self.include(&directive, path, &source, depth, indent, before);
+            if !after.trim().is_empty() {
+                self.push(after, indent, source, depth);
+            }
         }
+    }
+
+    fn push(&mut self, text: &str, indent: &str, source: Source, depth: u8) {
+        let text = if indent.is_empty() || text.is_empty() {
+            text.to_owned()
+        } else {
+            format!("{indent}{text}")
+        };
+        self.out.push(Line {
+            text,
+            source,
+            include_depth: depth,
+        });
+    }
+
+    /// Expands one include directive written at `source`, or reports why not.
+    fn include(
+        &mut self,
+        directive: &IncludeDirective<'_>,
+        path: &Path,
+        source: &Source,
+        depth: u8,
+        indent: &str,
+        before: &str,
+    ) {
         let (target, anchor) = match directive.target.split_once('#') {
             Some((file, anchor)) => (file, Some(anchor)),
             None => (directive.target, None),
         };
-        let target_path = resolve_relative(path, target);
-        if depth >= MAX_INCLUDE_DEPTH {
-            diags.push(Diagnostic::defect(
-                source.clone(),
-                DefectKind::MissingInclude,
+        let shown_target = directive.target;
+        let mut refuse = |kind: DefectKind, message: String| {
+            self.diags
+                .push(Diagnostic::defect(source.clone(), kind, message));
+        };
+        if depth >= self.limits.max_include_depth {
+            return refuse(
+                DefectKind::Limit,
                 format!(
-                    "includes nested too deep at `{}` (a cycle?)",
-                    directive.target
+                    "includes nested deeper than {} at `{shown_target}`: not included",
+                    self.limits.max_include_depth
                 ),
-            ));
-        } else {
-            match reader.read(&target_path) {
-                Some((included, included_shown)) => {
-                    let section = match anchor {
-                        Some(anchor) => section_by_anchor(&included, anchor, directive.notitle),
-                        None => included.to_string(),
-                    };
-                    let start = out.len();
-                    expand_into(
-                        &section,
-                        &target_path,
-                        &included_shown,
-                        depth + 1,
-                        reader,
-                        diags,
-                        out,
-                    );
-                    if !indent.is_empty() {
-                        for line in &mut out[start..] {
-                            if !line.text.is_empty() {
-                                line.text.insert_str(0, &indent);
-                            }
-                        }
-                    }
-                }
-                None => diags.push(Diagnostic::defect(
-                    source.clone(),
-                    DefectKind::MissingInclude,
-                    format!("included file `{}` cannot be read", directive.target),
-                )),
+            );
+        }
+        if self.includes >= self.limits.max_includes {
+            return refuse(
+                DefectKind::Limit,
+                format!(
+                    "more than {} includes in one page: `{shown_target}` not included",
+                    self.limits.max_includes
+                ),
+            );
+        }
+        let target_path = resolve_relative(path, target);
+        let key = (target_path.clone(), anchor.map(str::to_owned));
+        if self.open.contains(&key) {
+            return refuse(
+                DefectKind::MissingInclude,
+                format!("`{shown_target}` includes itself: not included"),
+            );
+        }
+        let (included, included_shown) = match self.reader.read(&target_path) {
+            Ok(read) => read,
+            Err(why) => {
+                return refuse(
+                    why.kind(DefectKind::MissingInclude),
+                    format!("included file `{shown_target}` {why}"),
+                )
             }
+        };
+        let section = match anchor {
+            Some(anchor) => {
+                std::borrow::Cow::Owned(section_by_anchor(&included, anchor, directive.notitle))
+            }
+            None => std::borrow::Cow::Borrowed(included.as_ref()),
+        };
+        let indent: String = indent
+            .chars()
+            .chain(before.chars().take_while(|c| c.is_whitespace()))
+            .collect();
+        let size = section
+            .len()
+            .saturating_add(indent.len().saturating_mul(section.lines().count()));
+        if self.bytes.saturating_add(size) > self.limits.max_page_bytes {
+            return refuse(
+                DefectKind::Limit,
+                format!(
+                    "the page would be larger than {} bytes with `{shown_target}` included: \
+                     not included",
+                    self.limits.max_page_bytes
+                ),
+            );
         }
-        if !after.trim().is_empty() {
-            out.push(Line {
-                text: after.to_owned(),
-                source,
-                include_depth: depth,
-            });
-        }
+        self.bytes += size;
+        self.includes += 1;
+        self.open.push(key);
+        self.expand(&section, &target_path, &included_shown, depth + 1, &indent);
+        self.open.pop();
     }
 }
 
@@ -816,10 +925,10 @@ mod tests {
     struct MapReader(HashMap<PathBuf, &'static str>, Vec<PathBuf>);
 
     impl IncludeReader for MapReader {
-        fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)> {
+        fn read(&mut self, path: &Path) -> Result<(Arc<str>, Arc<str>), Unread> {
             self.1.push(path.to_owned());
-            let text = self.0.get(path)?;
-            Some((Arc::from(*text), Arc::from(path.to_string_lossy().as_ref())))
+            let text = self.0.get(path).ok_or(Unread::Io("missing".into()))?;
+            Ok((Arc::from(*text), Arc::from(path.to_string_lossy().as_ref())))
         }
     }
 
@@ -839,6 +948,7 @@ mod tests {
             page,
             Path::new("docs/p/page.md"),
             &shown,
+            &Limits::default(),
             &mut reader,
             &mut d,
         );
