@@ -383,6 +383,9 @@ fn unreadable(api: &Api, file: &str, kind: DefectKind) -> String {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].source.file.as_ref(), file, "{errors:?}");
     assert_eq!(errors[0].kind, kind, "{errors:?}");
+    let s = b24_codegen::check::summary(api);
+    assert_eq!(s.unreadable, 1);
+    assert!(!s.passed());
     errors[0].to_string()
 }
 
@@ -550,6 +553,7 @@ fn a_symlink_loop_is_an_unreadable_page() {
         errors[0].starts_with("a.md:0: error[io]: the page cannot be read"),
         "{errors:?}"
     );
+    assert_eq!(b24_codegen::check::summary(&api).unreadable, 2);
     assert!(has_method(&api, "ok.fine"));
 }
 
