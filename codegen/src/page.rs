@@ -30,6 +30,8 @@ pub struct Page {
     pub tables: Vec<Table>,
     /// The `{% note %}` blocks.
     pub notes: Vec<Note>,
+    /// The innermost note of each line (an index into `notes`).
+    note_of_line: Vec<Option<u32>>,
 }
 
 /// A block of the page.
@@ -81,12 +83,17 @@ impl Page {
         diags: &mut Vec<Diagnostic>,
     ) -> Page {
         let lines = yfm::expand(text, path, &shown, limits, reader, diags);
-        Page::from_lines(shown, lines, diags)
+        Page::from_lines(shown, lines, limits, diags)
     }
 
     /// Parses already expanded lines.
-    pub fn from_lines(file: Arc<str>, lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Page {
-        let split = yfm::split(&lines, diags);
+    pub fn from_lines(
+        file: Arc<str>,
+        lines: Vec<Line>,
+        limits: &Limits,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Page {
+        let split = yfm::split(&lines, limits, diags);
         let mut blocks = markdown_blocks(&split.markdown);
         for (i, table) in split.tables.iter().enumerate() {
             blocks.push(Block {
@@ -98,6 +105,7 @@ impl Page {
         let depth = lines.iter().map(|l| l.include_depth).collect();
         Page {
             file,
+            note_of_line: innermost_notes(&split.notes, lines.len()),
             lines: lines.into_iter().map(|l| l.source).collect(),
             depth,
             blocks,
@@ -122,27 +130,52 @@ impl Page {
 
     /// The innermost note containing line `index`.
     pub fn note_at(&self, index: usize) -> Option<&Note> {
-        self.notes
-            .iter()
-            .filter(|n| n.start <= index && index <= n.end)
-            .min_by_key(|n| n.end - n.start)
+        let n = (*self.note_of_line.get(index)?)?;
+        self.notes.get(usize::try_from(n).ok()?)
     }
 
     /// The plain text of the lines of a note (its content, without the directives).
     pub fn note_text(&self, note: &Note) -> String {
         let mut out = String::new();
-        for b in &self.blocks {
-            if b.line > note.start && b.line < note.end {
-                if let BlockKind::Prose { markdown } = &b.kind {
-                    if !out.is_empty() {
-                        out.push('\n');
-                    }
-                    out.push_str(&plain(markdown));
+        let first = self.blocks.partition_point(|b| b.line <= note.start);
+        for b in self.blocks.iter().skip(first) {
+            if b.line >= note.end {
+                break;
+            }
+            if let BlockKind::Prose { markdown } = &b.kind {
+                if !out.is_empty() {
+                    out.push('\n');
                 }
+                out.push_str(&plain(markdown));
             }
         }
         out
     }
+}
+
+/// The innermost note of each of `lines` lines. Notes nest as their directives do (an
+/// `{% endnote %}` closes the latest open note), so the notes containing a line are a chain and
+/// the innermost is the latest opened that has not ended: one pass with a stack.
+fn innermost_notes(notes: &[Note], lines: usize) -> Vec<Option<u32>> {
+    let mut out = Vec::with_capacity(lines);
+    let mut open: Vec<usize> = Vec::new();
+    let mut next = 0;
+    for line in 0..lines {
+        while let Some(n) = notes.get(next).filter(|n| n.start <= line) {
+            if n.end >= line {
+                open.push(next);
+            }
+            next += 1;
+        }
+        while open
+            .last()
+            .is_some_and(|&o| notes.get(o).is_some_and(|n| n.end < line))
+        {
+            open.pop();
+        }
+        out.push(open.last().and_then(|&o| u32::try_from(o).ok()));
+    }
+    out
 }
 
 fn markdown_options() -> Options {
@@ -358,12 +391,13 @@ pub fn strip_attributes(text: &str) -> String {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
-        let is_attr = (after.starts_with('.') || after.starts_with("#T"))
-            && after
-                .find('}')
-                .is_some_and(|close| !after[..close].contains(char::is_whitespace) && close < 60);
-        if is_attr {
-            let close = after.find('}').unwrap_or(0);
+        // An attribute is short: its `}` is looked for in the next 60 bytes only (a search to
+        // the end for each `{` made this quadratic).
+        let close = (after.starts_with('.') || after.starts_with("#T"))
+            .then(|| after.bytes().take(60).position(|b| b == b'}'))
+            .flatten()
+            .filter(|&close| !after[..close].contains(char::is_whitespace));
+        if let Some(close) = close {
             out.push_str(rest[..open].trim_end_matches(' '));
             rest = &after[close + 1..];
         } else {
@@ -390,7 +424,7 @@ mod tests {
             })
             .collect();
         let mut d = Vec::new();
-        Page::from_lines(Arc::from("p.md"), lines, &mut d)
+        Page::from_lines(Arc::from("p.md"), lines, &Limits::default(), &mut d)
     }
 
     #[test]

@@ -408,13 +408,50 @@ pub struct Split {
     pub notes: Vec<Note>,
 }
 
-/// Parses the YFM directives and tables out of `lines` (see the module docs).
-pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
+/// The `{% if %}` blocks open at a line: whether each is taken, and how many are not (so that
+/// "all taken" is one comparison however deep they nest).
+#[derive(Default)]
+struct Conditions {
+    taken: Vec<bool>,
+    not_taken: usize,
+}
+
+impl Conditions {
+    fn all_taken(&self) -> bool {
+        self.not_taken == 0
+    }
+
+    fn open(&mut self, taken: bool) {
+        self.taken.push(taken);
+        self.not_taken += usize::from(!taken);
+    }
+
+    /// `{% else %}` (taken) or `{% elsif %}` (not) of the innermost block.
+    fn switch(&mut self, taken: bool) {
+        if let Some(last) = self.taken.last_mut() {
+            self.not_taken = self.not_taken + usize::from(!taken) - usize::from(!*last);
+            *last = taken;
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(taken) = self.taken.pop() {
+            self.not_taken -= usize::from(!taken);
+        }
+    }
+}
+
+/// Parses the YFM directives and tables out of `lines` (see the module docs). Notes nest at
+/// most [`Limits::max_depth`] deep: a deeper `{% note %}` (and its `{% endnote %}`) is
+/// reported and dropped.
+pub fn split(lines: &[Line], limits: &Limits, diags: &mut Vec<Diagnostic>) -> Split {
     let mut out = Split::default();
     let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
     let mut in_fence: Option<(char, usize)> = None;
-    let mut conditions: Vec<bool> = Vec::new();
+    let mut conditions = Conditions::default();
     let mut open_notes: Vec<usize> = Vec::new();
+    // Notes opened past the nesting bound, not recorded: their ends are not anyone's.
+    let mut dropped_notes = 0usize;
     let mut i = 0;
     while i < lines.len() {
         let text = lines[i].text.as_str();
@@ -423,31 +460,28 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
             if is_fence_close(trimmed, ch, len) {
                 in_fence = None;
             }
-            kept.push(if conditions.iter().all(|&c| c) {
-                text
-            } else {
-                ""
-            });
+            kept.push(if conditions.all_taken() { text } else { "" });
             i += 1;
             continue;
         }
         if let Some(directive) = directive_name(trimmed) {
             match directive.0 {
-                "if" => conditions.push(false),
-                "elsif" | "elseif" => {
-                    if let Some(last) = conditions.last_mut() {
-                        *last = false;
-                    }
+                "if" => conditions.open(false),
+                "elsif" | "elseif" => conditions.switch(false),
+                "else" => conditions.switch(true),
+                "endif" => conditions.close(),
+                "note" if conditions.all_taken() && open_notes.len() >= limits.max_depth => {
+                    dropped_notes += 1;
+                    diags.push(Diagnostic::defect(
+                        lines[i].source.clone(),
+                        DefectKind::Limit,
+                        format!(
+                            "notes nested deeper than {}: this one is not read as a note",
+                            limits.max_depth
+                        ),
+                    ));
                 }
-                "else" => {
-                    if let Some(last) = conditions.last_mut() {
-                        *last = true;
-                    }
-                }
-                "endif" => {
-                    conditions.pop();
-                }
-                "note" if conditions.iter().all(|&c| c) => {
+                "note" if conditions.all_taken() => {
                     let (kind, title) = note_args(directive.1);
                     open_notes.push(out.notes.len());
                     out.notes.push(Note {
@@ -457,7 +491,8 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
                         end: i,
                     });
                 }
-                "endnote" if conditions.iter().all(|&c| c) => {
+                "endnote" if conditions.all_taken() && dropped_notes > 0 => dropped_notes -= 1,
+                "endnote" if conditions.all_taken() => {
                     if let Some(n) = open_notes.pop() {
                         out.notes[n].end = i;
                     }
@@ -468,7 +503,7 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
             i += 1;
             continue;
         }
-        if !conditions.iter().all(|&c| c) {
+        if !conditions.all_taken() {
             kept.push("");
             i += 1;
             continue;
@@ -803,7 +838,7 @@ pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
         })
         .collect();
     let mut ignored = Vec::new();
-    split(&lines, &mut ignored).tables
+    split(&lines, &Limits::default(), &mut ignored).tables
 }
 
 #[cfg(test)]
@@ -834,7 +869,7 @@ mod tests {
     fn table_rows_cells_and_multiline_cells() {
         let text = "intro\n#|\n|| **Name**\n`type` | **Description** ||\n|| **id***\n[`integer`](x.md) | Line one.\n\nLine two ||\n|#\nafter";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(s.tables.len(), 1);
         let t = &s.tables[0];
@@ -859,7 +894,7 @@ mod tests {
     fn escaped_pipes_and_fenced_code_hide_separators() {
         let text = "#|\n|| a | [`string`\\|`array`](x) ||\n|| b | ```\nx | y\n``` ||\n|| c | ```a|b``` ||\n|#";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(
             cells(&s.tables[0]),
@@ -875,7 +910,7 @@ mod tests {
     fn nested_table_belongs_to_its_cell() {
         let text = "#|\n|| **fields** | Object:\n#|\n|| **A** | x ||\n|| **B** | y ||\n|#\n||\n|| **next** | z ||\n|#";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(d.is_empty(), "{d:?}");
         let t = &s.tables[0];
         assert_eq!(t.rows.len(), 2);
@@ -893,7 +928,7 @@ mod tests {
     #[test]
     fn unclosed_table_is_reported() {
         let mut d = Vec::new();
-        let s = split(&lines("#|\n|| a | b ||\n"), &mut d);
+        let s = split(&lines("#|\n|| a | b ||\n"), &Limits::default(), &mut d);
         assert_eq!(s.tables[0].rows.len(), 1);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, DefectKind::MalformedTable);
@@ -903,7 +938,11 @@ mod tests {
     #[test]
     fn pipes_inside_fenced_blocks_outside_tables_are_not_tables() {
         let mut d = Vec::new();
-        let s = split(&lines("```\n#|\n|| a ||\n|#\n```\n"), &mut d);
+        let s = split(
+            &lines("```\n#|\n|| a ||\n|#\n```\n"),
+            &Limits::default(),
+            &mut d,
+        );
         assert!(s.tables.is_empty());
         assert!(s.markdown.contains("|| a ||"));
     }
@@ -912,7 +951,7 @@ mod tests {
     fn dev_only_blocks_are_dropped_and_notes_recorded() {
         let text = "a\n{% if build == 'dev' %}\nsecret\n{% endif %}\n{% note warning \"DEPRECATED\" %}\n\nold\n\n{% endnote %}\nb";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(!s.markdown.contains("secret"));
         assert!(s.markdown.contains("old"));
         assert!(!s.markdown.contains("{%"));

@@ -574,3 +574,74 @@ fn a_page_that_is_not_utf8_is_unreadable_at_its_line() {
     );
     assert!(has_method(&api, "ok.fine"));
 }
+
+/// A page of `body` under a method title, named `q.{name}`.
+fn titled(name: &str, body: &str) -> String {
+    format!("# Quadratic q.{name}\n\n> Who can execute the method: any user\n\n{body}")
+}
+
+/// Loads a tree of one page (and the page every tree has) and checks its method loaded.
+fn loads_in_time(name: &str, page: &str) -> Api {
+    let dir = tree(name, &[("q.md", page.as_bytes()), OK_PAGE]);
+    let (api, _) = load(&dir);
+    assert!(
+        api.methods.iter().any(|m| m.name.starts_with("q.")),
+        "{:#?}",
+        api.diagnostics
+    );
+    assert!(has_method(&api, "ok.fine"));
+    api
+}
+
+// Shapes that a pass handled one item at a time, searching the whole page (or the whole stack)
+// for each: a megabyte took from seconds to minutes. Each loads in time now.
+
+#[test]
+fn many_notes_load_in_linear_time() {
+    // `note_at` looked through every note for each block, `note_text` through every block.
+    let body = "{% note info %}\n\nx\n\n{% endnote %}\n".repeat(60_000);
+    loads_in_time("many-notes", &titled("notes", &body));
+}
+
+#[test]
+fn deep_taken_conditions_load_in_linear_time() {
+    // Each line checked every open `{% if %}`; after `{% else %}` all are taken.
+    let body = format!(
+        "{}{}",
+        "{% if a %}\n{% else %}\n".repeat(40_000),
+        "x\n".repeat(100_000)
+    );
+    loads_in_time("many-ifs", &titled("ifs", &body));
+}
+
+#[test]
+fn unclosed_attribute_braces_load_in_linear_time() {
+    // Each `{.` searched the rest of the text for its `}`.
+    let body = format!("text {}\n", "{.".repeat(500_000));
+    loads_in_time("attribute-braces", &titled("braces", &body));
+}
+
+#[test]
+fn many_empty_link_texts_load_in_linear_time() {
+    // Each `[](x)` made the text be searched again from its start and shifted.
+    let rows = format!("|| **a**\n`string` | {} ||\n", "[](x)".repeat(200_000));
+    loads_in_time("empty-links", &method_page("q.links", &rows));
+}
+
+#[test]
+fn notes_nest_only_to_the_depth_bound() {
+    let body = format!(
+        "{}deep\n\n{}",
+        "{% note info %}\n\nx\n\n".repeat(100),
+        "{% endnote %}\n".repeat(100)
+    );
+    let api = loads_in_time("nested-notes", &titled("nested.notes", &body));
+    let limits = found(&api, DefectKind::Limit);
+    // Notes 33 to 100 are dropped, each reported at its line.
+    assert_eq!(limits.len(), 68, "{limits:?}");
+    assert_eq!(limits[0].0, format!("q.md:{}", 5 + 32 * 4));
+    assert!(
+        limits[0].1.contains("notes nested deeper than 32"),
+        "{limits:?}"
+    );
+}
