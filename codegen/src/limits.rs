@@ -6,7 +6,8 @@
 //! error for a page that cannot be read at all) and the rest of the docs still loads.
 //!
 //! The defaults are far above what the upstream docs need (their largest page is 121 KB, they
-//! include 13 files in one page at most and 2 deep, and their structures nest 9 levels,
+//! include 13 files in one page at most and 2 deep, a page has at most 520 blocks and table
+//! rows, and their structures nest 9 levels,
 //! counting the chains through other pages: every bound at these values loads them the same)
 //! and low enough that a load stays within a few hundred MiB and seconds whatever the pages say.
 //!
@@ -31,6 +32,11 @@ pub struct Limits {
     pub max_include_depth: u8,
     /// How many includes one page may expand, at every depth together (default 256).
     pub max_includes: usize,
+    /// The most blocks (headings, paragraphs, code blocks, tables) and table rows one page may
+    /// have, counted in order (default 4096; the upstream docs' most is 520); the rest of the
+    /// page is not read. A table in a table's cell has at most this many rows. Some passes
+    /// relate every row to every heading: this keeps them within a second or so.
+    pub max_items: usize,
     /// How deep structures may nest (default 32): a table in a table's cell, a row `a.b` under
     /// row `a`, a field whose type links to a section (on this page or another) with fields of
     /// its own each count one level, and array dimensions (`object[][]`) must fit in the levels
@@ -46,6 +52,7 @@ impl Default for Limits {
             max_page_bytes: 8 << 20,
             max_include_depth: 8,
             max_includes: 256,
+            max_items: 4096,
             max_depth: DEFAULT_MAX_DEPTH,
         }
     }

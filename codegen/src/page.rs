@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
-use crate::diag::Diagnostic;
+use crate::diag::{DefectKind, Diagnostic};
 use crate::limits::Limits;
 use crate::model::Source;
 use crate::yfm::{self, IncludeReader, Line, Note, Table};
@@ -93,7 +93,7 @@ impl Page {
         limits: &Limits,
         diags: &mut Vec<Diagnostic>,
     ) -> Page {
-        let split = yfm::split(&lines, limits, diags);
+        let mut split = yfm::split(&lines, limits, diags);
         let mut blocks = markdown_blocks(&split.markdown);
         for (i, table) in split.tables.iter().enumerate() {
             blocks.push(Block {
@@ -102,6 +102,19 @@ impl Page {
             });
         }
         blocks.sort_by_key(|b| b.line);
+        if let Some(line) = cut_to(&mut blocks, &mut split.tables, limits.max_items) {
+            let at = lines
+                .get(line)
+                .map_or_else(|| Source::new(file.clone(), 0), |l| l.source.clone());
+            diags.push(Diagnostic::defect(
+                at,
+                DefectKind::Limit,
+                format!(
+                    "the page has more than {} blocks and table rows: the rest of it is not read",
+                    limits.max_items
+                ),
+            ));
+        }
         let depth = lines.iter().map(|l| l.include_depth).collect();
         Page {
             file,
@@ -151,6 +164,45 @@ impl Page {
         }
         out
     }
+}
+
+/// Keeps the first `max` blocks and table rows of a page (in line order; a table that does not
+/// fit keeps the rows that do) and gives the line of the first one left out, if any.
+fn cut_to(blocks: &mut Vec<Block>, tables: &mut Vec<Table>, max: usize) -> Option<usize> {
+    let mut left = max;
+    for (bi, b) in blocks.iter().enumerate() {
+        if left == 0 {
+            let line = b.line;
+            cut_tables(blocks, tables, bi);
+            return Some(line);
+        }
+        left -= 1;
+        if let BlockKind::Table(ti) = b.kind {
+            let table = tables.get_mut(ti)?;
+            if table.rows.len() > left {
+                let line = table.rows.get(left).map_or(b.line, |r| r.line);
+                table.rows.truncate(left);
+                cut_tables(blocks, tables, bi + 1);
+                return Some(line);
+            }
+            left -= table.rows.len();
+        }
+    }
+    None
+}
+
+/// Drops blocks from `from` on, and the tables only they referenced (tables are in line order).
+fn cut_tables(blocks: &mut Vec<Block>, tables: &mut Vec<Table>, from: usize) {
+    blocks.truncate(from);
+    let kept = blocks
+        .iter()
+        .rev()
+        .find_map(|b| match b.kind {
+            BlockKind::Table(ti) => Some(ti + 1),
+            _ => None,
+        })
+        .unwrap_or(0);
+    tables.truncate(kept);
 }
 
 /// The innermost note of each of `lines` lines. Notes nest as their directives do (an

@@ -826,7 +826,8 @@ fn push_byte(out: &mut String, text: &str, at: usize) {
 }
 
 /// Splits the cell text of a nested table (`#| … |#` inside a cell) into tables, for callers
-/// that want the structure of a cell.
+/// that want the structure of a cell. A table keeps its first [`Limits::max_items`] rows (of
+/// the default limits; defects inside a cell's text are not reported).
 pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
     let lines: Vec<Line> = text
         .lines()
@@ -838,7 +839,12 @@ pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
         })
         .collect();
     let mut ignored = Vec::new();
-    split(&lines, &Limits::default(), &mut ignored).tables
+    let limits = Limits::default();
+    let mut tables = split(&lines, &limits, &mut ignored).tables;
+    for t in &mut tables {
+        t.rows.truncate(limits.max_items);
+    }
+    tables
 }
 
 #[cfg(test)]

@@ -264,7 +264,16 @@ fn an_anchor_chain_3000_deep_is_untyped_past_the_depth_bound() {
     let dir = tree("anchor-chain", &[("chain.md", page.as_bytes()), OK_PAGE]);
     let (api, code) = load(&dir);
     let limits = found(&api, DefectKind::Limit);
-    assert_eq!(limits.len(), 1, "{limits:?}");
+    let messages: Vec<&str> = limits.iter().map(|(_, m)| m.as_str()).collect();
+    // Section 32 is too deep; and the page is cut after 4096 blocks and rows (section 1022).
+    assert_eq!(
+        messages,
+        [
+            "structures nested deeper than 32 levels: typed as untyped",
+            "the page has more than 4096 blocks and table rows: the rest of it is not read"
+        ],
+        "{limits:?}"
+    );
     assert!(limits[0].0.starts_with("chain.md:"), "{limits:?}");
     assert_eq!(max_param_depth(&api, "anchor.chain"), 32);
     assert!(has_method(&api, "ok.fine"));
@@ -644,4 +653,52 @@ fn notes_nest_only_to_the_depth_bound() {
         limits[0].1.contains("notes nested deeper than 32"),
         "{limits:?}"
     );
+}
+
+#[test]
+fn a_table_of_60000_rows_is_cut_at_the_item_bound() {
+    // Each row was compared with every row before it (repeated names, parents of `a.b`).
+    let rows: String = (0..60_000)
+        .map(|i| format!("|| **f{i}**\n`string` | x ||\n"))
+        .collect();
+    let api = loads_in_time("many-rows", &method_page("q.rows", &rows));
+    let limits = found(&api, DefectKind::Limit);
+    assert_eq!(limits.len(), 1, "{limits:?}");
+    // The title, the who-can line, the heading and the table are 4 of the 4096 items.
+    let first_cut = 4096 - 4 - 1;
+    assert_eq!(limits[0].0, format!("q.md:{}", 10 + 2 * first_cut));
+    assert!(limits[0].1.contains("more than 4096 blocks and table rows"));
+    let m = api.methods.iter().find(|m| m.name == "q.rows").unwrap();
+    assert_eq!(m.params.len(), first_cut);
+}
+
+#[test]
+fn links_to_missing_anchors_among_many_headings_load_in_time() {
+    // Each link looked through every heading, making a slug of each.
+    let rows: String = (0..20_000)
+        .map(|i| format!("|| **f{i}**\n[`object`](#h{i}) | x ||\n"))
+        .collect();
+    let headings: String = (0..20_000)
+        .map(|i| format!("## H{i} {{#g{i}}}\n\n"))
+        .collect();
+    let page = format!("{}\n{headings}", method_page("q.links", &rows));
+    let api = loads_in_time("many-headings", &page);
+    assert_eq!(found(&api, DefectKind::Limit).len(), 1);
+}
+
+#[test]
+fn a_table_in_a_cell_keeps_the_item_bound_of_rows() {
+    let inner: String = (0..10_000)
+        .map(|i| format!("|| **f{i}**\n`string` | x ||\n"))
+        .collect();
+    let rows = format!(
+        "|| **f**\n`object` | Fields:\n#|\n|| **Name**\n`type` | **Description** ||\n{inner}|#\n||\n"
+    );
+    let api = loads_in_time("cell-rows", &method_page("q.cell", &rows));
+    let m = api.methods.iter().find(|m| m.name == "q.cell").unwrap();
+    let Type::Object { fields } = &m.params[0].ty else {
+        panic!("{:?}", m.params[0].ty)
+    };
+    // The header row is one of the 4096.
+    assert_eq!(fields.len(), 4095);
 }
