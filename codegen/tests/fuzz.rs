@@ -297,7 +297,7 @@ fn mutate(rng: &mut Rng, page: &mut Vec<u8>, seeds: &Seeds, big: bool) -> String
     } else {
         (32 << 10, 300)
     };
-    match rng.below(16) {
+    match rng.below(18) {
         0 => {
             let n = rng.size(1, 16);
             for _ in 0..n {
@@ -420,8 +420,14 @@ fn mutate(rng: &mut Rng, page: &mut Vec<u8>, seeds: &Seeds, big: bool) -> String
         11 => {
             let filler = *rng.pick(FILLERS);
             let n = rng.size(1, huge / filler.len().max(1));
-            let row = format!("|| **big**\n`string` | {} ||", filler.repeat(n));
-            insert_at_line(rng, page, &row);
+            let row = format!("|| **big**\n`string` | {} ||\n", filler.repeat(n));
+            // In a row of its own (where it may be outside any table) or in a table.
+            let text = if rng.below(2) == 0 {
+                row
+            } else {
+                format!("#|\n|| **Name**\n`type` | **Description** ||\n{row}|#\n")
+            };
+            insert_at_line(rng, page, &text);
             format!("a cell of {n} × {filler:?}")
         }
         12 => {
@@ -451,6 +457,33 @@ fn mutate(rng: &mut Rng, page: &mut Vec<u8>, seeds: &Seeds, big: bool) -> String
             let row = format!("|| **grid**\n`object{}` | deep ||", "[]".repeat(dims));
             insert_at_line(rng, page, &row);
             format!("{dims} array dimensions")
+        }
+        15 | 16 => {
+            // Many of one small thing: passes that relate each to all the others.
+            let (name, item, wrap) = *rng.pick(&[
+                ("rows", "|| **f{i}**\n`string` | x ||\n", true),
+                ("dotted rows", "|| **a.f{i}**\n`string` | x ||\n", true),
+                ("link rows", "|| **f{i}**\n[`object`](#h{i}) | x ||\n", true),
+                ("element rows", "|| **f{i}[]**\n`object` | x ||\n", true),
+                ("headings", "## H{i} {#g{i}}\n\n", false),
+                ("headings named like fields", "## f{i}\n\n", false),
+                ("notes", "{% note info %}\n\nx{i}\n\n{% endnote %}\n", false),
+                ("taken ifs", "{% if a %}\n{% else %}\n", false),
+                ("paragraphs", "p{i}\n\n", false),
+                ("code blocks", "```json\n{\"a\": {i}}\n```\n", false),
+                ("includes", "{% include [i](_includes/inc.md) %}\n", false),
+            ]);
+            let n = rng.size(1, huge / 16);
+            let items: String = (0..n)
+                .map(|i| item.replace("{i}", &i.to_string()))
+                .collect();
+            let text = if wrap {
+                format!("#|\n|| **Name**\n`type` | **Description** ||\n{items}|#\n")
+            } else {
+                items
+            };
+            insert_at_line(rng, page, &text);
+            format!("{n} {name}")
         }
         _ => {
             let at = rng.below(page.len() + 1);
