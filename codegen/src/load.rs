@@ -73,7 +73,7 @@ struct Fence {
 impl Fence {
     /// The fence of a load of the folder `folder` (for a single page, its folder).
     fn new(folder: &Path, limits: &Limits) -> Fence {
-        let start = std::fs::canonicalize(folder).unwrap_or_else(|_| yfm::normalize(folder));
+        let start = canonical_folder(folder);
         let root = start
             .ancestors()
             .find(|dir| dir.join(".yfm").is_file())
@@ -87,14 +87,9 @@ impl Fence {
 
     /// How many folders above `folder` (the folder loaded) are inside the root.
     fn levels_above(&self, folder: &Path) -> usize {
-        std::fs::canonicalize(folder)
-            .ok()
-            .and_then(|f| {
-                f.strip_prefix(&self.root)
-                    .ok()
-                    .map(|r| r.components().count())
-            })
-            .unwrap_or(0)
+        canonical_folder(folder)
+            .strip_prefix(&self.root)
+            .map_or(0, |r| r.components().count())
     }
 
     /// The text of the file at `path`, or why it is not read.
@@ -133,6 +128,19 @@ impl Fence {
             Unread::NotUtf8(u32::try_from(line).unwrap_or(u32::MAX))
         })
     }
+}
+
+/// `folder` absolute, symlinks resolved when it exists; the current folder for `""` (a page
+/// given as `x.md` has that parent, and every path starts with `""`).
+fn canonical_folder(folder: &Path) -> PathBuf {
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    std::fs::canonicalize(folder)
+        .or_else(|_| std::path::absolute(folder).map(|f| yfm::normalize(&f)))
+        .unwrap_or_else(|_| yfm::normalize(folder))
 }
 
 /// A page read and parsed (or the error reading it), before it joins the loader.

@@ -91,6 +91,47 @@ fn check_and_generate_fail_on_a_page_they_cannot_read_and_name_file_and_line() {
 }
 
 #[test]
+fn a_docs_folder_or_page_given_relative_to_the_current_folder_is_fenced_too() {
+    // `page.md` has the parent `""`, which every path starts with: the fence let all through.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-relative-fence");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("page.md"),
+        "# Leak p.leak\n\n> Who can execute the method: any user\n\n## Method Parameters\n\n\
+         #|\n|| **Name**\n`type` | **Description** ||\n\
+         || **a**\n`string` | {% include [p](/etc/passwd) %} ||\n|#\n",
+    )
+    .unwrap();
+    for path in ["page.md", ".", ""] {
+        let args: &[&str] = if path.is_empty() {
+            &["generate", "./"]
+        } else {
+            &["generate", path]
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_b24-codegen"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{path}: {}", stderr(&out));
+        let code = stdout(&out);
+        assert!(code.contains("\"p.leak\""), "{path}: {code}");
+        assert!(!code.contains("root:"), "{path}: /etc/passwd in the code");
+    }
+    let check = Command::new(env!("CARGO_BIN_EXE_b24-codegen"))
+        .args(["check", "page.md"])
+        .current_dir(&dir)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        stdout(&check).contains("page.md:11: defect[outside_root]"),
+        "{}",
+        stdout(&check)
+    );
+}
+
+#[test]
 fn generate_prints_formatted_rust_that_parses() {
     let docs = docs();
     let out = run(&["generate", docs.to_str().unwrap()]);
