@@ -28,9 +28,14 @@ pub struct Limits {
     /// The largest page after include expansion, in bytes of text with their line breaks
     /// (default 8 MiB). An include that would grow the page past it is not expanded.
     pub max_page_bytes: usize,
+    /// The most lines a page may have after include expansion (default 65,536; the upstream
+    /// docs' most is 2,319): each line costs some 180 bytes beside its text. An include that
+    /// would pass it is not expanded; a page's own lines past it are not read.
+    pub max_page_lines: usize,
     /// How deep includes may nest: an included file's includes are depth 2 (default 8).
     pub max_include_depth: u8,
-    /// How many includes one page may expand, at every depth together (default 256).
+    /// How many include directives one page may have, at every depth together, expanded or
+    /// not (default 256); past it one is reported and the rest are skipped.
     pub max_includes: usize,
     /// The most blocks (headings, paragraphs, code blocks, tables) and table rows one page may
     /// have, counted in order (default 4096; the upstream docs' most is 520); the rest of the
@@ -50,6 +55,7 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 2 << 20,
             max_page_bytes: 8 << 20,
+            max_page_lines: 1 << 16,
             max_include_depth: 8,
             max_includes: 256,
             max_items: 4096,

@@ -13,6 +13,7 @@
 //! toggles a code span or block inside which no pipe counts, and a nested `#| … |#` inside a
 //! cell belongs to that cell.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -108,10 +109,16 @@ pub fn expand(
         bytes: text.len(),
         includes: 0,
         open: vec![(path.to_owned(), None)],
+        sections: HashMap::new(),
+        cut: false,
     };
     expander.expand(text, path, shown, 0, "");
     expander.out
 }
+
+/// An included text: a file, or the section under one of its anchors (with its heading or,
+/// `notitle`, without).
+type Section = (PathBuf, Option<String>, bool);
 
 /// The state of one page's include expansion.
 struct Expander<'a> {
@@ -121,10 +128,14 @@ struct Expander<'a> {
     out: Vec<Line>,
     /// Bytes of the expanded page: the page's own text and every include expanded so far.
     bytes: usize,
-    /// Includes expanded so far.
+    /// Include directives met so far, expanded or not.
     includes: usize,
     /// The files (and sections) being expanded, outermost first.
     open: Vec<(PathBuf, Option<String>)>,
+    /// The included texts met so far, with their line counts.
+    sections: HashMap<Section, (Arc<str>, usize)>,
+    /// True once the page reached [`Limits::max_page_lines`]: the rest is not read.
+    cut: bool,
 }
 
 impl Expander<'_> {
@@ -132,6 +143,9 @@ impl Expander<'_> {
     /// `indent` (the indentation of the include directives it came through).
     fn expand(&mut self, text: &str, path: &Path, shown: &Arc<str>, depth: u8, indent: &str) {
         for (i, raw) in text.lines().enumerate() {
+            if self.cut {
+                return;
+            }
             let source = Source::new(shown.clone(), (i + 1) as u32);
             let Some(directive) = find_include(raw) else {
                 self.push(raw, indent, source, depth);
@@ -150,6 +164,18 @@ impl Expander<'_> {
     }
 
     fn push(&mut self, text: &str, indent: &str, source: Source, depth: u8) {
+        if self.out.len() >= self.limits.max_page_lines {
+            if !self.cut {
+                self.cut = true;
+                let message = format!(
+                    "the page has more than {} lines with its includes: the rest is not read",
+                    self.limits.max_page_lines
+                );
+                self.diags
+                    .push(Diagnostic::defect(source, DefectKind::Limit, message));
+            }
+            return;
+        }
         let text = if indent.is_empty() || text.is_empty() {
             text.to_owned()
         } else {
@@ -177,6 +203,23 @@ impl Expander<'_> {
             None => (directive.target, None),
         };
         let shown_target = directive.target;
+        // Every directive counts, expanded or not: each costs a read of the cache and a scan
+        // of its text. Past the bound, the first is reported and the others skipped.
+        self.includes += 1;
+        if self.includes > self.limits.max_includes {
+            if self.includes == self.limits.max_includes + 1 {
+                self.diags.push(Diagnostic::defect(
+                    source.clone(),
+                    DefectKind::Limit,
+                    format!(
+                        "more than {} includes in one page: `{shown_target}` and those after it \
+                         are not included",
+                        self.limits.max_includes
+                    ),
+                ));
+            }
+            return;
+        }
         let mut refuse = |kind: DefectKind, message: String| {
             self.diags
                 .push(Diagnostic::defect(source.clone(), kind, message));
@@ -187,15 +230,6 @@ impl Expander<'_> {
                 format!(
                     "includes nested deeper than {} at `{shown_target}`: not included",
                     self.limits.max_include_depth
-                ),
-            );
-        }
-        if self.includes >= self.limits.max_includes {
-            return refuse(
-                DefectKind::Limit,
-                format!(
-                    "more than {} includes in one page: `{shown_target}` not included",
-                    self.limits.max_includes
                 ),
             );
         }
@@ -216,19 +250,40 @@ impl Expander<'_> {
                 )
             }
         };
-        let section = match anchor {
-            Some(anchor) => {
-                std::borrow::Cow::Owned(section_by_anchor(&included, anchor, directive.notitle))
+        let cut = (
+            target_path.clone(),
+            anchor.map(str::to_owned),
+            directive.notitle,
+        );
+        let (section, lines) = match self.sections.get(&cut) {
+            Some(hit) => hit.clone(),
+            None => {
+                let section: Arc<str> = match anchor {
+                    Some(anchor) => Arc::from(section_by_anchor(&included, anchor, cut.2)),
+                    None => included,
+                };
+                let lines = section.lines().count();
+                self.sections.insert(cut, (section.clone(), lines));
+                (section, lines)
             }
-            None => std::borrow::Cow::Borrowed(included.as_ref()),
         };
         let indent: String = indent
             .chars()
             .chain(before.chars().take_while(|c| c.is_whitespace()))
             .collect();
+        if self.out.len().saturating_add(lines) > self.limits.max_page_lines {
+            return refuse(
+                DefectKind::Limit,
+                format!(
+                    "the page would have more than {} lines with `{shown_target}` included: \
+                     not included",
+                    self.limits.max_page_lines
+                ),
+            );
+        }
         let size = section
             .len()
-            .saturating_add(indent.len().saturating_mul(section.lines().count()));
+            .saturating_add(indent.len().saturating_mul(lines));
         if self.bytes.saturating_add(size) > self.limits.max_page_bytes {
             return refuse(
                 DefectKind::Limit,
@@ -240,7 +295,6 @@ impl Expander<'_> {
             );
         }
         self.bytes += size;
-        self.includes += 1;
         self.open.push(key);
         self.expand(&section, &target_path, &included_shown, depth + 1, &indent);
         self.open.pop();
