@@ -92,16 +92,35 @@ impl Fence {
             .map_or(0, |r| r.components().count())
     }
 
-    /// The text of the file at `path`, or why it is not read.
-    fn read(&self, path: &Path) -> Result<String, Unread> {
+    /// The text of the file at `path`, or why it is not read. `folders` caches the canonical
+    /// form of the folders seen (a file that is no symlink is its folder's canonical form and
+    /// its name: one `lstat` rather than a `readlink` per component of its path).
+    fn read(&self, path: &Path, folders: &mut HashMap<PathBuf, PathBuf>) -> Result<String, Unread> {
         use std::io::Read as _;
         let io = |e: std::io::Error| Unread::Io(e.to_string());
-        let real = std::fs::canonicalize(path).map_err(io)?;
+        let link = std::fs::symlink_metadata(path).map_err(io)?;
+        let (real, meta) = match (path.parent(), path.file_name()) {
+            (Some(folder), Some(name)) if !link.file_type().is_symlink() => {
+                let real = match folders.get(folder) {
+                    Some(real) => real.join(name),
+                    None => {
+                        let real = canonical_folder(folder);
+                        folders.insert(folder.to_owned(), real.clone());
+                        real.join(name)
+                    }
+                };
+                (real, link)
+            }
+            _ => {
+                let real = std::fs::canonicalize(path).map_err(io)?;
+                let meta = std::fs::metadata(&real).map_err(io)?;
+                (real, meta)
+            }
+        };
         if !real.starts_with(&self.root) {
             return Err(Unread::OutsideRoot(self.root.clone()));
         }
         // Checked before opening: opening a FIFO waits for a writer.
-        let meta = std::fs::metadata(&real).map_err(io)?;
         if !meta.is_file() {
             return Err(Unread::NotAFile);
         }
@@ -171,6 +190,7 @@ fn parse_pages(
             fence: fence.clone(),
             cache: HashMap::new(),
             read: Vec::new(),
+            folders: HashMap::new(),
         };
         files
             .iter()
@@ -257,7 +277,7 @@ fn parse_file(
     includes: &mut IncludeCache,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<(Page, PageKind, Naming), Diagnostic> {
-    let text = includes.fence.read(path).map_err(|why| {
+    let text = includes.text(path).map_err(|why| {
         Diagnostic::error(
             Source::new(shown.clone(), why.line()),
             why.kind(DefectKind::Io),
@@ -346,6 +366,15 @@ struct IncludeCache {
     fence: Arc<Fence>,
     cache: HashMap<PathBuf, Result<Included, Unread>>,
     read: Vec<PathBuf>,
+    /// Folders seen, canonical.
+    folders: HashMap<PathBuf, PathBuf>,
+}
+
+impl IncludeCache {
+    /// The text of a file, through the fence.
+    fn text(&mut self, path: &Path) -> Result<String, Unread> {
+        self.fence.read(path, &mut self.folders)
+    }
 }
 
 impl IncludeReader for IncludeCache {
@@ -353,7 +382,7 @@ impl IncludeReader for IncludeCache {
         if let Some(hit) = self.cache.get(path) {
             return hit.clone();
         }
-        let loaded = self.fence.read(path).map(|text| {
+        let loaded = self.text(path).map(|text| {
             self.read.push(path.to_owned());
             (
                 Arc::from(text),
@@ -390,6 +419,7 @@ impl Loader {
                 fence: Arc::new(fence),
                 cache: HashMap::new(),
                 read: Vec::new(),
+                folders: HashMap::new(),
             },
             root,
             limits: limits.clone(),
@@ -435,7 +465,7 @@ impl Loader {
         }
         let shown: Arc<str> = Arc::from(self.shown(path).as_str());
         let mut diags = Vec::new();
-        let text = self.includes.fence.read(path)?;
+        let text = self.includes.text(path)?;
         let page = Page::parse(
             &text,
             &norm,

@@ -30,8 +30,8 @@ pub struct Page {
     pub tables: Vec<Table>,
     /// The `{% note %}` blocks.
     pub notes: Vec<Note>,
-    /// The innermost note of each line (an index into `notes`).
-    note_of_line: Vec<Option<u32>>,
+    /// The note each note is nested in (an index into `notes`).
+    note_parents: Vec<Option<usize>>,
 }
 
 /// A block of the page.
@@ -118,7 +118,7 @@ impl Page {
         let depth = lines.iter().map(|l| l.include_depth).collect();
         Page {
             file,
-            note_of_line: innermost_notes(&split.notes, lines.len()),
+            note_parents: note_parents(&split.notes),
             lines: lines.into_iter().map(|l| l.source).collect(),
             depth,
             blocks,
@@ -143,8 +143,19 @@ impl Page {
 
     /// The innermost note containing line `index`.
     pub fn note_at(&self, index: usize) -> Option<&Note> {
-        let n = (*self.note_of_line.get(index)?)?;
-        self.notes.get(usize::try_from(n).ok()?)
+        // The latest note opened at or before the line, or the one it is nested in, ...
+        let mut n = self
+            .notes
+            .partition_point(|n| n.start <= index)
+            .checked_sub(1);
+        while let Some(i) = n {
+            let note = self.notes.get(i)?;
+            if note.end >= index {
+                return Some(note);
+            }
+            n = self.note_parents.get(i).copied().flatten();
+        }
+        None
     }
 
     /// The plain text of the lines of a note (its content, without the directives).
@@ -205,29 +216,22 @@ fn cut_tables(blocks: &mut Vec<Block>, tables: &mut Vec<Table>, from: usize) {
     tables.truncate(kept);
 }
 
-/// The innermost note of each of `lines` lines. Notes nest as their directives do (an
-/// `{% endnote %}` closes the latest open note), so the notes containing a line are a chain and
-/// the innermost is the latest opened that has not ended: one pass with a stack.
-fn innermost_notes(notes: &[Note], lines: usize) -> Vec<Option<u32>> {
-    let mut out = Vec::with_capacity(lines);
+/// The note each of `notes` is nested in. Notes nest as their directives do (an `{% endnote %}`
+/// closes the latest open note), so the notes around a line are a chain: one pass with a stack.
+fn note_parents(notes: &[Note]) -> Vec<Option<usize>> {
+    let mut parents = Vec::with_capacity(notes.len());
     let mut open: Vec<usize> = Vec::new();
-    let mut next = 0;
-    for line in 0..lines {
-        while let Some(n) = notes.get(next).filter(|n| n.start <= line) {
-            if n.end >= line {
-                open.push(next);
-            }
-            next += 1;
-        }
+    for (i, n) in notes.iter().enumerate() {
         while open
             .last()
-            .is_some_and(|&o| notes.get(o).is_some_and(|n| n.end < line))
+            .is_some_and(|&o| notes.get(o).is_some_and(|o| o.end < n.start))
         {
             open.pop();
         }
-        out.push(open.last().and_then(|&o| u32::try_from(o).ok()));
+        parents.push(open.last().copied());
+        open.push(i);
     }
-    out
+    parents
 }
 
 fn markdown_options() -> Options {
@@ -512,6 +516,33 @@ mod tests {
                 "c:json:{\"a\": 1}@15",
             ]
         );
+    }
+
+    #[test]
+    fn the_note_at_a_line_is_the_innermost_around_it() {
+        let p = page(
+            "a\n{% note info %}\nb\n{% note tip %}\nc\n{% endnote %}\nd\n{% endnote %}\ne\n\
+             {% note alert %}\nf\n{% note warning %}\ng\n{% endnote %}\nh\n",
+        );
+        assert_eq!(p.notes.len(), 4);
+        for line in 0..p.lines.len() + 2 {
+            // The definition: the smallest note whose lines hold the line.
+            let expected = p
+                .notes
+                .iter()
+                .filter(|n| n.start <= line && line <= n.end)
+                .min_by_key(|n| n.end - n.start);
+            assert_eq!(
+                p.note_at(line).map(|n| &n.kind),
+                expected.map(|n| &n.kind),
+                "line {line}"
+            );
+        }
+        assert_eq!(p.note_at(4).map(|n| n.kind.as_str()), Some("tip"));
+        assert_eq!(p.note_at(6).map(|n| n.kind.as_str()), Some("info"));
+        assert!(p.note_at(8).is_none());
+        // The unclosed `alert` note runs to the end, around `warning`.
+        assert_eq!(p.note_at(14).map(|n| n.kind.as_str()), Some("alert"));
     }
 
     #[test]
