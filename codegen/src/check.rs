@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::diag::Severity;
+use crate::diag::{DefectKind, Severity};
 use crate::model::{Api, ApiVersion, ExampleKind, Field, PageKind, Type};
 
 /// What a check found.
@@ -19,6 +19,9 @@ pub struct Summary {
     pub generated: usize,
     /// Method pages that produced no method.
     pub failed: usize,
+    /// Pages that could not be read at all (not UTF-8 text, not a regular file, larger than
+    /// the bound, outside the docs root, a symlink loop): each has an error diagnostic.
+    pub unreadable: usize,
     /// Pages per kind.
     pub page_kinds: BTreeMap<String, usize>,
     /// Methods per API version.
@@ -41,6 +44,14 @@ pub struct Summary {
     pub defects: BTreeMap<String, usize>,
     /// Every diagnostic.
     pub diagnostics: Vec<DiagnosticEntry>,
+}
+
+impl Summary {
+    /// True when every page was read and every method page produced a method (what
+    /// `b24-codegen check` and `generate` exit with).
+    pub fn passed(&self) -> bool {
+        self.failed == 0 && self.unreadable == 0
+    }
 }
 
 /// Counts of one kind of example.
@@ -93,6 +104,19 @@ pub fn summary(api: &Api) -> Summary {
         .iter()
         .filter(|p| p.kind == PageKind::Method && failed_pages.contains(p.source.file.as_ref()))
         .count();
+    // A page that cannot be read has one error of these kinds (as defects they are about
+    // included or linked files).
+    let unreadable = api
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .filter(|d| {
+            matches!(
+                d.kind,
+                DefectKind::Io | DefectKind::Limit | DefectKind::OutsideRoot
+            )
+        })
+        .count();
     let mut versions = BTreeMap::new();
     let mut typed = 0;
     let mut untyped = 0;
@@ -132,6 +156,7 @@ pub fn summary(api: &Api) -> Summary {
         methods: method_pages,
         generated: method_pages - failed,
         failed,
+        unreadable,
         page_kinds,
         versions,
         deprecated: api
@@ -239,6 +264,9 @@ pub fn render_text(summary: &Summary) -> String {
         "method pages: {}, generated {}, failed {}",
         summary.methods, summary.generated, summary.failed
     );
+    if summary.unreadable > 0 {
+        let _ = writeln!(out, "pages that could not be read: {}", summary.unreadable);
+    }
     let versions: Vec<String> = summary
         .versions
         .iter()

@@ -48,6 +48,11 @@ pub enum DefectKind {
     DuplicateParameter,
     /// A part of the docs too vague to type (kept as raw JSON).
     Untyped,
+    /// A bound of [`crate::Limits`] was reached (file size, include depth or count, page size
+    /// after includes, nesting depth): what is past it was left out or typed as untyped.
+    Limit,
+    /// An include or a link to a file outside the docs root (symlinks followed): not read.
+    OutsideRoot,
 }
 
 impl DefectKind {
@@ -68,6 +73,8 @@ impl DefectKind {
             DefectKind::DanglingLink => "dangling_link",
             DefectKind::DuplicateParameter => "duplicate_parameter",
             DefectKind::Untyped => "untyped",
+            DefectKind::Limit => "limit",
+            DefectKind::OutsideRoot => "outside_root",
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`render`]: tokens → formatted Rust source.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod conformance;
@@ -18,6 +19,7 @@ pub mod diff;
 pub mod extract;
 pub mod facts;
 mod gen;
+pub mod limits;
 mod load;
 pub mod model;
 pub mod names;
@@ -26,5 +28,6 @@ pub mod yfm;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
 pub use gen::{generate, module_paths, render, Options, RUNTIME_CODES};
-pub use load::load;
+pub use limits::Limits;
+pub use load::{load, load_with};
 pub use model::Api;

@@ -1,7 +1,8 @@
 //! Loading a docs folder or page into the model.
 //!
 //! 1. Every `*.md` below the folder (folders named `_includes` excluded), or the one page given,
-//!    is read, its includes expanded (each included file read once), and parsed.
+//!    is read, its includes expanded (each included file read once), and parsed. Only regular
+//!    files inside the docs root are read (see [`Fence`]), within the bounds of [`Limits`].
 //! 2. Pages are classified ([`crate::extract::classify`]).
 //! 3. The type dictionary is read from every table whose first column is headed `Type` on a
 //!    page that is not a method page (the `data-types.md` pages): each type maps to the scalar
@@ -16,27 +17,149 @@ use std::sync::Arc;
 
 use crate::diag::{DefectKind, Diagnostic};
 use crate::extract::{self, types as ty, Links, Naming};
+use crate::limits::{self, Limits};
 use crate::model::{
     Api, Field, Method, NamedType, PageInfo, PageKind, Scalar, Source, Type, TypeKey,
 };
 use crate::names;
 use crate::page::{inlines, plain, BlockKind, Inline, Page};
-use crate::yfm::{self, IncludeReader};
+use crate::yfm::{self, IncludeReader, Unread};
 
-/// Reads a docs folder (every page below it) or a single page into an [`Api`]. Never panics.
+/// Reads a docs folder (every page below it) or a single page into an [`Api`], within the
+/// default [`Limits`]. Never panics.
 pub fn load(path: &Path) -> Api {
-    let mut loader = Loader::new(path);
-    let mut files = Vec::new();
-    if path.is_dir() {
-        collect_pages(path, &mut files);
-        files.sort();
+    load_with(path, &Limits::default())
+}
+
+/// Reads a docs folder (every page below it) or a single page into an [`Api`], within
+/// `limits`. Never panics.
+///
+/// Pages, includes and linked pages are read only from the docs root: the nearest folder at or
+/// above `path` that holds a `.yfm` file (the configuration at the root of a YFM docs project),
+/// else `path` itself (for a single page, its folder). Symlinks are followed only to regular
+/// files inside that root.
+pub fn load_with(path: &Path, limits: &Limits) -> Api {
+    limits::with_max_depth(limits.max_depth, || {
+        let mut loader = Loader::new(path, limits);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            collect_pages(path, &mut files);
+            files.sort();
+        } else {
+            files.push(path.to_owned());
+        }
+        for parsed in parse_pages(
+            &files,
+            &loader.root,
+            loader.single,
+            &loader.includes.fence,
+            limits,
+        ) {
+            loader.insert(parsed);
+        }
+        loader.finish()
+    })
+}
+
+/// The docs root that every file read must be in, and the one place files are read: a page,
+/// an included file or a linked page is read only when it resolves (symlinks followed) to a
+/// regular file inside the root, and never past [`Limits::max_file_bytes`].
+struct Fence {
+    /// The docs root, canonical (symlinks resolved).
+    root: PathBuf,
+    max_file_bytes: u64,
+}
+
+impl Fence {
+    /// The fence of a load of the folder `folder` (for a single page, its folder).
+    fn new(folder: &Path, limits: &Limits) -> Fence {
+        let start = canonical_folder(folder);
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(".yfm").is_file())
+            .unwrap_or(&start)
+            .to_owned();
+        Fence {
+            root,
+            max_file_bytes: limits.max_file_bytes,
+        }
+    }
+
+    /// How many folders above `folder` (the folder loaded) are inside the root.
+    fn levels_above(&self, folder: &Path) -> usize {
+        canonical_folder(folder)
+            .strip_prefix(&self.root)
+            .map_or(0, |r| r.components().count())
+    }
+
+    /// The text of the file at `path`, or why it is not read. `folders` caches the canonical
+    /// form of the folders seen (a file that is no symlink is its folder's canonical form and
+    /// its name: one `lstat` rather than a `readlink` per component of its path).
+    fn read(&self, path: &Path, folders: &mut HashMap<PathBuf, PathBuf>) -> Result<String, Unread> {
+        use std::io::Read as _;
+        let io = |e: std::io::Error| Unread::Io(e.to_string());
+        let link = std::fs::symlink_metadata(path).map_err(io)?;
+        let (real, meta) = match (path.parent(), path.file_name()) {
+            (Some(folder), Some(name)) if !link.file_type().is_symlink() => {
+                let real = match folders.get(folder) {
+                    Some(real) => real.join(name),
+                    None => {
+                        let real = canonical_folder(folder);
+                        folders.insert(folder.to_owned(), real.clone());
+                        real.join(name)
+                    }
+                };
+                (real, link)
+            }
+            _ => {
+                let real = std::fs::canonicalize(path).map_err(io)?;
+                let meta = std::fs::metadata(&real).map_err(io)?;
+                (real, meta)
+            }
+        };
+        if !real.starts_with(&self.root) {
+            return Err(Unread::OutsideRoot(self.root.clone()));
+        }
+        // Checked before opening: opening a FIFO waits for a writer.
+        if !meta.is_file() {
+            return Err(Unread::NotAFile);
+        }
+        let max = self.max_file_bytes;
+        if meta.len() > max {
+            return Err(Unread::TooLarge(max));
+        }
+        let file = std::fs::File::open(&real).map_err(io)?;
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(Unread::NotAFile);
+        }
+        // The size may have changed since: read no more than the bound whatever it is now.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > max {
+            return Err(Unread::TooLarge(max));
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            let good = e.utf8_error().valid_up_to();
+            let before = e.as_bytes().get(..good).unwrap_or_default();
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            Unread::NotUtf8(u32::try_from(line).unwrap_or(u32::MAX))
+        })
+    }
+}
+
+/// `folder` absolute, symlinks resolved when it exists; the current folder for `""` (a page
+/// given as `x.md` has that parent, and every path starts with `""`).
+fn canonical_folder(folder: &Path) -> PathBuf {
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
     } else {
-        files.push(path.to_owned());
-    }
-    for parsed in parse_pages(&files, &loader.root, loader.single) {
-        loader.insert(parsed);
-    }
-    loader.finish()
+        folder
+    };
+    std::fs::canonicalize(folder)
+        .or_else(|_| std::path::absolute(folder).map(|f| yfm::normalize(&f)))
+        .unwrap_or_else(|_| yfm::normalize(folder))
 }
 
 /// A page read and parsed (or the error reading it), before it joins the loader.
@@ -49,7 +172,13 @@ struct Parsed {
 
 /// Reads and parses `files` on up to as many threads as the machine has cores (pages are
 /// independent until their types are resolved), in the order given.
-fn parse_pages(files: &[PathBuf], root: &Path, single: bool) -> Vec<Parsed> {
+fn parse_pages(
+    files: &[PathBuf],
+    root: &Path,
+    single: bool,
+    fence: &Arc<Fence>,
+    limits: &Limits,
+) -> Vec<Parsed> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -58,21 +187,19 @@ fn parse_pages(files: &[PathBuf], root: &Path, single: bool) -> Vec<Parsed> {
     let parse_share = |t: usize| -> Vec<(usize, Parsed)> {
         let mut cache = IncludeCache {
             root: root.to_owned(),
+            fence: fence.clone(),
             cache: HashMap::new(),
             read: Vec::new(),
+            folders: HashMap::new(),
         };
         files
             .iter()
             .enumerate()
             .filter(|(i, _)| i % threads == t)
             .map(|(i, f)| {
-                let shown = if single {
-                    f.to_string_lossy().into_owned()
-                } else {
-                    shown_path(root, f)
-                };
+                let shown = shown_page(root, single, f);
                 let mut diags = Vec::new();
-                let result = parse_file(f, Arc::from(shown.as_str()), &mut cache, &mut diags);
+                let result = parse_file(f, shown, limits, &mut cache, &mut diags);
                 let parsed = Parsed {
                     path: yfm::normalize(f),
                     result,
@@ -92,7 +219,11 @@ fn parse_pages(files: &[PathBuf], root: &Path, single: bool) -> Vec<Parsed> {
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .enumerate()
+                .flat_map(|(t, h)| {
+                    h.join()
+                        .unwrap_or_else(|_| lost_share(files, root, single, threads, t))
+                })
                 .collect()
         })
     };
@@ -100,40 +231,84 @@ fn parse_pages(files: &[PathBuf], root: &Path, single: bool) -> Vec<Parsed> {
     all.into_iter().map(|(_, p)| p).collect()
 }
 
+/// The pages of share `t` of a parsing thread that failed (a bug): each an error, none lost.
+fn lost_share(
+    files: &[PathBuf],
+    root: &Path,
+    single: bool,
+    threads: usize,
+    t: usize,
+) -> Vec<(usize, Parsed)> {
+    files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % threads == t)
+        .map(|(i, f)| {
+            let error = Diagnostic::error(
+                Source::new(shown_page(root, single, f), 0),
+                DefectKind::Io,
+                "the parser failed on this page or one read with it (a bug in b24-codegen)",
+            );
+            let parsed = Parsed {
+                path: yfm::normalize(f),
+                result: Err(error),
+                diags: Vec::new(),
+                includes_read: Vec::new(),
+            };
+            (i, parsed)
+        })
+        .collect()
+}
+
+/// The name shown for page `f` of a load of `root` (a single page: as given).
+fn shown_page(root: &Path, single: bool, f: &Path) -> Arc<str> {
+    if single {
+        Arc::from(f.to_string_lossy().as_ref())
+    } else {
+        Arc::from(shown_path(root, f).as_str())
+    }
+}
+
 /// Reads and parses one page and classifies it.
 fn parse_file(
     path: &Path,
     shown: Arc<str>,
-    includes: &mut dyn IncludeReader,
+    limits: &Limits,
+    includes: &mut IncludeCache,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<(Page, PageKind, Naming), Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = includes.text(path).map_err(|why| {
         Diagnostic::error(
-            Source::new(shown.clone(), 0),
-            DefectKind::Io,
-            format!("cannot read the page: {e}"),
+            Source::new(shown.clone(), why.line()),
+            why.kind(DefectKind::Io),
+            format!("the page {why}"),
         )
     })?;
-    let page = Page::parse(&text, &yfm::normalize(path), shown, includes, diags);
+    let page = Page::parse(&text, &yfm::normalize(path), shown, limits, includes, diags);
     let (kind, naming) = extract::classify(&page);
     Ok((page, kind, naming))
 }
 
+/// Every `*.md` below `dir` (hidden entries and `_includes` folders skipped; symlinked folders
+/// not followed, so a link cycle ends).
 fn collect_pages(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
+    let mut folders = vec![dir.to_owned()];
+    while let Some(dir) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
-        }
-        match entry.file_type() {
-            Ok(t) if t.is_dir() && name != "_includes" => collect_pages(&path, out),
-            Ok(_) if name.ends_with(".md") => out.push(path),
-            _ => {}
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() && name != "_includes" => folders.push(path),
+                Ok(_) if name.ends_with(".md") => out.push(path),
+                _ => {}
+            }
         }
     }
 }
@@ -165,6 +340,9 @@ enum DictEntry {
 
 struct Loader {
     root: PathBuf,
+    /// How many folders above `root` are inside the docs root (where `/abs` links may start).
+    levels_above: usize,
+    limits: Limits,
     single: bool,
     pages: Vec<Loaded>,
     by_path: HashMap<PathBuf, usize>,
@@ -186,18 +364,29 @@ struct Loader {
 /// An included file's text and the name shown for it.
 type Included = (Arc<str>, Arc<str>);
 
+/// Reads pages and included files through the [`Fence`]; each included file once.
 struct IncludeCache {
     root: PathBuf,
-    cache: HashMap<PathBuf, Option<Included>>,
+    fence: Arc<Fence>,
+    cache: HashMap<PathBuf, Result<Included, Unread>>,
     read: Vec<PathBuf>,
+    /// Folders seen, canonical.
+    folders: HashMap<PathBuf, PathBuf>,
+}
+
+impl IncludeCache {
+    /// The text of a file, through the fence.
+    fn text(&mut self, path: &Path) -> Result<String, Unread> {
+        self.fence.read(path, &mut self.folders)
+    }
 }
 
 impl IncludeReader for IncludeCache {
-    fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)> {
+    fn read(&mut self, path: &Path) -> Result<(Arc<str>, Arc<str>), Unread> {
         if let Some(hit) = self.cache.get(path) {
             return hit.clone();
         }
-        let loaded = std::fs::read_to_string(path).ok().map(|text| {
+        let loaded = self.text(path).map(|text| {
             self.read.push(path.to_owned());
             (
                 Arc::from(text),
@@ -219,20 +408,25 @@ fn shown_path(root: &Path, path: &Path) -> String {
 }
 
 impl Loader {
-    fn new(path: &Path) -> Self {
+    fn new(path: &Path, limits: &Limits) -> Self {
         let single = !path.is_dir();
         let root = if single {
             yfm::normalize(path.parent().unwrap_or(Path::new("")))
         } else {
             yfm::normalize(path)
         };
+        let fence = Fence::new(&root, limits);
         Loader {
+            levels_above: fence.levels_above(&root),
             includes: IncludeCache {
                 root: root.clone(),
+                fence: Arc::new(fence),
                 cache: HashMap::new(),
                 read: Vec::new(),
+                folders: HashMap::new(),
             },
             root,
+            limits: limits.clone(),
             single,
             pages: Vec::new(),
             by_path: HashMap::new(),
@@ -269,21 +463,30 @@ impl Loader {
         }
     }
 
-    /// Reads and parses a page that a link points at; `None` when it cannot be read.
-    fn read_page(&mut self, path: &Path, linked_only: bool) -> Option<usize> {
+    /// Reads and parses a page that a link points at, or says why it cannot be read.
+    fn read_page(&mut self, path: &Path, linked_only: bool) -> Result<usize, Unread> {
         let norm = yfm::normalize(path);
         if let Some(&i) = self.by_path.get(&norm) {
-            return Some(i);
+            return Ok(i);
         }
         let shown: Arc<str> = Arc::from(self.shown(path).as_str());
         let mut diags = Vec::new();
-        let (page, kind, naming) = parse_file(path, shown, &mut self.includes, &mut diags).ok()?;
+        let text = self.includes.text(path)?;
+        let page = Page::parse(
+            &text,
+            &norm,
+            shown,
+            &self.limits,
+            &mut self.includes,
+            &mut diags,
+        );
+        let (kind, naming) = extract::classify(&page);
         // Defects of a page outside the loaded set are not this load's to report.
         if !linked_only {
             self.diags.append(&mut diags);
         }
         self.files_read.push(path.to_owned());
-        Some(self.push_page(norm, page, kind, naming, linked_only))
+        Ok(self.push_page(norm, page, kind, naming, linked_only))
     }
 
     fn push_page(
@@ -600,9 +803,12 @@ impl Loader {
         result
     }
 
-    /// Resolves a link target written on `page` to a page index (reading it if needed).
-    fn target_page(&mut self, page: &Page, path: &str) -> Option<usize> {
-        let from = self.path_of(page)?;
+    /// Resolves a link target written on `page` to a page index (reading it if needed), or
+    /// says why there is none. A `/`-rooted target is looked for in the loaded folder and the
+    /// folders above it inside the docs root.
+    fn target_page(&mut self, page: &Page, path: &str) -> Result<usize, Unread> {
+        let missing = || Unread::Io("no such page".to_owned());
+        let from = self.path_of(page).ok_or_else(missing)?;
         let path = path.trim();
         let md = if let Some(stem) = path.strip_suffix(".html") {
             format!("{stem}.md")
@@ -610,26 +816,24 @@ impl Loader {
             path.to_owned()
         };
         let candidates: Vec<PathBuf> = if let Some(abs) = md.strip_prefix('/') {
-            let mut c = Vec::new();
-            let mut base = Some(self.root.as_path());
-            while let Some(b) = base {
-                c.push(b.join(abs));
-                base = b.parent();
-            }
-            c
+            self.root
+                .ancestors()
+                .take(self.levels_above + 1)
+                .map(|b| b.join(abs))
+                .collect()
         } else {
             vec![yfm::resolve_relative(&from, &md)]
         };
         for c in candidates {
             let norm = yfm::normalize(&c);
             if let Some(&i) = self.by_path.get(&norm) {
-                return Some(i);
+                return Ok(i);
             }
             if norm.is_file() {
                 return self.read_page(&norm, true);
             }
         }
-        None
+        Err(missing())
     }
 
     fn path_of(&self, page: &Page) -> Option<PathBuf> {
@@ -765,15 +969,26 @@ impl Links for Loader {
         if path.is_empty() {
             return None;
         }
-        let Some(pi) = self.target_page(page, path) else {
-            if !self.single {
+        let pi = match self.target_page(page, path) {
+            Ok(pi) => pi,
+            Err(Unread::Io(_)) => {
+                if !self.single {
+                    diags.push(Diagnostic::defect(
+                        at.clone(),
+                        DefectKind::DanglingLink,
+                        format!("the linked page `{path}` does not exist"),
+                    ));
+                }
+                return None;
+            }
+            Err(why) => {
                 diags.push(Diagnostic::defect(
                     at.clone(),
-                    DefectKind::DanglingLink,
-                    format!("the linked page `{path}` does not exist"),
+                    why.kind(DefectKind::DanglingLink),
+                    format!("the linked page `{path}` {why}"),
                 ));
+                return None;
             }
-            return None;
         };
         match anchor {
             Some(a) if !a.is_empty() => {
@@ -806,7 +1021,10 @@ impl Links for Loader {
         if let Some(&(pi, h)) = self.named_headings.get(name) {
             return self.shared(pi, Some(h), diags);
         }
-        // `structure.field`: the field's type in the named structure.
+        // `structure.field`: the field's type in the named structure (each `.` one level).
+        if name.matches('.').count() >= self.limits.max_depth {
+            return None;
+        }
         let (structure, field) = name.rsplit_once('.')?;
         let t = self.named(structure, diags)?;
         let Type::Ref { key } = t else {
@@ -829,7 +1047,7 @@ impl Links for Loader {
         if path.is_empty() {
             return Vec::new();
         }
-        let Some(pi) = self.target_page(page, path) else {
+        let Ok(pi) = self.target_page(page, path) else {
             return Vec::new();
         };
         if self.pages[pi].kind != PageKind::Method {

@@ -136,10 +136,14 @@ impl Scope {
         } else {
             "_"
         };
-        (2..)
-            .map(|n| format!("{stem}{separator}{n}"))
-            .find(|candidate| self.taken.insert(candidate.clone()))
-            .expect("an unbounded range always yields a free name")
+        let mut n = 2u64;
+        loop {
+            let candidate = format!("{stem}{separator}{n}");
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+            n += 1;
+        }
     }
 }
 

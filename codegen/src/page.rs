@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
-use crate::diag::Diagnostic;
+use crate::diag::{DefectKind, Diagnostic};
+use crate::limits::Limits;
 use crate::model::Source;
 use crate::yfm::{self, IncludeReader, Line, Note, Table};
 
@@ -29,6 +30,8 @@ pub struct Page {
     pub tables: Vec<Table>,
     /// The `{% note %}` blocks.
     pub notes: Vec<Note>,
+    /// The note each note is nested in (an index into `notes`).
+    note_parents: Vec<Option<usize>>,
 }
 
 /// A block of the page.
@@ -69,21 +72,28 @@ pub enum BlockKind {
 }
 
 impl Page {
-    /// Expands includes, runs the YFM pass and parses `text`, the contents of `path`.
+    /// Expands includes (within `limits`), runs the YFM pass and parses `text`, the contents
+    /// of `path`.
     pub fn parse(
         text: &str,
         path: &Path,
         shown: Arc<str>,
+        limits: &Limits,
         reader: &mut dyn IncludeReader,
         diags: &mut Vec<Diagnostic>,
     ) -> Page {
-        let lines = yfm::expand(text, path, &shown, reader, diags);
-        Page::from_lines(shown, lines, diags)
+        let lines = yfm::expand(text, path, &shown, limits, reader, diags);
+        Page::from_lines(shown, lines, limits, diags)
     }
 
     /// Parses already expanded lines.
-    pub fn from_lines(file: Arc<str>, lines: Vec<Line>, diags: &mut Vec<Diagnostic>) -> Page {
-        let split = yfm::split(&lines, diags);
+    pub fn from_lines(
+        file: Arc<str>,
+        lines: Vec<Line>,
+        limits: &Limits,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Page {
+        let mut split = yfm::split(&lines, limits, diags);
         let mut blocks = markdown_blocks(&split.markdown);
         for (i, table) in split.tables.iter().enumerate() {
             blocks.push(Block {
@@ -92,9 +102,23 @@ impl Page {
             });
         }
         blocks.sort_by_key(|b| b.line);
+        if let Some(line) = cut_to(&mut blocks, &mut split.tables, limits.max_items) {
+            let at = lines
+                .get(line)
+                .map_or_else(|| Source::new(file.clone(), 0), |l| l.source.clone());
+            diags.push(Diagnostic::defect(
+                at,
+                DefectKind::Limit,
+                format!(
+                    "the page has more than {} blocks and table rows: the rest of it is not read",
+                    limits.max_items
+                ),
+            ));
+        }
         let depth = lines.iter().map(|l| l.include_depth).collect();
         Page {
             file,
+            note_parents: note_parents(&split.notes),
             lines: lines.into_iter().map(|l| l.source).collect(),
             depth,
             blocks,
@@ -119,27 +143,95 @@ impl Page {
 
     /// The innermost note containing line `index`.
     pub fn note_at(&self, index: usize) -> Option<&Note> {
-        self.notes
-            .iter()
-            .filter(|n| n.start <= index && index <= n.end)
-            .min_by_key(|n| n.end - n.start)
+        // The latest note opened at or before the line, or the one it is nested in, ...
+        let mut n = self
+            .notes
+            .partition_point(|n| n.start <= index)
+            .checked_sub(1);
+        while let Some(i) = n {
+            let note = self.notes.get(i)?;
+            if note.end >= index {
+                return Some(note);
+            }
+            n = self.note_parents.get(i).copied().flatten();
+        }
+        None
     }
 
     /// The plain text of the lines of a note (its content, without the directives).
     pub fn note_text(&self, note: &Note) -> String {
         let mut out = String::new();
-        for b in &self.blocks {
-            if b.line > note.start && b.line < note.end {
-                if let BlockKind::Prose { markdown } = &b.kind {
-                    if !out.is_empty() {
-                        out.push('\n');
-                    }
-                    out.push_str(&plain(markdown));
+        let first = self.blocks.partition_point(|b| b.line <= note.start);
+        for b in self.blocks.iter().skip(first) {
+            if b.line >= note.end {
+                break;
+            }
+            if let BlockKind::Prose { markdown } = &b.kind {
+                if !out.is_empty() {
+                    out.push('\n');
                 }
+                out.push_str(&plain(markdown));
             }
         }
         out
     }
+}
+
+/// Keeps the first `max` blocks and table rows of a page (in line order; a table that does not
+/// fit keeps the rows that do) and gives the line of the first one left out, if any.
+fn cut_to(blocks: &mut Vec<Block>, tables: &mut Vec<Table>, max: usize) -> Option<usize> {
+    let mut left = max;
+    for (bi, b) in blocks.iter().enumerate() {
+        if left == 0 {
+            let line = b.line;
+            cut_tables(blocks, tables, bi);
+            return Some(line);
+        }
+        left -= 1;
+        if let BlockKind::Table(ti) = b.kind {
+            let table = tables.get_mut(ti)?;
+            if table.rows.len() > left {
+                let line = table.rows.get(left).map_or(b.line, |r| r.line);
+                table.rows.truncate(left);
+                cut_tables(blocks, tables, bi + 1);
+                return Some(line);
+            }
+            left -= table.rows.len();
+        }
+    }
+    None
+}
+
+/// Drops blocks from `from` on, and the tables only they referenced (tables are in line order).
+fn cut_tables(blocks: &mut Vec<Block>, tables: &mut Vec<Table>, from: usize) {
+    blocks.truncate(from);
+    let kept = blocks
+        .iter()
+        .rev()
+        .find_map(|b| match b.kind {
+            BlockKind::Table(ti) => Some(ti + 1),
+            _ => None,
+        })
+        .unwrap_or(0);
+    tables.truncate(kept);
+}
+
+/// The note each of `notes` is nested in. Notes nest as their directives do (an `{% endnote %}`
+/// closes the latest open note), so the notes around a line are a chain: one pass with a stack.
+fn note_parents(notes: &[Note]) -> Vec<Option<usize>> {
+    let mut parents = Vec::with_capacity(notes.len());
+    let mut open: Vec<usize> = Vec::new();
+    for (i, n) in notes.iter().enumerate() {
+        while open
+            .last()
+            .is_some_and(|&o| notes.get(o).is_some_and(|o| o.end < n.start))
+        {
+            open.pop();
+        }
+        parents.push(open.last().copied());
+        open.push(i);
+    }
+    parents
 }
 
 fn markdown_options() -> Options {
@@ -355,12 +447,13 @@ pub fn strip_attributes(text: &str) -> String {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
-        let is_attr = (after.starts_with('.') || after.starts_with("#T"))
-            && after
-                .find('}')
-                .is_some_and(|close| !after[..close].contains(char::is_whitespace) && close < 60);
-        if is_attr {
-            let close = after.find('}').unwrap_or(0);
+        // An attribute is short: its `}` is looked for in the next 60 bytes only (a search to
+        // the end for each `{` made this quadratic).
+        let close = (after.starts_with('.') || after.starts_with("#T"))
+            .then(|| after.bytes().take(60).position(|b| b == b'}'))
+            .flatten()
+            .filter(|&close| !after[..close].contains(char::is_whitespace));
+        if let Some(close) = close {
             out.push_str(rest[..open].trim_end_matches(' '));
             rest = &after[close + 1..];
         } else {
@@ -387,7 +480,7 @@ mod tests {
             })
             .collect();
         let mut d = Vec::new();
-        Page::from_lines(Arc::from("p.md"), lines, &mut d)
+        Page::from_lines(Arc::from("p.md"), lines, &Limits::default(), &mut d)
     }
 
     #[test]
@@ -423,6 +516,33 @@ mod tests {
                 "c:json:{\"a\": 1}@15",
             ]
         );
+    }
+
+    #[test]
+    fn the_note_at_a_line_is_the_innermost_around_it() {
+        let p = page(
+            "a\n{% note info %}\nb\n{% note tip %}\nc\n{% endnote %}\nd\n{% endnote %}\ne\n\
+             {% note alert %}\nf\n{% note warning %}\ng\n{% endnote %}\nh\n",
+        );
+        assert_eq!(p.notes.len(), 4);
+        for line in 0..p.lines.len() + 2 {
+            // The definition: the smallest note whose lines hold the line.
+            let expected = p
+                .notes
+                .iter()
+                .filter(|n| n.start <= line && line <= n.end)
+                .min_by_key(|n| n.end - n.start);
+            assert_eq!(
+                p.note_at(line).map(|n| &n.kind),
+                expected.map(|n| &n.kind),
+                "line {line}"
+            );
+        }
+        assert_eq!(p.note_at(4).map(|n| n.kind.as_str()), Some("tip"));
+        assert_eq!(p.note_at(6).map(|n| n.kind.as_str()), Some("info"));
+        assert!(p.note_at(8).is_none());
+        // The unclosed `alert` note runs to the end, around `warning`.
+        assert_eq!(p.note_at(14).map(|n| n.kind.as_str()), Some("alert"));
     }
 
     #[test]

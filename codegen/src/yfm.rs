@@ -13,10 +13,12 @@
 //! toggles a code span or block inside which no pipe counts, and a nested `#| … |#` inside a
 //! cell belongs to that cell.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{DefectKind, Diagnostic};
+use crate::limits::Limits;
 use crate::model::Source;
 
 /// One line of a page after include expansion.
@@ -32,109 +34,270 @@ pub struct Line {
 
 /// Reads the files a page includes. Implemented by the loader (with a cache) and by tests.
 pub trait IncludeReader {
-    /// The text of `path` and the name to show for it in diagnostics, or `None` when it cannot be read.
-    fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)>;
+    /// The text of `path` and the name to show for it in diagnostics, or why it was not read.
+    fn read(&mut self, path: &Path) -> Result<(Arc<str>, Arc<str>), Unread>;
 }
 
-/// Includes nested deeper than this are reported instead of expanded (protects against cycles).
-const MAX_INCLUDE_DEPTH: u8 = 8;
+/// Why a file was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// It does not exist, or the system would not give it (the system's message).
+    Io(String),
+    /// It is not a regular file: a folder, a FIFO, a device.
+    NotAFile,
+    /// It is larger than [`Limits::max_file_bytes`] (the bound).
+    TooLarge(u64),
+    /// Its text is not UTF-8; the 1-based line of the first byte that is not.
+    NotUtf8(u32),
+    /// It is outside the docs root (the root), symlinks followed.
+    OutsideRoot(PathBuf),
+}
+
+impl Unread {
+    /// The kind of diagnostic it gives: [`DefectKind::Limit`] for a file too large,
+    /// [`DefectKind::OutsideRoot`], else `unreadable` (the kind for a file that cannot be read:
+    /// [`DefectKind::Io`] for a page, [`DefectKind::MissingInclude`] for an included file).
+    pub fn kind(&self, unreadable: DefectKind) -> DefectKind {
+        match self {
+            Unread::TooLarge(_) => DefectKind::Limit,
+            Unread::OutsideRoot(_) => DefectKind::OutsideRoot,
+            _ => unreadable,
+        }
+    }
+
+    /// The line to report it at (0: the whole file).
+    pub fn line(&self) -> u32 {
+        match self {
+            Unread::NotUtf8(line) => *line,
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Io(e) => write!(f, "cannot be read: {e}"),
+            Unread::NotAFile => write!(f, "is not a regular file"),
+            Unread::TooLarge(max) => write!(f, "is larger than {max} bytes (the file size bound)"),
+            Unread::NotUtf8(line) => write!(f, "is not UTF-8 text (line {line})"),
+            Unread::OutsideRoot(root) => {
+                write!(f, "is outside the docs root `{}`", root.display())
+            }
+        }
+    }
+}
 
 /// Expands `{% include %}` directives in `text` (the contents of `path`, shown as `shown`).
-/// Include paths resolve relative to the including file. Problems are pushed to `diags`.
+/// Include paths resolve relative to the including file. Problems are pushed to `diags`; an
+/// include past a bound of `limits` (depth, count, bytes of the expanded page), one that
+/// includes itself or one that cannot be read is reported and left out.
 pub fn expand(
     text: &str,
     path: &Path,
     shown: &Arc<str>,
+    limits: &Limits,
     reader: &mut dyn IncludeReader,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Line> {
-    let mut out = Vec::with_capacity(text.len() / 40 + 8);
-    expand_into(text, path, shown, 0, reader, diags, &mut out);
-    out
+    let mut expander = Expander {
+        reader,
+        limits,
+        diags,
+        out: Vec::with_capacity(text.len() / 40 + 8),
+        // The page's own text counts in full from the start: includes get what is left.
+        bytes: text.len(),
+        includes: 0,
+        open: vec![(path.to_owned(), None)],
+        sections: HashMap::new(),
+        cut: false,
+    };
+    expander.expand(text, path, shown, 0, "");
+    expander.out
 }
 
-fn expand_into(
-    text: &str,
-    path: &Path,
-    shown: &Arc<str>,
-    depth: u8,
-    reader: &mut dyn IncludeReader,
-    diags: &mut Vec<Diagnostic>,
-    out: &mut Vec<Line>,
-) {
-    for (i, raw) in text.lines().enumerate() {
-        let source = Source::new(shown.clone(), (i + 1) as u32);
-        let Some(directive) = find_include(raw) else {
-            out.push(Line {
-                text: raw.to_owned(),
-                source,
-                include_depth: depth,
-            });
-            continue;
-        };
-        let before = &raw[..directive.start];
-        let after = &raw[directive.end..];
-        let indent: String = before.chars().take_while(|c| c.is_whitespace()).collect();
-        if !before.trim().is_empty() {
-            out.push(Line {
-                text: before.to_owned(),
-                source: source.clone(),
-                include_depth: depth,
-            });
+/// An included text: a file, or the section under one of its anchors (with its heading or,
+/// `notitle`, without).
+type Section = (PathBuf, Option<String>, bool);
+
+/// The state of one page's include expansion.
+struct Expander<'a> {
+    reader: &'a mut dyn IncludeReader,
+    limits: &'a Limits,
+    diags: &'a mut Vec<Diagnostic>,
+    out: Vec<Line>,
+    /// Bytes of the expanded page: the page's own text and every include expanded so far.
+    bytes: usize,
+    /// Include directives met so far, expanded or not.
+    includes: usize,
+    /// The files (and sections) being expanded, outermost first.
+    open: Vec<(PathBuf, Option<String>)>,
+    /// The included texts met so far, with their line counts.
+    sections: HashMap<Section, (Arc<str>, usize)>,
+    /// True once the page reached [`Limits::max_page_lines`]: the rest is not read.
+    cut: bool,
+}
+
+impl Expander<'_> {
+    /// Expands `text` (of `path`, at include `depth`), each non-empty line prefixed by
+    /// `indent` (the indentation of the include directives it came through).
+    fn expand(&mut self, text: &str, path: &Path, shown: &Arc<str>, depth: u8, indent: &str) {
+        for (i, raw) in text.lines().enumerate() {
+            if self.cut {
+                return;
+            }
+            let source = Source::new(shown.clone(), (i + 1) as u32);
+            let Some(directive) = find_include(raw) else {
+                self.push(raw, indent, source, depth);
+                continue;
+            };
+            let before = raw.get(..directive.start).unwrap_or("");
+            let after = raw.get(directive.end..).unwrap_or("");
+            if !before.trim().is_empty() {
+                self.push(before, indent, source.clone(), depth);
+            }
+            self.include(&directive, path, &source, depth, indent, before);
+            if !after.trim().is_empty() {
+                self.push(after, indent, source, depth);
+            }
         }
+    }
+
+    fn push(&mut self, text: &str, indent: &str, source: Source, depth: u8) {
+        if self.out.len() >= self.limits.max_page_lines {
+            if !self.cut {
+                self.cut = true;
+                let message = format!(
+                    "the page has more than {} lines with its includes: the rest is not read",
+                    self.limits.max_page_lines
+                );
+                self.diags
+                    .push(Diagnostic::defect(source, DefectKind::Limit, message));
+            }
+            return;
+        }
+        let text = if indent.is_empty() || text.is_empty() {
+            text.to_owned()
+        } else {
+            format!("{indent}{text}")
+        };
+        self.out.push(Line {
+            text,
+            source,
+            include_depth: depth,
+        });
+    }
+
+    /// Expands one include directive written at `source`, or reports why not.
+    fn include(
+        &mut self,
+        directive: &IncludeDirective<'_>,
+        path: &Path,
+        source: &Source,
+        depth: u8,
+        indent: &str,
+        before: &str,
+    ) {
         let (target, anchor) = match directive.target.split_once('#') {
             Some((file, anchor)) => (file, Some(anchor)),
             None => (directive.target, None),
         };
-        let target_path = resolve_relative(path, target);
-        if depth >= MAX_INCLUDE_DEPTH {
-            diags.push(Diagnostic::defect(
-                source.clone(),
-                DefectKind::MissingInclude,
-                format!(
-                    "includes nested too deep at `{}` (a cycle?)",
-                    directive.target
-                ),
-            ));
-        } else {
-            match reader.read(&target_path) {
-                Some((included, included_shown)) => {
-                    let section = match anchor {
-                        Some(anchor) => section_by_anchor(&included, anchor, directive.notitle),
-                        None => included.to_string(),
-                    };
-                    let start = out.len();
-                    expand_into(
-                        &section,
-                        &target_path,
-                        &included_shown,
-                        depth + 1,
-                        reader,
-                        diags,
-                        out,
-                    );
-                    if !indent.is_empty() {
-                        for line in &mut out[start..] {
-                            if !line.text.is_empty() {
-                                line.text.insert_str(0, &indent);
-                            }
-                        }
-                    }
-                }
-                None => diags.push(Diagnostic::defect(
+        let shown_target = directive.target;
+        // Every directive counts, expanded or not: each costs a read of the cache and a scan
+        // of its text. Past the bound, the first is reported and the others skipped.
+        self.includes += 1;
+        if self.includes > self.limits.max_includes {
+            if self.includes == self.limits.max_includes + 1 {
+                self.diags.push(Diagnostic::defect(
                     source.clone(),
-                    DefectKind::MissingInclude,
-                    format!("included file `{}` cannot be read", directive.target),
-                )),
+                    DefectKind::Limit,
+                    format!(
+                        "more than {} includes in one page: `{shown_target}` and those after it \
+                         are not included",
+                        self.limits.max_includes
+                    ),
+                ));
             }
+            return;
         }
-        if !after.trim().is_empty() {
-            out.push(Line {
-                text: after.to_owned(),
-                source,
-                include_depth: depth,
-            });
+        let mut refuse = |kind: DefectKind, message: String| {
+            self.diags
+                .push(Diagnostic::defect(source.clone(), kind, message));
+        };
+        if depth >= self.limits.max_include_depth {
+            return refuse(
+                DefectKind::Limit,
+                format!(
+                    "includes nested deeper than {} at `{shown_target}`: not included",
+                    self.limits.max_include_depth
+                ),
+            );
         }
+        let target_path = resolve_relative(path, target);
+        let key = (target_path.clone(), anchor.map(str::to_owned));
+        if self.open.contains(&key) {
+            return refuse(
+                DefectKind::MissingInclude,
+                format!("`{shown_target}` includes itself: not included"),
+            );
+        }
+        let (included, included_shown) = match self.reader.read(&target_path) {
+            Ok(read) => read,
+            Err(why) => {
+                return refuse(
+                    why.kind(DefectKind::MissingInclude),
+                    format!("included file `{shown_target}` {why}"),
+                )
+            }
+        };
+        let cut = (
+            target_path.clone(),
+            anchor.map(str::to_owned),
+            directive.notitle,
+        );
+        let (section, lines) = match self.sections.get(&cut) {
+            Some(hit) => hit.clone(),
+            None => {
+                let section: Arc<str> = match anchor {
+                    Some(anchor) => Arc::from(section_by_anchor(&included, anchor, cut.2)),
+                    None => included,
+                };
+                let lines = section.lines().count();
+                self.sections.insert(cut, (section.clone(), lines));
+                (section, lines)
+            }
+        };
+        let indent: String = indent
+            .chars()
+            .chain(before.chars().take_while(|c| c.is_whitespace()))
+            .collect();
+        if self.out.len().saturating_add(lines) > self.limits.max_page_lines {
+            return refuse(
+                DefectKind::Limit,
+                format!(
+                    "the page would have more than {} lines with `{shown_target}` included: \
+                     not included",
+                    self.limits.max_page_lines
+                ),
+            );
+        }
+        let size = section
+            .len()
+            .saturating_add(indent.len().saturating_mul(lines));
+        if self.bytes.saturating_add(size) > self.limits.max_page_bytes {
+            return refuse(
+                DefectKind::Limit,
+                format!(
+                    "the page would be larger than {} bytes with `{shown_target}` included: \
+                     not included",
+                    self.limits.max_page_bytes
+                ),
+            );
+        }
+        self.bytes += size;
+        self.open.push(key);
+        self.expand(&section, &target_path, &included_shown, depth + 1, &indent);
+        self.open.pop();
     }
 }
 
@@ -224,18 +387,22 @@ pub fn resolve_relative(from: &Path, target: &str) -> PathBuf {
     normalize(&base.join(target))
 }
 
-/// Removes `.` and `..` components without touching the filesystem.
+/// Removes `.` and `..` components without touching the filesystem. A `..` takes back a name
+/// before it; one with no name to take back stays (`a/../../x` is `../x`, still outside), and
+/// one right after the root is the root (`/../x` is `/x`).
 pub fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for comp in path.components() {
         match comp {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -295,13 +462,50 @@ pub struct Split {
     pub notes: Vec<Note>,
 }
 
-/// Parses the YFM directives and tables out of `lines` (see the module docs).
-pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
+/// The `{% if %}` blocks open at a line: whether each is taken, and how many are not (so that
+/// "all taken" is one comparison however deep they nest).
+#[derive(Default)]
+struct Conditions {
+    taken: Vec<bool>,
+    not_taken: usize,
+}
+
+impl Conditions {
+    fn all_taken(&self) -> bool {
+        self.not_taken == 0
+    }
+
+    fn open(&mut self, taken: bool) {
+        self.taken.push(taken);
+        self.not_taken += usize::from(!taken);
+    }
+
+    /// `{% else %}` (taken) or `{% elsif %}` (not) of the innermost block.
+    fn switch(&mut self, taken: bool) {
+        if let Some(last) = self.taken.last_mut() {
+            self.not_taken = self.not_taken + usize::from(!taken) - usize::from(!*last);
+            *last = taken;
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(taken) = self.taken.pop() {
+            self.not_taken -= usize::from(!taken);
+        }
+    }
+}
+
+/// Parses the YFM directives and tables out of `lines` (see the module docs). Notes nest at
+/// most [`Limits::max_depth`] deep: a deeper `{% note %}` (and its `{% endnote %}`) is
+/// reported and dropped.
+pub fn split(lines: &[Line], limits: &Limits, diags: &mut Vec<Diagnostic>) -> Split {
     let mut out = Split::default();
     let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
     let mut in_fence: Option<(char, usize)> = None;
-    let mut conditions: Vec<bool> = Vec::new();
+    let mut conditions = Conditions::default();
     let mut open_notes: Vec<usize> = Vec::new();
+    // Notes opened past the nesting bound, not recorded: their ends are not anyone's.
+    let mut dropped_notes = 0usize;
     let mut i = 0;
     while i < lines.len() {
         let text = lines[i].text.as_str();
@@ -310,31 +514,28 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
             if is_fence_close(trimmed, ch, len) {
                 in_fence = None;
             }
-            kept.push(if conditions.iter().all(|&c| c) {
-                text
-            } else {
-                ""
-            });
+            kept.push(if conditions.all_taken() { text } else { "" });
             i += 1;
             continue;
         }
         if let Some(directive) = directive_name(trimmed) {
             match directive.0 {
-                "if" => conditions.push(false),
-                "elsif" | "elseif" => {
-                    if let Some(last) = conditions.last_mut() {
-                        *last = false;
-                    }
+                "if" => conditions.open(false),
+                "elsif" | "elseif" => conditions.switch(false),
+                "else" => conditions.switch(true),
+                "endif" => conditions.close(),
+                "note" if conditions.all_taken() && open_notes.len() >= limits.max_depth => {
+                    dropped_notes += 1;
+                    diags.push(Diagnostic::defect(
+                        lines[i].source.clone(),
+                        DefectKind::Limit,
+                        format!(
+                            "notes nested deeper than {}: this one is not read as a note",
+                            limits.max_depth
+                        ),
+                    ));
                 }
-                "else" => {
-                    if let Some(last) = conditions.last_mut() {
-                        *last = true;
-                    }
-                }
-                "endif" => {
-                    conditions.pop();
-                }
-                "note" if conditions.iter().all(|&c| c) => {
+                "note" if conditions.all_taken() => {
                     let (kind, title) = note_args(directive.1);
                     open_notes.push(out.notes.len());
                     out.notes.push(Note {
@@ -344,7 +545,8 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
                         end: i,
                     });
                 }
-                "endnote" if conditions.iter().all(|&c| c) => {
+                "endnote" if conditions.all_taken() && dropped_notes > 0 => dropped_notes -= 1,
+                "endnote" if conditions.all_taken() => {
                     if let Some(n) = open_notes.pop() {
                         out.notes[n].end = i;
                     }
@@ -355,7 +557,7 @@ pub fn split(lines: &[Line], diags: &mut Vec<Diagnostic>) -> Split {
             i += 1;
             continue;
         }
-        if !conditions.iter().all(|&c| c) {
+        if !conditions.all_taken() {
             kept.push("");
             i += 1;
             continue;
@@ -678,7 +880,8 @@ fn push_byte(out: &mut String, text: &str, at: usize) {
 }
 
 /// Splits the cell text of a nested table (`#| … |#` inside a cell) into tables, for callers
-/// that want the structure of a cell.
+/// that want the structure of a cell. A table keeps its first [`Limits::max_items`] rows (of
+/// the default limits; defects inside a cell's text are not reported).
 pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
     let lines: Vec<Line> = text
         .lines()
@@ -690,7 +893,12 @@ pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
         })
         .collect();
     let mut ignored = Vec::new();
-    split(&lines, &mut ignored).tables
+    let limits = Limits::default();
+    let mut tables = split(&lines, &limits, &mut ignored).tables;
+    for t in &mut tables {
+        t.rows.truncate(limits.max_items);
+    }
+    tables
 }
 
 #[cfg(test)]
@@ -721,7 +929,7 @@ mod tests {
     fn table_rows_cells_and_multiline_cells() {
         let text = "intro\n#|\n|| **Name**\n`type` | **Description** ||\n|| **id***\n[`integer`](x.md) | Line one.\n\nLine two ||\n|#\nafter";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(s.tables.len(), 1);
         let t = &s.tables[0];
@@ -746,7 +954,7 @@ mod tests {
     fn escaped_pipes_and_fenced_code_hide_separators() {
         let text = "#|\n|| a | [`string`\\|`array`](x) ||\n|| b | ```\nx | y\n``` ||\n|| c | ```a|b``` ||\n|#";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(
             cells(&s.tables[0]),
@@ -762,7 +970,7 @@ mod tests {
     fn nested_table_belongs_to_its_cell() {
         let text = "#|\n|| **fields** | Object:\n#|\n|| **A** | x ||\n|| **B** | y ||\n|#\n||\n|| **next** | z ||\n|#";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(d.is_empty(), "{d:?}");
         let t = &s.tables[0];
         assert_eq!(t.rows.len(), 2);
@@ -780,7 +988,7 @@ mod tests {
     #[test]
     fn unclosed_table_is_reported() {
         let mut d = Vec::new();
-        let s = split(&lines("#|\n|| a | b ||\n"), &mut d);
+        let s = split(&lines("#|\n|| a | b ||\n"), &Limits::default(), &mut d);
         assert_eq!(s.tables[0].rows.len(), 1);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, DefectKind::MalformedTable);
@@ -790,7 +998,11 @@ mod tests {
     #[test]
     fn pipes_inside_fenced_blocks_outside_tables_are_not_tables() {
         let mut d = Vec::new();
-        let s = split(&lines("```\n#|\n|| a ||\n|#\n```\n"), &mut d);
+        let s = split(
+            &lines("```\n#|\n|| a ||\n|#\n```\n"),
+            &Limits::default(),
+            &mut d,
+        );
         assert!(s.tables.is_empty());
         assert!(s.markdown.contains("|| a ||"));
     }
@@ -799,7 +1011,7 @@ mod tests {
     fn dev_only_blocks_are_dropped_and_notes_recorded() {
         let text = "a\n{% if build == 'dev' %}\nsecret\n{% endif %}\n{% note warning \"DEPRECATED\" %}\n\nold\n\n{% endnote %}\nb";
         let mut d = Vec::new();
-        let s = split(&lines(text), &mut d);
+        let s = split(&lines(text), &Limits::default(), &mut d);
         assert!(!s.markdown.contains("secret"));
         assert!(s.markdown.contains("old"));
         assert!(!s.markdown.contains("{%"));
@@ -812,10 +1024,10 @@ mod tests {
     struct MapReader(HashMap<PathBuf, &'static str>, Vec<PathBuf>);
 
     impl IncludeReader for MapReader {
-        fn read(&mut self, path: &Path) -> Option<(Arc<str>, Arc<str>)> {
+        fn read(&mut self, path: &Path) -> Result<(Arc<str>, Arc<str>), Unread> {
             self.1.push(path.to_owned());
-            let text = self.0.get(path)?;
-            Some((Arc::from(*text), Arc::from(path.to_string_lossy().as_ref())))
+            let text = self.0.get(path).ok_or(Unread::Io("missing".into()))?;
+            Ok((Arc::from(*text), Arc::from(path.to_string_lossy().as_ref())))
         }
     }
 
@@ -835,6 +1047,7 @@ mod tests {
             page,
             Path::new("docs/p/page.md"),
             &shown,
+            &Limits::default(),
             &mut reader,
             &mut d,
         );
@@ -847,6 +1060,24 @@ mod tests {
         assert_eq!(d[0].kind, DefectKind::MissingInclude);
         assert_eq!(d[0].source.to_string(), "p/page.md:3");
         assert!(reader.1.contains(&PathBuf::from("docs/p/missing.md")));
+    }
+
+    #[test]
+    fn normalizing_keeps_what_climbs_out() {
+        let n = |p: &str| normalize(Path::new(p));
+        assert_eq!(n("a/./b/../c.md"), PathBuf::from("a/c.md"));
+        // Before: the third `..` took back the second, and this was `x`.
+        assert_eq!(n("a/../../../x"), PathBuf::from("../../x"));
+        assert_eq!(n("../a/../../x"), PathBuf::from("../../x"));
+        assert_eq!(
+            n("docs/p/../../../outside/x.md"),
+            PathBuf::from("../outside/x.md")
+        );
+        assert_eq!(n("/docs/../../etc/passwd"), PathBuf::from("/etc/passwd"));
+        assert_eq!(
+            resolve_relative(Path::new("docs/p/page.md"), "../../../x.md"),
+            PathBuf::from("../x.md")
+        );
     }
 
     #[test]

@@ -57,6 +57,82 @@ fn check_fails_on_a_page_it_cannot_generate_and_names_file_and_line() {
 }
 
 #[test]
+fn check_and_generate_fail_on_a_page_they_cannot_read_and_name_file_and_line() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-unreadable-page");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("good.md"),
+        "# Get Things thing.get\n\n> Who can execute the method: any user\n\nNo parameters.\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("bad.md"), b"# Broken\n\n\xff\xfe\n").unwrap();
+    let out = run(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("bad.md:3: error[io]: the page is not UTF-8 text (line 3)"),
+        "{text}"
+    );
+    assert!(text.contains("pages that could not be read: 1"), "{text}");
+    let json = run(&["check", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let summary: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(summary["unreadable"], 1, "{summary:#}");
+    assert_eq!(summary["generated"], 1);
+    // The rest is still generated, and the failure is in the exit status.
+    let generated = run(&["generate", dir.to_str().unwrap()]);
+    assert_eq!(generated.status.code(), Some(1));
+    assert!(
+        stderr(&generated).contains("bad.md:3"),
+        "{}",
+        stderr(&generated)
+    );
+    assert!(stdout(&generated).contains("\"thing.get\""));
+}
+
+#[test]
+fn a_docs_folder_or_page_given_relative_to_the_current_folder_is_fenced_too() {
+    // `page.md` has the parent `""`, which every path starts with: the fence let all through.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-relative-fence");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("page.md"),
+        "# Leak p.leak\n\n> Who can execute the method: any user\n\n## Method Parameters\n\n\
+         #|\n|| **Name**\n`type` | **Description** ||\n\
+         || **a**\n`string` | {% include [p](/etc/passwd) %} ||\n|#\n",
+    )
+    .unwrap();
+    for path in ["page.md", ".", ""] {
+        let args: &[&str] = if path.is_empty() {
+            &["generate", "./"]
+        } else {
+            &["generate", path]
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_b24-codegen"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{path}: {}", stderr(&out));
+        let code = stdout(&out);
+        assert!(code.contains("\"p.leak\""), "{path}: {code}");
+        assert!(!code.contains("root:"), "{path}: /etc/passwd in the code");
+    }
+    let check = Command::new(env!("CARGO_BIN_EXE_b24-codegen"))
+        .args(["check", "page.md"])
+        .current_dir(&dir)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        stdout(&check).contains("page.md:11: defect[outside_root]"),
+        "{}",
+        stdout(&check)
+    );
+}
+
+#[test]
 fn generate_prints_formatted_rust_that_parses() {
     let docs = docs();
     let out = run(&["generate", docs.to_str().unwrap()]);

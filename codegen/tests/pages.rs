@@ -208,6 +208,8 @@ fn a_small_tree_loads_with_shared_types_nesting_and_paging() {
             ("docs/thing-list.md", LIST),
             ("docs/thing-get.md", GET),
             ("docs/overview.md", "# Things\n\nAn overview.\n"),
+            // The root of the docs project: includes and links are read below it only.
+            (".yfm", "lang: en\n"),
             (
                 "_includes/required.md",
                 "Required parameters are marked with `*` {.b24-info}",
@@ -227,7 +229,8 @@ fn a_small_tree_loads_with_shared_types_nesting_and_paging() {
     assert!(kinds.contains(&("thing-list.md".into(), PageKind::Method)));
     assert!(kinds.contains(&("overview.md".into(), PageKind::Overview)));
     assert!(kinds.contains(&("data-types.md".into(), PageKind::Overview)));
-    // Includes outside the folder are read and listed for cargo.
+    // Includes outside the folder loaded but inside the docs root are read and listed for
+    // cargo.
     assert!(api
         .files_read
         .iter()

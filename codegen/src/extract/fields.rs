@@ -225,6 +225,12 @@ impl<'a> Builder<'a> {
         response: bool,
         prefix: &str,
     ) -> Vec<Field> {
+        // Past the nesting bound the rows are still fields, typed as untyped.
+        let level = crate::limits::Level::enter();
+        if let (Err(max), Some(row)) = (&level, rows.first()) {
+            let message = format!("structures nested deeper than {max} levels: typed as untyped");
+            self.defect(row.line, DefectKind::Limit, message);
+        }
         let mut scope = Scope::with_reserved(&["extra"]);
         let mut out: Vec<Field> = Vec::new();
         for row in rows {
@@ -250,7 +256,7 @@ impl<'a> Builder<'a> {
             let array_prefix = format!("{full}[]");
             let array_children =
                 row.name.ends_with("[]") || kids.iter().any(|k| k.name.starts_with(&array_prefix));
-            let child_fields = if kids.is_empty() {
+            let child_fields = if kids.is_empty() || level.is_err() {
                 None
             } else {
                 let kid_prefix = format!("{full}.");
@@ -293,7 +299,10 @@ impl<'a> Builder<'a> {
                 }
                 Some(self.build_fields(kids, &mut sub, response, ""))
             };
-            let ty = self.field_type(&row, &api_name, child_fields, array_children);
+            let ty = match level {
+                Ok(_) => self.field_type(&row, &api_name, child_fields, array_children),
+                Err(max) => Type::untyped(format!("nested deeper than {max} levels")),
+            };
             // `select` names the fields to return: the fields it lists are its values.
             let ty = if !response && api_name.eq_ignore_ascii_case("select") {
                 match ty {
@@ -345,6 +354,13 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let (base, dims) = strip_array(&atom.name);
+            if dims > crate::limits::Level::remaining() {
+                let message =
+                    "more array dimensions than the nesting bound leaves: typed as untyped";
+                self.defect(row.line, DefectKind::Limit, message.to_owned());
+                variants.push(Type::untyped("arrays nested deeper than the bound"));
+                continue;
+            }
             let t = match word(base) {
                 Word::Null => {
                     nullable = true;

@@ -788,12 +788,15 @@ fn description(page: &Page, lay: &Layout) -> String {
 /// Markdown with YFM leftovers removed: attribute markers and `{#T}` link texts (replaced by
 /// the link's file name).
 pub fn clean_markdown(markdown: &str) -> String {
-    let mut text = markdown.replace("[{#T}](", "[](");
-    // `[](target.md)` → `[target](target.md)`.
-    while let Some(pos) = text.find("[](") {
-        let rest = &text[pos + 3..];
-        let end = rest.find(')').unwrap_or(rest.len());
-        let target = &rest[..end];
+    let text = markdown.replace("[{#T}](", "[](");
+    // `[](target.md)` → `[target](target.md)`, in one pass (searching the whole text again
+    // for each link was quadratic). A target is short: its `)` is looked for in 256 bytes.
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text.as_str();
+    while let Some(pos) = rest.find("[](") {
+        let after = &rest[pos + 3..];
+        let end = after.bytes().take(256).position(|b| b == b')').unwrap_or(0);
+        let target = &after[..end];
         let stem = target
             .rsplit('/')
             .next()
@@ -807,9 +810,12 @@ pub fn clean_markdown(markdown: &str) -> String {
         } else {
             stem
         };
-        text.replace_range(pos..pos + 2, &format!("[{stem}]"));
+        out.push_str(&rest[..pos]);
+        out.push_str(&format!("[{stem}]"));
+        rest = &rest[pos + 2..];
     }
-    crate::page::strip_attributes(&text)
+    out.push_str(rest);
+    crate::page::strip_attributes(&out)
 }
 
 /// Parameters marked required that the docs say may stand in for one another ("At least one of

@@ -14,10 +14,17 @@ use quote::quote;
 /// Where the docs are published; a page `a/b.md` is `{SITE}/a/b.html`.
 pub const SITE: &str = "https://apidocs.bitrix24.com";
 
+/// The longest doc text written: bytes of Markdown and lines (the upstream docs' longest is
+/// under 3 KiB and 60 lines). Without a bound, a field whose cell holds a table repeats every
+/// table nested below it in its doc comment, and the code grows with the square of the nesting.
+const MAX_DOC_BYTES: usize = 16 << 10;
+const MAX_DOC_LINES: usize = 256;
+
 /// `#[doc = "..."]` attributes for a Markdown text (none for an empty text). `page` is the
 /// file the text comes from (relative to the docs root), against which its links resolve.
+/// A text longer than [`MAX_DOC_BYTES`] or [`MAX_DOC_LINES`] is cut.
 pub fn attrs(markdown: &str, page: &str) -> TokenStream {
-    let text = for_rustdoc(&absolute_links(markdown, page));
+    let text = for_rustdoc(&absolute_links(&bounded(markdown), page));
     if text.trim().is_empty() {
         return TokenStream::new();
     }
@@ -31,6 +38,28 @@ pub fn attrs(markdown: &str, page: &str) -> TokenStream {
         quote!(#[doc = #line])
     });
     quote!(#(#lines)*)
+}
+
+/// `markdown` cut at the last line break within [`MAX_DOC_BYTES`] and [`MAX_DOC_LINES`],
+/// with a note saying so.
+fn bounded(markdown: &str) -> std::borrow::Cow<'_, str> {
+    let mut end = MAX_DOC_BYTES.min(markdown.len());
+    while !markdown.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some((i, _)) = markdown.match_indices('\n').nth(MAX_DOC_LINES - 1) {
+        end = end.min(i);
+    }
+    if end == markdown.len() {
+        return markdown.into();
+    }
+    let kept = markdown.get(..end).unwrap_or_default();
+    let kept = match kept.rfind('\n') {
+        Some(i) if markdown.as_bytes().get(end) != Some(&b'\n') => kept.get(..i).unwrap_or(kept),
+        _ => kept,
+    };
+    format!("{kept}\n\n(The rest of this text is left out: it is longer than {MAX_DOC_BYTES} bytes or {MAX_DOC_LINES} lines.)")
+        .into()
 }
 
 /// The Markdown with every code block turned into an inert ```` ```text ```` block.
@@ -187,6 +216,28 @@ mod tests {
         assert_eq!(for_rustdoc(md), md);
         assert_eq!(absolute_links(md, "api-reference/a.md"), md);
         assert!(attrs("  ", "").is_empty());
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_a_line_break() {
+        let note = format!(
+            "\n\n(The rest of this text is left out: it is longer than {MAX_DOC_BYTES} bytes or \
+             {MAX_DOC_LINES} lines.)"
+        );
+        let line = "ä".repeat(99);
+        let long = format!("{line}\n").repeat(MAX_DOC_BYTES / 100);
+        let cut = bounded(&long);
+        assert!(cut.len() <= MAX_DOC_BYTES + note.len(), "{}", cut.len());
+        assert!(cut.ends_with(&format!("{line}{note}")), "{cut}");
+        let many = "a\n".repeat(MAX_DOC_LINES * 10);
+        assert_eq!(
+            bounded(&many),
+            format!("{}{note}", "a\n".repeat(MAX_DOC_LINES - 1) + "a")
+        );
+        let short = format!("{line}\n").repeat(3);
+        assert_eq!(bounded(&short), short.as_str());
+        let exactly = "a\n".repeat(MAX_DOC_LINES - 1) + "a";
+        assert_eq!(bounded(&exactly), exactly.as_str());
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,8 +17,11 @@ mod conformance;
 
 const USAGE: &str = "\
 usage:
-  b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary
-  b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted
+  b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary;
+                                         exits 1 when a page cannot be read or a method page
+                                         produces no method
+  b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted (the
+                                         other pages' code also when one fails; exits 1 then)
   b24-codegen facts PATH [--json]        what the model says of every method page, in the facts
                                          form of the fidelity check (one JSON array; --json is
                                          the default and only form)
@@ -124,7 +129,7 @@ fn check(path: &std::path::Path, json: bool) -> ExitCode {
     } else {
         print!("{}", b24_codegen::check::render_text(&summary));
     }
-    if summary.failed == 0 {
+    if summary.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -162,5 +167,9 @@ fn generate(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, St
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
         None => print!("{code}"),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if b24_codegen::check::summary(&api).passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
