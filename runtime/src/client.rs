@@ -330,6 +330,14 @@ impl Client {
         }
     }
 
+    /// The current OAuth pair (to persist it yourself), or `None` for a webhook client.
+    pub fn tokens(&self) -> Option<crate::Tokens> {
+        match &self.inner.auth {
+            Auth::OAuth(s) => Some(s.tokens()),
+            Auth::Webhook { .. } => None,
+        }
+    }
+
     /// The last `time.operating` seen for a method, in seconds.
     pub fn operating(&self, method: &str) -> Option<f64> {
         self.inner.budget.operating(method)

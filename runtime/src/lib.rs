@@ -42,6 +42,7 @@ pub mod paging;
 pub mod query;
 pub mod retry;
 pub mod secret;
+pub mod store;
 pub mod value;
 
 pub use auth::{OAuth, Tokens};
@@ -54,6 +55,7 @@ pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
 pub use paging::Export;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use store::{MemoryStore, StoreError, TokenStore};
 
 /// The date crate the date accessors of [`value`] use.
 pub use chrono;
