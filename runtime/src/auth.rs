@@ -517,11 +517,6 @@ impl OAuthState {
         if let Some((new, spent)) = pending {
             return self.persist_and_install(new, spent).await;
         }
-        if let Some(stored) = self.newer_in_store(&current).await? {
-            tracing::info!("OAuth token taken from the store (renewed elsewhere)");
-            self.install(stored);
-            return Ok(());
-        }
         let (Some(id), Some(secret), Some(refresh_token)) = (
             &self.client_id,
             &self.client_secret,
@@ -529,6 +524,11 @@ impl OAuthState {
         ) else {
             return Err(RefreshError::NotConfigured);
         };
+        if let Some(stored) = self.claim(&current, &refresh_token).await? {
+            tracing::info!("OAuth token taken from the store (renewed elsewhere)");
+            self.install(stored);
+            return Ok(());
+        }
         let form = [
             ("grant_type", "refresh_token"),
             ("client_id", id.as_str()),
@@ -547,13 +547,57 @@ impl OAuthState {
                     self.install(stored);
                     return Ok(());
                 }
+                self.release(&current, &refresh_token).await;
                 return Err(RefreshError::Rejected(e));
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                self.release(&current, &refresh_token).await;
+                return Err(e);
+            }
         };
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         tracing::info!("OAuth token renewed");
         self.persist_and_install(new, refresh_token).await
+    }
+
+    /// With a store: waits until this process may spend `refresh` (see [`crate::store`]), or
+    /// gives the newer pair another process stored meanwhile.
+    async fn claim(
+        &self,
+        current: &Tokens,
+        refresh: &Secret,
+    ) -> Result<Option<Tokens>, RefreshError> {
+        let (Some(store), Some(member)) = (&self.store, &current.member_id) else {
+            return Ok(None);
+        };
+        let deadline = std::time::Instant::now() + crate::store::CLAIM_WAIT;
+        loop {
+            if let Some(stored) = self.newer_in_store(current).await? {
+                return Ok(Some(stored));
+            }
+            let claim = store
+                .claim(member, refresh, crate::store::CLAIM_TTL)
+                .await
+                .map_err(RefreshError::Store)?;
+            if claim == crate::store::Claim::Granted {
+                return Ok(None);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(RefreshError::Store(StoreError::new(
+                    "another process held the refresh for too long",
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Gives up this process's claim on `refresh` (nothing was spent).
+    async fn release(&self, current: &Tokens, refresh: &Secret) {
+        if let (Some(store), Some(member)) = (&self.store, &current.member_id) {
+            if let Err(e) = store.release(member, refresh).await {
+                tracing::warn!("a token store claim could not be released: {e}");
+            }
+        }
     }
 
     /// The stored pair, when the store holds one whose refresh token is not `current`'s.

@@ -54,6 +54,12 @@ impl fmt::Debug for Client {
 #[error("cannot build the Bitrix24 client: {0}")]
 pub struct BuildError(String);
 
+impl BuildError {
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        BuildError(reason.into())
+    }
+}
+
 /// Per-call options for [`Client::call_with`].
 #[derive(Clone, Debug, Default)]
 pub struct CallOptions {

@@ -97,6 +97,22 @@ pub struct EventAuth {
 }
 
 impl EventAuth {
+    /// The OAuth pair and the portal's data in this block, when it carries an access token.
+    pub fn tokens(&self) -> Option<crate::Tokens> {
+        let mut t = crate::Tokens::new(self.access_token.clone()?, self.refresh_token.clone());
+        t.expires_in = self.expires_in.as_ref().map(Int::get);
+        t.scope = self.scope.clone();
+        t.domain = self.domain.clone();
+        t.server_endpoint = self.server_endpoint.clone();
+        t.status = self.status.clone();
+        t.client_endpoint = self.client_endpoint.clone();
+        t.member_id = self.member_id.clone();
+        t.application_token = self.application_token.clone();
+        t.extra = self.extra.clone();
+        t.fill_expires();
+        Some(t)
+    }
+
     fn secrets(&self) -> impl Iterator<Item = &str> {
         [
             &self.application_token,

@@ -25,12 +25,30 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::auth::Tokens;
 use crate::secret::Secret;
 
 /// The future a [`TokenStore`] method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// How long a refresh waits for another process's claim on the same refresh token before it
+/// fails with [`crate::RefreshError::Store`].
+pub const CLAIM_WAIT: Duration = Duration::from_secs(15);
+
+/// How long a claim lasts unless the refresh ends before (a process that died while holding
+/// one does not block the others longer).
+pub const CLAIM_TTL: Duration = Duration::from_secs(30);
+
+/// What [`TokenStore::claim`] answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller may spend the refresh token now.
+    Granted,
+    /// Another process holds an unexpired claim on it.
+    Held,
+}
 
 /// What [`TokenStore::replace`] did.
 #[derive(Clone, Debug)]
@@ -58,6 +76,26 @@ pub trait TokenStore: Send + Sync {
     /// is `expected` (the one the refresh spent).
     fn replace<'a>(&'a self, expected: &'a Secret, tokens: &'a Tokens)
         -> StoreFuture<'a, Replaced>;
+
+    /// Claims the right to spend `refresh`, the portal's stored refresh token, for `ttl`
+    /// (atomically: one caller at a time gets [`Claim::Granted`] until the claim expires, is
+    /// released, or a [`TokenStore::replace`] changes the stored pair). The default grants
+    /// every claim: a store without claims relies on the compare-and-set alone.
+    fn claim<'a>(
+        &'a self,
+        member_id: &'a str,
+        refresh: &'a Secret,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Claim> {
+        let _ = (member_id, refresh, ttl);
+        Box::pin(async { Ok(Claim::Granted) })
+    }
+
+    /// Gives up a claim (the refresh failed before anything was spent or stored).
+    fn release<'a>(&'a self, member_id: &'a str, refresh: &'a Secret) -> StoreFuture<'a, ()> {
+        let _ = (member_id, refresh);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A token store failed. Its message never holds a token.
@@ -98,7 +136,14 @@ impl StoreError {
 /// A [`TokenStore`] in memory: for tests and for an app that runs as one process.
 #[derive(Default)]
 pub struct MemoryStore {
-    pairs: Mutex<HashMap<String, Tokens>>,
+    pairs: Mutex<Pairs>,
+}
+
+#[derive(Default)]
+struct Pairs {
+    tokens: HashMap<String, Tokens>,
+    /// Claims by portal: the refresh token claimed and until when.
+    claims: HashMap<String, (Secret, Instant)>,
 }
 
 impl MemoryStore {
@@ -109,15 +154,15 @@ impl MemoryStore {
 
     /// How many portals have a pair stored.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().tokens.len()
     }
 
     /// True when no pair is stored.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().tokens.is_empty()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tokens>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pairs> {
         self.pairs.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -132,14 +177,16 @@ impl fmt::Debug for MemoryStore {
 
 impl TokenStore for MemoryStore {
     fn load<'a>(&'a self, member_id: &'a str) -> StoreFuture<'a, Option<Tokens>> {
-        let found = self.lock().get(member_id).cloned();
+        let found = self.lock().tokens.get(member_id).cloned();
         Box::pin(async move { Ok(found) })
     }
 
     fn save<'a>(&'a self, tokens: &'a Tokens) -> StoreFuture<'a, ()> {
         let done = match &tokens.member_id {
             Some(member) => {
-                self.lock().insert(member.clone(), tokens.clone());
+                let mut pairs = self.lock();
+                pairs.claims.remove(member);
+                pairs.tokens.insert(member.clone(), tokens.clone());
                 Ok(())
             }
             None => Err(StoreError::no_member_id()),
@@ -156,9 +203,10 @@ impl TokenStore for MemoryStore {
             None => Err(StoreError::no_member_id()),
             Some(member) => {
                 let mut pairs = self.lock();
-                let current = pairs.get(member);
+                let current = pairs.tokens.get(member);
                 if current.and_then(|t| t.refresh_token.as_ref()) == Some(expected) {
-                    pairs.insert(member.clone(), tokens.clone());
+                    pairs.claims.remove(member);
+                    pairs.tokens.insert(member.clone(), tokens.clone());
                     Ok(Replaced::Stored)
                 } else {
                     Ok(Replaced::Changed(current.cloned()))
@@ -166,6 +214,41 @@ impl TokenStore for MemoryStore {
             }
         };
         Box::pin(async move { done })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        member_id: &'a str,
+        refresh: &'a Secret,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Claim> {
+        let now = Instant::now();
+        let mut pairs = self.lock();
+        let held = pairs
+            .claims
+            .get(member_id)
+            .is_some_and(|(claimed, until)| claimed == refresh && *until > now);
+        let answer = if held {
+            Claim::Held
+        } else {
+            pairs
+                .claims
+                .insert(member_id.to_owned(), (refresh.clone(), now + ttl));
+            Claim::Granted
+        };
+        Box::pin(async move { Ok(answer) })
+    }
+
+    fn release<'a>(&'a self, member_id: &'a str, refresh: &'a Secret) -> StoreFuture<'a, ()> {
+        let mut pairs = self.lock();
+        if pairs
+            .claims
+            .get(member_id)
+            .is_some_and(|(claimed, _)| claimed == refresh)
+        {
+            pairs.claims.remove(member_id);
+        }
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -208,6 +291,25 @@ mod tests {
                 .map(|s| s.expose().to_owned())
                 .as_deref(),
             Some("r1")
+        );
+        let r1s = Secret::new("r1");
+        assert_eq!(
+            store.claim("m", &r1s, CLAIM_TTL).await.expect("c"),
+            Claim::Granted
+        );
+        assert_eq!(
+            store.claim("m", &r1s, CLAIM_TTL).await.expect("c"),
+            Claim::Held
+        );
+        store.release("m", &r1s).await.expect("release");
+        assert_eq!(
+            store.claim("m", &r1s, Duration::ZERO).await.expect("c"),
+            Claim::Granted
+        );
+        // An expired claim is no claim.
+        assert_eq!(
+            store.claim("m", &r1s, CLAIM_TTL).await.expect("c"),
+            Claim::Granted
         );
         let orphan = Tokens::new("a", None);
         assert!(store.save(&orphan).await.is_err());
