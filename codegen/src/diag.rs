@@ -48,6 +48,8 @@ pub enum DefectKind {
     DuplicateParameter,
     /// A part of the docs too vague to type (kept as raw JSON).
     Untyped,
+    /// An event or placement page whose event or placement code could not be found.
+    NoEventName,
 }
 
 impl DefectKind {
@@ -68,6 +70,7 @@ impl DefectKind {
             DefectKind::DanglingLink => "dangling_link",
             DefectKind::DuplicateParameter => "duplicate_parameter",
             DefectKind::Untyped => "untyped",
+            DefectKind::NoEventName => "no_event_name",
         }
     }
 }

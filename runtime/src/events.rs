@@ -281,6 +281,79 @@ impl Event {
     }
 }
 
+/// An event whose `data` is typed: what the generated `events` module's types are
+/// (`b24::events::crm::OnCrmDealAdd = Incoming<on_crm_deal_add::Data>`). The envelope and the
+/// `auth` block are the same for every event and typed once here.
+#[derive(Clone)]
+pub struct Incoming<D> {
+    /// The event code as sent, e.g. `ONCRMDEALADD`.
+    pub event: String,
+    /// The id of the registered handler.
+    pub event_handler_id: Option<Int>,
+    /// The event's data, typed from its page.
+    pub data: D,
+    /// Unix time the event left the queue.
+    pub ts: Option<Int>,
+    /// Authorization data and the portal the event came from.
+    pub auth: EventAuth,
+    /// Top-level fields not listed above.
+    pub extra: Extra,
+}
+
+impl<D: DeserializeOwned> Incoming<D> {
+    /// Types an event's `data` (the raw event is left as it is).
+    pub fn from_event(event: &Event) -> Result<Incoming<D>, EventError> {
+        Ok(Incoming {
+            data: event.data_as()?,
+            event: event.event.clone(),
+            event_handler_id: event.event_handler_id.clone(),
+            ts: event.ts.clone(),
+            auth: event.auth.clone(),
+            extra: event.extra.clone(),
+        })
+    }
+}
+
+impl<D: fmt::Debug> fmt::Debug for Incoming<D> {
+    /// Without the event's tokens, wherever they appear.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Shown<'a, D>(&'a Incoming<D>);
+        impl<D: fmt::Debug> fmt::Debug for Shown<'_, D> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let e = self.0;
+                f.debug_struct("Incoming")
+                    .field("event", &e.event)
+                    .field("event_handler_id", &e.event_handler_id)
+                    .field("data", &e.data)
+                    .field("ts", &e.ts)
+                    .field("auth", &e.auth)
+                    .field("extra", &e.extra)
+                    .finish()
+            }
+        }
+        debug_scrubbed(f, &Shown(self), self.auth.secrets())
+    }
+}
+
+/// A type an incoming [`Event`] is turned into by its name: the generated `events::Event`
+/// enum (a variant per documented event, `Other` for the rest), or [`Event`] itself.
+pub trait FromEvent: Sized + Send + 'static {
+    /// Turns a parsed (and verified) event into this type; never fails: what cannot be typed
+    /// is kept raw.
+    fn from_event(event: Event) -> Self;
+    /// The `auth` block of the event.
+    fn auth(&self) -> &EventAuth;
+}
+
+impl FromEvent for Event {
+    fn from_event(event: Event) -> Self {
+        event
+    }
+    fn auth(&self) -> &EventAuth {
+        &self.auth
+    }
+}
+
 /// Constant-time comparison (for equal lengths; an empty expected token never matches).
 fn tokens_match(got: &str, expected: &str) -> bool {
     !expected.is_empty() && bool::from(got.as_bytes().ct_eq(expected.as_bytes()))
