@@ -434,6 +434,40 @@ impl App {
         )?)
     }
 
+    /// [`App::verify_event`] for an event sent as JSON: its size and nesting are checked before
+    /// it is parsed, its token (in constant time) before it is returned.
+    pub async fn verify_event_json(&self, body: &[u8], limits: &Limits) -> Result<Event, AppError> {
+        let event = Event::parse_json_with(body, limits)?;
+        let member = event
+            .auth
+            .member_id
+            .clone()
+            .ok_or(AppError::Event(EventError::BadToken))?;
+        let expected = self.application_token(&member).await?;
+        event.verify(expected.as_ref().map_or("", Secret::expose))?;
+        Ok(event)
+    }
+
+    /// Checks a frame request (a placement, the application's page) against the
+    /// `application_token` stored for its portal, in constant time.
+    pub async fn verify_frame(&self, frame: &FrameRequest) -> Result<(), AppError> {
+        let member = frame
+            .tokens
+            .member_id
+            .as_deref()
+            .ok_or(AppError::Event(EventError::BadToken))?;
+        let expected = self.application_token(member).await?;
+        let got = frame.tokens.application_token.as_ref();
+        match (got, expected) {
+            (Some(got), Some(expected))
+                if crate::events::tokens_match(got.expose(), expected.expose()) =>
+            {
+                Ok(())
+            }
+            _ => Err(AppError::Event(EventError::BadToken)),
+        }
+    }
+
     /// The `application_token` stored for a portal.
     pub async fn application_token(&self, member_id: &str) -> Result<Option<Secret>, AppError> {
         Ok(self

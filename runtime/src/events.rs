@@ -210,13 +210,24 @@ impl Event {
         Event::from_value(serde_json::Value::Object(form))
     }
 
-    /// Parses an event given as JSON (the same structure as the form), of at most
-    /// [`Limits::DEFAULT`]`.max_bytes` (serde_json bounds the nesting).
+    /// Parses an event given as JSON (the same structure as the form), within
+    /// [`Limits::DEFAULT`]: its size and nesting are checked before anything is parsed.
     pub fn parse_json(body: &[u8]) -> Result<Event, EventError> {
-        if body.len() > Limits::DEFAULT.max_bytes {
+        Event::parse_json_with(body, &Limits::DEFAULT)
+    }
+
+    /// [`Event::parse_json`] within other limits (`max_bytes`, and `max_depth` levels of
+    /// objects and arrays below the top one; `max_keys` does not apply).
+    pub fn parse_json_with(body: &[u8], limits: &Limits) -> Result<Event, EventError> {
+        if body.len() > limits.max_bytes {
             return Err(EventError::Limit(FormError::TooLarge {
                 size: body.len(),
-                limit: Limits::DEFAULT.max_bytes,
+                limit: limits.max_bytes,
+            }));
+        }
+        if !json_depth_within(body, limits.max_depth.saturating_add(1)) {
+            return Err(EventError::Limit(FormError::TooDeep {
+                limit: limits.max_depth,
             }));
         }
         let v: serde_json::Value =
@@ -354,8 +365,37 @@ impl FromEvent for Event {
     }
 }
 
+/// True when no object or array in the JSON text nests deeper than `max` levels (the top one
+/// is level 1). One pass, nothing built; brackets inside strings do not count.
+fn json_depth_within(body: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
 /// Constant-time comparison (for equal lengths; an empty expected token never matches).
-fn tokens_match(got: &str, expected: &str) -> bool {
+pub(crate) fn tokens_match(got: &str, expected: &str) -> bool {
     !expected.is_empty() && bool::from(got.as_bytes().ct_eq(expected.as_bytes()))
 }
 
@@ -432,9 +472,33 @@ mod tests {
         let no_token = Event::parse(b"event=X").expect("parses");
         assert!(matches!(no_token.verify("abc"), Err(EventError::BadToken)));
         let j = Event::parse_json(
-            br#"{"event":"E","data":{"FIELDS":{"ID":"2"}},"auth":{"application_token":"t"}}"#,
+            br#"{"event":"E","data":{"FIELDS":{"ID":"2","N":"a\"{[{["}},"auth":{"application_token":"t"}}"#,
         )
         .expect("json");
         assert!(j.verify("t").is_ok());
+        let limits = Limits {
+            max_depth: 2,
+            ..Limits::DEFAULT
+        };
+        // `data.FIELDS` is two levels below the top: within 2, not within 1.
+        let body = br#"{"event":"E","data":{"FIELDS":{"ID":"[{"}}}"#;
+        assert!(Event::parse_json_with(body, &limits).is_ok());
+        let one = Limits {
+            max_depth: 1,
+            ..Limits::DEFAULT
+        };
+        assert!(matches!(
+            Event::parse_json_with(body, &one),
+            Err(EventError::Limit(FormError::TooDeep { limit: 1 }))
+        ));
+        let deep = format!(
+            "{{\"event\":\"E\",\"data\":{}1{}}}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(matches!(
+            Event::parse_json(deep.as_bytes()),
+            Err(EventError::Limit(FormError::TooDeep { .. }))
+        ));
     }
 }
