@@ -41,6 +41,7 @@ mod http;
 pub mod limits;
 pub mod method;
 mod object;
+pub mod offline;
 pub mod paging;
 pub mod query;
 pub mod retry;
