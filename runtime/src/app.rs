@@ -173,7 +173,7 @@ impl FrameRequest {
 #[derive(Clone, Debug)]
 pub enum InstallRequest {
     /// The install page opened in a frame (an application with an interface).
-    Frame(FrameRequest),
+    Frame(Box<FrameRequest>),
     /// The `ONAPPINSTALL` event at the install handler (an application without one).
     Event(Box<Event>),
 }
@@ -207,7 +207,7 @@ impl InstallRequest {
             }
             return Ok(InstallRequest::Event(Box::new(event)));
         }
-        FrameRequest::parse_with(query, body, limits).map(InstallRequest::Frame)
+        FrameRequest::parse_with(query, body, limits).map(|f| InstallRequest::Frame(Box::new(f)))
     }
 
     /// The tokens and the portal they belong to.

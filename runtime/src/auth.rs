@@ -646,7 +646,7 @@ impl OAuthState {
                     if stored.refresh_token != new.refresh_token {
                         tracing::info!("a newer OAuth pair was stored elsewhere; using it");
                     }
-                    used = stored;
+                    used = *stored;
                 }
                 Replaced::Changed(None) => store.save(new).await?,
             }

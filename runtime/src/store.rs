@@ -57,7 +57,7 @@ pub enum Replaced {
     Stored,
     /// The stored refresh token was not the expected one: nothing was written. Holds what is
     /// stored now (`None` when nothing is stored for the portal).
-    Changed(Option<Tokens>),
+    Changed(Option<Box<Tokens>>),
 }
 
 /// An asynchronous, fallible store of token pairs keyed by `member_id`.
@@ -209,7 +209,7 @@ impl TokenStore for MemoryStore {
                     pairs.tokens.insert(member.clone(), tokens.clone());
                     Ok(Replaced::Stored)
                 } else {
-                    Ok(Replaced::Changed(current.cloned()))
+                    Ok(Replaced::Changed(current.cloned().map(Box::new)))
                 }
             }
         };

@@ -151,13 +151,12 @@ fn title_code_or<'a>(code: &'a str, h1: &'a str) -> &'a str {
 fn event_code(h1: &str) -> Option<String> {
     h1.split_whitespace()
         .map(|w| w.trim_matches(|c: char| "`:,()\"".contains(c)))
-        .filter(|w| {
+        .rfind(|w| {
             w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && w.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':'))
                 && w.chars().skip(1).any(|c| c.is_ascii_uppercase())
         })
-        .last()
         .map(str::to_owned)
 }
 
