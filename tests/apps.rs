@@ -18,6 +18,7 @@ struct Running {
     app: Arc<App>,
     base: String,
     events: mpsc::UnboundedReceiver<(Event, Option<String>)>,
+    placements: mpsc::UnboundedReceiver<(String, Option<i64>)>,
 }
 
 /// The emulator, and an application serving its routes on loopback whose event handler reads
@@ -32,29 +33,40 @@ async fn running() -> Running {
             .expect("app"),
     );
     let (tx, events) = mpsc::unbounded_channel();
-    let routes = AppRoutes::<Event>::new(app.clone()).on_event(move |event, client: Client| {
-        let tx = tx.clone();
-        async move {
-            let title = match &event {
-                Event::OnCrmDealAdd(e) => {
-                    let id = e
-                        .data
-                        .fields
-                        .as_ref()
-                        .and_then(|f| f.id.as_ref())
-                        .map(|i| i.get());
-                    let id = id.ok_or("no deal id")?;
-                    let deal =
-                        b24::crm::deal::get::call(&client, &b24::crm::deal::get::Request::new(id))
-                            .await?;
-                    deal.title
-                }
-                _ => None,
-            };
-            let _ = tx.send((event, title));
-            Ok(())
-        }
-    });
+    let (placed, placements) = mpsc::unbounded_channel();
+    let routes = AppRoutes::<Event>::new(app.clone())
+        .on_placement(move |frame, _client| {
+            // PLACEMENT_OPTIONS typed from the placement's page.
+            let options = frame.options_as::<b24::placements::CrmXxxDetailTab>();
+            let id = options.ok().and_then(|o| o.id).map(|i| i.get());
+            let _ = placed.send((frame.placement.clone(), id));
+            async { b24_axum::axum::response::IntoResponse::into_response("tab") }
+        })
+        .on_event(move |event, client: Client| {
+            let tx = tx.clone();
+            async move {
+                let title = match &event {
+                    Event::OnCrmDealAdd(e) => {
+                        let id = e
+                            .data
+                            .fields
+                            .as_ref()
+                            .and_then(|f| f.id.as_ref())
+                            .map(|i| i.get());
+                        let id = id.ok_or("no deal id")?;
+                        let deal = b24::crm::deal::get::call(
+                            &client,
+                            &b24::crm::deal::get::Request::new(id),
+                        )
+                        .await?;
+                        deal.title
+                    }
+                    _ => None,
+                };
+                let _ = tx.send((event, title));
+                Ok(())
+            }
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -65,6 +77,7 @@ async fn running() -> Running {
         app,
         base,
         events,
+        placements,
     }
 }
 
@@ -162,6 +175,23 @@ async fn install_bind_change_and_the_typed_event_arrives_with_a_working_client()
         .expect("sent");
     assert_eq!(answer.status(), 401);
     assert!(r.events.try_recv().is_err());
+
+    // A placement opened by the portal: verified, its options typed from the page.
+    let status = r
+        .emulator
+        .open_placement(
+            &format!("{}/placement", r.base),
+            "CRM_DEAL_DETAIL_TAB",
+            serde_json::json!({"ID": id.to_string()}),
+        )
+        .await
+        .expect("opened");
+    assert_eq!(status, 200);
+    let (placement, options_id) = r.placements.recv().await.expect("placement");
+    assert_eq!(
+        (placement.as_str(), options_id),
+        ("CRM_DEAL_DETAIL_TAB", Some(id))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -489,7 +489,11 @@ impl Apps {
                 event: event.to_owned(),
                 body: b24_form::http_build_query(&payload),
             };
-            if sender.try_send(post).is_err() {
+            let sent = match &sender {
+                Some(s) => s.try_send(post).is_ok(),
+                None => false,
+            };
+            if !sent {
                 self.report(Delivery {
                     event: event.to_owned(),
                     handler: url,
@@ -499,16 +503,18 @@ impl Apps {
         }
     }
 
-    /// The channel to the task that sends events, started on first use.
-    fn sender(&self, st: &mut State) -> mpsc::Sender<Post> {
+    /// The channel to the task that sends events, started on first use (`None` outside a
+    /// tokio runtime: nothing can be sent then).
+    fn sender(&self, st: &mut State) -> Option<mpsc::Sender<Post>> {
         if let Some(s) = &st.sender {
             if !s.is_closed() {
-                return s.clone();
+                return Some(s.clone());
             }
         }
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
         let (tx, mut rx) = mpsc::channel::<Post>(MAX_WAITING);
         let reports = self.reports.clone();
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             while let Some(post) = rx.recv().await {
                 let status = send(&post.url, &post.body).await;
                 let mut r = reports.lock().unwrap_or_else(|p| p.into_inner());
@@ -523,7 +529,7 @@ impl Apps {
             }
         });
         st.sender = Some(tx.clone());
-        tx
+        Some(tx)
     }
 
     fn report(&self, d: Delivery) {
@@ -670,6 +676,51 @@ impl crate::Emulator {
             application_token: app_token,
             member_id: MEMBER_ID.to_owned(),
         })
+    }
+
+    /// Opens a placement of the installed application, as a user opening the widget would:
+    /// POSTs the placement frame's form (`PLACEMENT`, `PLACEMENT_OPTIONS` as a JSON string, a
+    /// fresh token pair, `APPLICATION_TOKEN`) to `handler_url`; the status it answered.
+    pub async fn open_placement(
+        &self,
+        handler_url: &str,
+        placement: &str,
+        options: Value,
+    ) -> std::io::Result<u16> {
+        let invalid =
+            |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why.to_owned());
+        loopback_http(handler_url).ok_or_else(|| invalid("not an http:// URL on loopback"))?;
+        let app_token = self
+            .application_token()
+            .ok_or_else(|| invalid("no application is installed"))?;
+        let (access, refresh) = {
+            let mut inner = self.shared.lock();
+            let now = inner.clock.now();
+            let lifetime = inner.oauth.access_token_lifetime;
+            inner.tokens.issue(now, lifetime)
+        };
+        let host = self.base_url.trim_start_matches("http://");
+        let sep = if handler_url.contains('?') { '&' } else { '?' };
+        let target = format!("{handler_url}{sep}DOMAIN={host}&PROTOCOL=0&LANG=en&APP_SID=emulator");
+        let form = json!({
+            "AUTH_ID": access,
+            "AUTH_EXPIRES": "3600",
+            "REFRESH_ID": refresh,
+            "SERVER_ENDPOINT": format!("{}/oauth/", self.base_url),
+            "APPLICATION_TOKEN": app_token,
+            "member_id": MEMBER_ID,
+            "status": "L",
+            "PLACEMENT": placement,
+            "PLACEMENT_OPTIONS": options.to_string(),
+        });
+        send(&target, &b24_form::http_build_query(&form))
+            .await
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "the handler did not answer",
+                )
+            })
     }
 
     /// Sends a documented event (any code, e.g. one no stored family raises) with `data` to

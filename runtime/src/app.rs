@@ -18,7 +18,10 @@
 //! portal, shared, so its refreshes are single-flight).
 //!
 //! An install is trusted on first use: nothing signs it. The `application_token` it carries is
-//! what every later event of that portal is checked against ([`App::verify_event`]).
+//! what every later event of that portal is checked against ([`App::verify_event`]). Once a
+//! portal is installed, an install request for it must carry the same `application_token`
+//! (else [`EventError::BadToken`]), so a forged install cannot take over an installed portal;
+//! [`AppBuilder::accept_reinstall`] lifts that for portals that change the token on a reinstall.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -251,6 +254,7 @@ pub struct App {
     store: Arc<dyn TokenStore>,
     http: reqwest::Client,
     configure: Option<Arc<Configure>>,
+    accept_reinstall: bool,
     clients: Mutex<HashMap<String, Client>>,
 }
 
@@ -271,6 +275,7 @@ pub struct AppBuilder {
     token_endpoint: String,
     store: Option<Arc<dyn TokenStore>>,
     configure: Option<Arc<Configure>>,
+    accept_reinstall: bool,
 }
 
 impl fmt::Debug for AppBuilder {
@@ -304,6 +309,15 @@ impl AppBuilder {
         self
     }
 
+    /// Accept an install request for an installed portal whose `application_token` differs
+    /// from the stored one (default off: such a request is refused, as a forged install would
+    /// be). Turn it on when the portal's reinstalls change the token and nothing removes the
+    /// stored pair on `ONAPPUNINSTALL`.
+    pub fn accept_reinstall(mut self, yes: bool) -> Self {
+        self.accept_reinstall = yes;
+        self
+    }
+
     /// The application.
     pub fn build(self) -> Result<App, BuildError> {
         let http = reqwest::Client::builder()
@@ -320,6 +334,7 @@ impl AppBuilder {
                 .unwrap_or_else(|| Arc::new(crate::store::MemoryStore::new())),
             http,
             configure: self.configure,
+            accept_reinstall: self.accept_reinstall,
             clients: Mutex::new(HashMap::new()),
         })
     }
@@ -334,6 +349,7 @@ impl App {
             token_endpoint: DEFAULT_TOKEN_ENDPOINT.to_owned(),
             store: None,
             configure: None,
+            accept_reinstall: false,
         }
     }
 
@@ -350,7 +366,21 @@ impl App {
     /// Installs the portal an install request comes from: stores its pair (saved before it is
     /// used) and gives its client.
     pub async fn install(&self, request: &InstallRequest) -> Result<Client, AppError> {
-        self.adopt(request.tokens()?).await
+        let tokens = request.tokens()?;
+        if !self.accept_reinstall {
+            if let Some(member) = &tokens.member_id {
+                let stored = self.application_token(member).await?;
+                let sent = tokens.application_token.as_ref();
+                if let Some(stored) = stored {
+                    let same = sent
+                        .is_some_and(|s| crate::events::tokens_match(s.expose(), stored.expose()));
+                    if !same {
+                        return Err(AppError::Event(EventError::BadToken));
+                    }
+                }
+            }
+        }
+        self.adopt(tokens).await
     }
 
     /// Exchanges an authorization code (`grant_type=authorization_code`, a POST form body),

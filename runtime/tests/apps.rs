@@ -282,4 +282,48 @@ async fn an_install_frame_is_stored_and_its_client_works() {
         "the application token survives the refresh"
     );
     assert_eq!(emulator.stats().token_refreshes, 1);
+
+    // Another install for the installed portal with another application token: refused, and
+    // the stored pair is untouched; the same token again is a reinstall.
+    let forged = body.replace("APPLICATION_TOKEN=apptok", "APPLICATION_TOKEN=forged");
+    let again = InstallRequest::parse(&query, forged.as_bytes()).expect("parses");
+    assert!(matches!(
+        app.install(&again).await,
+        Err(b24_runtime::AppError::Event(
+            b24_runtime::events::EventError::BadToken
+        ))
+    ));
+    let kept = app
+        .store()
+        .load("m-1")
+        .await
+        .expect("load")
+        .expect("stored");
+    assert_eq!(kept.refresh_token, stored.refresh_token);
+    let same = InstallRequest::parse(&query, body.as_bytes()).expect("parses");
+    app.install(&same)
+        .await
+        .expect("a reinstall with the same token");
+
+    // Another install for the installed portal with another application token: refused, and
+    // the stored pair is untouched; the same token again is a reinstall.
+    let forged = body.replace("APPLICATION_TOKEN=apptok", "APPLICATION_TOKEN=forged");
+    let again = InstallRequest::parse(&query, forged.as_bytes()).expect("parses");
+    assert!(matches!(
+        app.install(&again).await,
+        Err(b24_runtime::AppError::Event(
+            b24_runtime::events::EventError::BadToken
+        ))
+    ));
+    let kept = app
+        .store()
+        .load("m-1")
+        .await
+        .expect("load")
+        .expect("stored");
+    assert_eq!(kept.refresh_token, stored.refresh_token);
+    let same = InstallRequest::parse(&query, body.as_bytes()).expect("parses");
+    app.install(&same)
+        .await
+        .expect("a reinstall with the same token");
 }
