@@ -50,4 +50,10 @@ macro_rules! api {
 #[doc(hidden)]
 pub use b24_macros as __macros;
 
+/// The install, event and placement routes of an application for axum (feature `axum`).
+#[cfg(feature = "axum")]
+pub use b24_axum as axum;
+
+pub use b24_runtime::{app, offline, store, App, AppError, FrameRequest, InstallRequest};
+
 b24_macros::api!("docs");

@@ -40,6 +40,10 @@ pub struct Summary {
     pub error_codes: usize,
     /// Examples per kind: found, valid JSON as written, mechanically repaired.
     pub examples: BTreeMap<String, ExampleCounts>,
+    /// Event pages, the events read from them, and the fields of their `data`.
+    pub events: PageCounts,
+    /// Placement pages, the placements read from them, and the fields of their options.
+    pub placements: PageCounts,
     /// Docs defects per kind.
     pub defects: BTreeMap<String, usize>,
     /// Every diagnostic.
@@ -65,6 +69,19 @@ pub struct ExampleCounts {
     pub repaired: usize,
     /// Not JSON even after a repair.
     pub invalid: usize,
+}
+
+/// Pages of one kind (events, placements) and what they gave.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PageCounts {
+    /// Pages of the kind.
+    pub pages: usize,
+    /// Events or placements read from them (a page naming none gives a `no_event_name` defect).
+    pub generated: usize,
+    /// Fields (nested ones included) with a type.
+    pub typed_fields: usize,
+    /// Fields that fell back to an untyped value.
+    pub untyped_fields: usize,
 }
 
 /// One diagnostic, flat for JSON.
@@ -147,6 +164,31 @@ pub fn summary(api: &Api) -> Summary {
     for t in api.types.values() {
         count_fields(&t.fields, &mut typed, &mut untyped);
     }
+    let pages_of = |kind| api.pages.iter().filter(|p| p.kind == kind).count();
+    let mut events = PageCounts {
+        pages: pages_of(PageKind::Event),
+        generated: api.events.len(),
+        ..PageCounts::default()
+    };
+    for e in &api.events {
+        count_type(
+            &e.data,
+            &mut events.typed_fields,
+            &mut events.untyped_fields,
+        );
+    }
+    let mut placements = PageCounts {
+        pages: pages_of(PageKind::Placement),
+        generated: api.placements.len(),
+        ..PageCounts::default()
+    };
+    for p in &api.placements {
+        count_fields(
+            &p.options,
+            &mut placements.typed_fields,
+            &mut placements.untyped_fields,
+        );
+    }
     let mut defects = BTreeMap::new();
     for d in &api.diagnostics {
         *defects.entry(d.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -170,6 +212,8 @@ pub fn summary(api: &Api) -> Summary {
         shared_types: api.types.len(),
         error_codes: api.methods.iter().map(|m| m.errors.len()).sum(),
         examples,
+        events,
+        placements,
         defects,
         diagnostics: api
             .diagnostics
@@ -290,6 +334,16 @@ pub fn render_text(summary: &Summary) -> String {
         "fields: {} typed, {} untyped ({pct:.1}%); shared types {}; error codes {}",
         summary.typed_fields, summary.untyped_fields, summary.shared_types, summary.error_codes
     );
+    for (what, c) in [
+        ("event", &summary.events),
+        ("placement", &summary.placements),
+    ] {
+        let _ = writeln!(
+            out,
+            "{what} pages: {}, generated {}; fields {} typed, {} untyped",
+            c.pages, c.generated, c.typed_fields, c.untyped_fields
+        );
+    }
     for (k, c) in &summary.examples {
         let _ = writeln!(
             out,

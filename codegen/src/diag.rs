@@ -53,6 +53,8 @@ pub enum DefectKind {
     Limit,
     /// An include or a link to a file outside the docs root (symlinks followed): not read.
     OutsideRoot,
+    /// An event or placement page whose event or placement code could not be found.
+    NoEventName,
 }
 
 impl DefectKind {
@@ -75,6 +77,7 @@ impl DefectKind {
             DefectKind::Untyped => "untyped",
             DefectKind::Limit => "limit",
             DefectKind::OutsideRoot => "outside_root",
+            DefectKind::NoEventName => "no_event_name",
         }
     }
 }

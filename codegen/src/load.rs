@@ -18,6 +18,7 @@ use std::sync::Arc;
 use crate::diag::{DefectKind, Diagnostic};
 use crate::extract::{self, types as ty, Links, Naming};
 use crate::limits::{self, Limits};
+use crate::model;
 use crate::model::{
     Api, Field, Method, NamedType, PageInfo, PageKind, Scalar, Source, Type, TypeKey,
 };
@@ -646,6 +647,7 @@ impl Loader {
             }
             self.diags.append(&mut diags);
         }
+        let (events, placements) = self.events_and_placements();
         // The flags' wire forms, from each page's examples, then for shared structures from all.
         let mut shared_forms = extract::flags::SharedForms::default();
         for m in &mut methods {
@@ -711,11 +713,53 @@ impl Loader {
         diagnostics.dedup();
         Api {
             methods: unique,
+            events,
+            placements,
             types: self.types,
             pages,
             diagnostics,
             files_read,
         }
+    }
+
+    /// Reads the event and placement pages ([`extract::event`]), each list sorted by name.
+    fn events_and_placements(&mut self) -> (Vec<model::Event>, Vec<model::Placement>) {
+        let (mut events, mut placements) = (Vec::new(), Vec::new());
+        for i in 0..self.pages.len() {
+            if self.pages[i].linked_only {
+                continue;
+            }
+            let page = self.pages[i].page.clone();
+            let mut diags = std::mem::take(&mut self.diags);
+            match self.pages[i].kind {
+                PageKind::Event => events.extend(extract::event::event(&page, self, &mut diags)),
+                PageKind::Placement => {
+                    placements.extend(extract::event::placement(&page, self, &mut diags))
+                }
+                _ => {}
+            }
+            self.diags.append(&mut diags);
+        }
+        events.sort_by_cached_key(|e: &model::Event| e.name.to_ascii_uppercase());
+        placements.sort_by(|a: &model::Placement, b| a.name.cmp(&b.name));
+        // Two pages for one code: the first keeps it, the second is reported.
+        let mut unique: Vec<model::Event> = Vec::with_capacity(events.len());
+        for e in events {
+            match unique.last() {
+                Some(prev) if prev.name.eq_ignore_ascii_case(&e.name) => {
+                    self.diags.push(Diagnostic::defect(
+                        e.source.clone(),
+                        DefectKind::DuplicateMethod,
+                        format!(
+                            "the event `{}` is also documented at {}",
+                            e.name, prev.source
+                        ),
+                    ));
+                }
+                _ => unique.push(e),
+            }
+        }
+        (unique, placements)
     }
 
     /// Reads method page `i` into a [`Method`].

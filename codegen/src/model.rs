@@ -44,6 +44,10 @@ pub struct Api {
     pub methods: Vec<Method>,
     /// Structures shared by several methods, keyed by [`TypeKey`].
     pub types: BTreeMap<TypeKey, NamedType>,
+    /// Every event the docs describe, in a stable order (by name).
+    pub events: Vec<Event>,
+    /// Every placement (widget) the docs describe, in a stable order (by name).
+    pub placements: Vec<Placement>,
     /// Every page read, with what kind of page it is.
     pub pages: Vec<PageInfo>,
     /// Everything wrong or doubtful found while reading.
@@ -457,4 +461,47 @@ pub enum ExampleKind {
     Response,
     /// An error response.
     Error,
+}
+
+/// An event the portal sends to a handler (`ONCRMDEALADD`), from its page.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// The event code as the portal sends it in `event` (matched without regard to case).
+    pub name: String,
+    /// The name the Rust type is made from: the title's spelling of the code (`onCrmDealAdd`).
+    pub type_name: String,
+    /// The page title without the code, e.g. `Event When Creating a Deal`.
+    pub title: String,
+    /// The description: the page's prose before its first section, as Markdown.
+    pub description: String,
+    /// The scopes the page names; the first one is the Rust module (`events::crm`).
+    pub scopes: Vec<String>,
+    /// Who may subscribe, as the page says it.
+    pub who_can_subscribe: Option<String>,
+    /// The shape of `data` in the event (the envelope and its `auth` block are the runtime's).
+    pub data: Type,
+    /// The examples of the payload on the page.
+    pub examples: Vec<Example>,
+    /// The page's H1 line.
+    pub source: Source,
+}
+
+/// A placement (a place in the portal's interface where an application embeds a widget),
+/// from its page.
+#[derive(Clone, Debug, Serialize)]
+pub struct Placement {
+    /// The placement code as the title writes it (`CRM_XXX_DETAIL_TAB`, `LANDING_BLOCK_*`).
+    pub name: String,
+    /// Every placement code the page's code table lists (`CRM_DEAL_DETAIL_TAB`, ...).
+    pub codes: Vec<String>,
+    /// The page title without the code.
+    pub title: String,
+    /// The description: the page's prose before its first section, as Markdown.
+    pub description: String,
+    /// The scopes the page names.
+    pub scopes: Vec<String>,
+    /// The fields of `PLACEMENT_OPTIONS`, the call context the handler receives.
+    pub options: Vec<Field>,
+    /// The page's H1 line.
+    pub source: Source,
 }

@@ -62,12 +62,22 @@ pub(crate) async fn call(
     }
 
     let mut inner = shared.lock();
-    let reply = match shared.family_op(index) {
-        Some((family_index, op)) => match shared.families.get(family_index) {
-            Some(family) => inner.store.run(family_index, family, op, params),
+    let app_call = shared.apps.call(shared, &mut inner, name, params);
+    let reply = match (app_call, shared.family_op(index)) {
+        (Some(answer), _) => answer,
+        (None, Some((family_index, op))) => match shared.families.get(family_index) {
+            Some(family) => {
+                let reply = inner.store.run(family_index, family, op, params);
+                if let Ok(done) = &reply {
+                    shared
+                        .apps
+                        .changed(shared, &mut inner, family, op, params, done);
+                }
+                reply
+            }
             None => Ok(documented_answer(method)),
         },
-        None => Ok(documented_answer(method)),
+        (None, None) => Ok(documented_answer(method)),
     };
     inner.record_run(&method.name, params, &shared.server);
     let finish = inner.clock.now().max(start + processing);

@@ -239,9 +239,9 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
 
 /// A running Bitrix24 emulator on loopback. Stops when dropped or on [`Emulator::shutdown`].
 pub struct Emulator {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     addr: SocketAddr,
-    base_url: Arc<str>,
+    pub(crate) base_url: Arc<str>,
     server: Option<JoinHandle<()>>,
 }
 

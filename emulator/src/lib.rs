@@ -67,6 +67,7 @@
     )
 )]
 
+mod apps;
 mod auth;
 mod batch;
 mod clock;
@@ -84,6 +85,7 @@ mod state;
 mod store;
 mod validate;
 
+pub use apps::{Delivery, Installation, Subscription, MEMBER_ID};
 pub use auth::TokenPair;
 pub use config::{Bucket, Fault, FaultRates, Faults, Limits, OAuthApp, ServerLimits, WebhookAuth};
 pub use emulator::{default_docs_dir, Emulator, EmulatorBuilder, DEFAULT_WEBHOOK_CODE};

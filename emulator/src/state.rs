@@ -222,6 +222,8 @@ pub(crate) struct Shared {
     pub(crate) families: Vec<Family>,
     family_of: HashMap<usize, (usize, Op)>,
     inner: Mutex<Inner>,
+    /// Subscriptions, offline events and deliveries ([`crate::apps`]); locked after `inner`.
+    pub(crate) apps: crate::apps::Apps,
 }
 
 /// The settings a server starts with.
@@ -270,6 +272,7 @@ impl Shared {
             families,
             family_of,
             inner: Mutex::new(inner),
+            apps: crate::apps::Apps::default(),
         }
     }
 

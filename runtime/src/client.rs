@@ -54,6 +54,12 @@ impl fmt::Debug for Client {
 #[error("cannot build the Bitrix24 client: {0}")]
 pub struct BuildError(String);
 
+impl BuildError {
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        BuildError(reason.into())
+    }
+}
+
 /// Per-call options for [`Client::call_with`].
 #[derive(Clone, Debug, Default)]
 pub struct CallOptions {
@@ -327,6 +333,14 @@ impl Client {
         match &self.inner.auth {
             Auth::OAuth(s) => s.refresh_count(),
             Auth::Webhook { .. } => 0,
+        }
+    }
+
+    /// The current OAuth pair (to persist it yourself), or `None` for a webhook client.
+    pub fn tokens(&self) -> Option<crate::Tokens> {
+        match &self.inner.auth {
+            Auth::OAuth(s) => Some(s.tokens()),
+            Auth::Webhook { .. } => None,
         }
     }
 

@@ -338,6 +338,9 @@ pub enum RefreshError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The token store (or the [`OAuth::on_refresh`](crate::OAuth::on_refresh) hook) failed.
+    /// A new pair the token server gave is kept in memory and saved again on the next refresh.
+    Store(crate::store::StoreError),
 }
 
 impl RefreshError {
@@ -378,11 +381,19 @@ impl fmt::Display for RefreshError {
                 f,
                 "token refresh: the answer is longer than the limit of {limit} bytes"
             ),
+            RefreshError::Store(e) => write!(f, "token refresh: {e}"),
         }
     }
 }
 
-impl std::error::Error for RefreshError {}
+impl std::error::Error for RefreshError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RefreshError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl<E> Error<E> {
     /// The API error behind this error, when there is one.

@@ -97,6 +97,22 @@ pub struct EventAuth {
 }
 
 impl EventAuth {
+    /// The OAuth pair and the portal's data in this block, when it carries an access token.
+    pub fn tokens(&self) -> Option<crate::Tokens> {
+        let mut t = crate::Tokens::new(self.access_token.clone()?, self.refresh_token.clone());
+        t.expires_in = self.expires_in.as_ref().map(Int::get);
+        t.scope = self.scope.clone();
+        t.domain = self.domain.clone();
+        t.server_endpoint = self.server_endpoint.clone();
+        t.status = self.status.clone();
+        t.client_endpoint = self.client_endpoint.clone();
+        t.member_id = self.member_id.clone();
+        t.application_token = self.application_token.clone();
+        t.extra = self.extra.clone();
+        t.fill_expires();
+        Some(t)
+    }
+
     fn secrets(&self) -> impl Iterator<Item = &str> {
         [
             &self.application_token,
@@ -194,13 +210,24 @@ impl Event {
         Event::from_value(serde_json::Value::Object(form))
     }
 
-    /// Parses an event given as JSON (the same structure as the form), of at most
-    /// [`Limits::DEFAULT`]`.max_bytes` (serde_json bounds the nesting).
+    /// Parses an event given as JSON (the same structure as the form), within
+    /// [`Limits::DEFAULT`]: its size and nesting are checked before anything is parsed.
     pub fn parse_json(body: &[u8]) -> Result<Event, EventError> {
-        if body.len() > Limits::DEFAULT.max_bytes {
+        Event::parse_json_with(body, &Limits::DEFAULT)
+    }
+
+    /// [`Event::parse_json`] within other limits (`max_bytes`, and `max_depth` levels of
+    /// objects and arrays below the top one; `max_keys` does not apply).
+    pub fn parse_json_with(body: &[u8], limits: &Limits) -> Result<Event, EventError> {
+        if body.len() > limits.max_bytes {
             return Err(EventError::Limit(FormError::TooLarge {
                 size: body.len(),
-                limit: Limits::DEFAULT.max_bytes,
+                limit: limits.max_bytes,
+            }));
+        }
+        if !json_depth_within(body, limits.max_depth.saturating_add(1)) {
+            return Err(EventError::Limit(FormError::TooDeep {
+                limit: limits.max_depth,
             }));
         }
         let v: serde_json::Value =
@@ -265,8 +292,110 @@ impl Event {
     }
 }
 
+/// An event whose `data` is typed: what the generated `events` module's types are
+/// (`b24::events::crm::OnCrmDealAdd = Incoming<on_crm_deal_add::Data>`). The envelope and the
+/// `auth` block are the same for every event and typed once here.
+#[derive(Clone)]
+pub struct Incoming<D> {
+    /// The event code as sent, e.g. `ONCRMDEALADD`.
+    pub event: String,
+    /// The id of the registered handler.
+    pub event_handler_id: Option<Int>,
+    /// The event's data, typed from its page.
+    pub data: D,
+    /// Unix time the event left the queue.
+    pub ts: Option<Int>,
+    /// Authorization data and the portal the event came from.
+    pub auth: EventAuth,
+    /// Top-level fields not listed above.
+    pub extra: Extra,
+}
+
+impl<D: DeserializeOwned> Incoming<D> {
+    /// Types an event's `data` (the raw event is left as it is).
+    pub fn from_event(event: &Event) -> Result<Incoming<D>, EventError> {
+        Ok(Incoming {
+            data: event.data_as()?,
+            event: event.event.clone(),
+            event_handler_id: event.event_handler_id.clone(),
+            ts: event.ts.clone(),
+            auth: event.auth.clone(),
+            extra: event.extra.clone(),
+        })
+    }
+}
+
+impl<D: fmt::Debug> fmt::Debug for Incoming<D> {
+    /// Without the event's tokens, wherever they appear.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Shown<'a, D>(&'a Incoming<D>);
+        impl<D: fmt::Debug> fmt::Debug for Shown<'_, D> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let e = self.0;
+                f.debug_struct("Incoming")
+                    .field("event", &e.event)
+                    .field("event_handler_id", &e.event_handler_id)
+                    .field("data", &e.data)
+                    .field("ts", &e.ts)
+                    .field("auth", &e.auth)
+                    .field("extra", &e.extra)
+                    .finish()
+            }
+        }
+        debug_scrubbed(f, &Shown(self), self.auth.secrets())
+    }
+}
+
+/// A type an incoming [`Event`] is turned into by its name: the generated `events::Event`
+/// enum (a variant per documented event, `Other` for the rest), or [`Event`] itself.
+pub trait FromEvent: Sized + Send + 'static {
+    /// Turns a parsed (and verified) event into this type; never fails: what cannot be typed
+    /// is kept raw.
+    fn from_event(event: Event) -> Self;
+    /// The `auth` block of the event.
+    fn auth(&self) -> &EventAuth;
+}
+
+impl FromEvent for Event {
+    fn from_event(event: Event) -> Self {
+        event
+    }
+    fn auth(&self) -> &EventAuth {
+        &self.auth
+    }
+}
+
+/// True when no object or array in the JSON text nests deeper than `max` levels (the top one
+/// is level 1). One pass, nothing built; brackets inside strings do not count.
+fn json_depth_within(body: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
 /// Constant-time comparison (for equal lengths; an empty expected token never matches).
-fn tokens_match(got: &str, expected: &str) -> bool {
+pub(crate) fn tokens_match(got: &str, expected: &str) -> bool {
     !expected.is_empty() && bool::from(got.as_bytes().ct_eq(expected.as_bytes()))
 }
 
@@ -343,9 +472,33 @@ mod tests {
         let no_token = Event::parse(b"event=X").expect("parses");
         assert!(matches!(no_token.verify("abc"), Err(EventError::BadToken)));
         let j = Event::parse_json(
-            br#"{"event":"E","data":{"FIELDS":{"ID":"2"}},"auth":{"application_token":"t"}}"#,
+            br#"{"event":"E","data":{"FIELDS":{"ID":"2","N":"a\"{[{["}},"auth":{"application_token":"t"}}"#,
         )
         .expect("json");
         assert!(j.verify("t").is_ok());
+        let limits = Limits {
+            max_depth: 2,
+            ..Limits::DEFAULT
+        };
+        // `data.FIELDS` is two levels below the top: within 2, not within 1.
+        let body = br#"{"event":"E","data":{"FIELDS":{"ID":"[{"}}}"#;
+        assert!(Event::parse_json_with(body, &limits).is_ok());
+        let one = Limits {
+            max_depth: 1,
+            ..Limits::DEFAULT
+        };
+        assert!(matches!(
+            Event::parse_json_with(body, &one),
+            Err(EventError::Limit(FormError::TooDeep { limit: 1 }))
+        ));
+        let deep = format!(
+            "{{\"event\":\"E\",\"data\":{}1{}}}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(matches!(
+            Event::parse_json(deep.as_bytes()),
+            Err(EventError::Limit(FormError::TooDeep { .. }))
+        ));
     }
 }

@@ -7,6 +7,8 @@
 //! * [`value`]: lenient value types for what the API really sends.
 //! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method.
 //! * [`events`]: incoming event parsing with a constant-time `application_token` check.
+//! * [`app`]: applications: install and placement requests, the OAuth code exchange, a client
+//!   per installed portal; [`store`]: where their tokens live (compare-and-set refresh).
 //!
 //! Secrets (webhook codes, tokens, application tokens) never appear in `Debug`, `Display`,
 //! errors or logs, nor go to a host the user did not configure: redirects are not followed
@@ -28,6 +30,7 @@
 )]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod auth;
 pub mod batch;
 pub mod client;
@@ -38,12 +41,15 @@ mod http;
 pub mod limits;
 pub mod method;
 mod object;
+pub mod offline;
 pub mod paging;
 pub mod query;
 pub mod retry;
 pub mod secret;
+pub mod store;
 pub mod value;
 
+pub use app::{App, AppError, FrameRequest, InstallRequest};
 pub use auth::{OAuth, Tokens};
 pub use batch::{Batch, BatchResults, Cmd, Ref};
 pub use client::{BuildError, CallOptions, Client, ClientBuilder};
@@ -54,6 +60,7 @@ pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
 pub use paging::Export;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use store::{MemoryStore, StoreError, TokenStore};
 
 /// The date crate the date accessors of [`value`] use.
 pub use chrono;

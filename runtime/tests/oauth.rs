@@ -76,7 +76,10 @@ async fn twenty_concurrent_expired_calls_share_one_refresh() {
     let c = Client::builder()
         .oauth(oauth(&server, "expired-1", "refresh-0").on_refresh({
             let persisted = persisted.clone();
-            move |t| persisted.lock().expect("persisted").push(t.clone())
+            move |t| {
+                persisted.lock().expect("persisted").push(t);
+                async { Ok(()) }
+            }
         }))
         .build()
         .expect("client");

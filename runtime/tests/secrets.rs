@@ -107,7 +107,10 @@ async fn secrets_never_show_in_debug_display_errors_or_logs() {
     let oauth = Client::builder()
         .oauth(oauth_cfg.on_refresh({
             let persisted = persisted.clone();
-            move |t| *persisted.lock().expect("p") = Some(t.clone())
+            move |t| {
+                *persisted.lock().expect("p") = Some(t);
+                async { Ok(()) }
+            }
         }))
         .retry(retry.clone())
         .build()

@@ -18,6 +18,7 @@
 //! - **Access**: [`access_of`].
 
 pub mod errors;
+pub mod event;
 pub mod examples;
 mod fields;
 pub(crate) mod flags;

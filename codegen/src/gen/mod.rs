@@ -7,6 +7,7 @@
 //! `impl Method`; behaviour lives in the runtime.
 
 mod docs;
+mod events;
 mod method;
 mod types;
 
@@ -72,6 +73,7 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
     };
     let tree = tree(api, options).tokens(&ctx, 0);
     let shared = shared_types(&ctx);
+    let events = events::tokens(&ctx, options);
     let skipped = api
         .diagnostics
         .iter()
@@ -80,6 +82,7 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
     quote! {
         #tree
         #shared
+        #events
         /// Pages that could not be turned into code, with the reason (`file:line: ...`).
         pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
     }

@@ -1,0 +1,282 @@
+//! Event and placement pages → [`Event`] and [`Placement`].
+//!
+//! Event and placement pages use the tables of method pages; what differs is what they
+//! describe. Rules (all follow the format, none a page or event name):
+//!
+//! - **Event name**: the `event` value of the page's JSON payload example; without one, the
+//!   title's event code (the last word of the H1 made of letters, digits, `.`, `_` and `:` with
+//!   a capital letter after its first character: `onCrmDealAdd`, `ONIMBOTJOINCHAT`,
+//!   `CATALOG.PRICE.ON.ADD`). A title code that differs from the example's (in more than
+//!   letter case) is reported (`name_mismatch`); the example wins, as the portal sends it.
+//! - **Type name**: the title's spelling of the code when it is the event name in another case
+//!   (`onCrmDealAdd` for `ONCRMDEALADD`), else the event name.
+//! - **Payload**: the `data` row of the page's first field table that has one (dotted rows
+//!   `data.FIELDS` and the sections their descriptions link to nest under it), fitted to the
+//!   `data` of every payload example. The envelope (`event`, `event_handler_id`, `ts`) and the
+//!   `auth` block are the same on every page: the runtime types them once.
+//! - **Placement name**: the first upper-case code with an underscore in the H1
+//!   (`CRM_XXX_DETAIL_TAB`, `LANDING_BLOCK_*`), else the first code of the placement code table
+//!   (the table whose first header cell names the placement). **Codes**: that table's first
+//!   column. **Options**: the section under the heading that names `PLACEMENT_OPTIONS`.
+
+use serde_json::Value;
+
+use crate::diag::{DefectKind, Diagnostic};
+use crate::model::{Event, ExampleKind, Field, Placement, Type};
+use crate::page::{inlines, plain, BlockKind, Inline, Page};
+
+use super::{description, fields, h1, layout, scope_and_who, title_without, Builder, Links};
+
+/// Reads an event page. `None` (with a `no_event_name` defect) when it names no event.
+pub fn event(page: &Page, links: &mut dyn Links, diags: &mut Vec<Diagnostic>) -> Option<Event> {
+    let (h1_index, h1_text) = h1(page).map_or((None, ""), |(i, t)| (Some(i), t));
+    let h1_line = h1_index.map_or(0, |i| page.blocks[i].line);
+    let source = page.source(h1_line);
+    let lay = layout(page);
+    let (scopes, who_can_subscribe) = scope_and_who(page);
+    let description = description(page, &lay);
+    let mut b = Builder::new(page, links, diags);
+
+    let mut examples = Vec::new();
+    for block in &page.blocks {
+        let BlockKind::Code { lang, text } = &block.kind else {
+            continue;
+        };
+        let json_like = lang.starts_with("json") || matches!(lang.as_str(), "" | "js");
+        if page.is_included(block.line) || !json_like || !text.trim_start().starts_with('{') {
+            continue;
+        }
+        if let Some(ex) = b.json_example(ExampleKind::Response, text, block.line) {
+            // A payload example is an object with the event's code and its data.
+            let payload = matches!(&ex.json, Some(Value::Object(m)) if m.contains_key("event"));
+            if payload || ex.json.is_none() {
+                examples.push(ex);
+            }
+        }
+    }
+    let example_name = examples.iter().find_map(|e| match &e.json {
+        Some(Value::Object(m)) => m
+            .get("event")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        _ => None,
+    });
+    let title_code = event_code(h1_text);
+    let mut mismatch = None;
+    let (name, type_name) = match (example_name, title_code) {
+        (Some(sent), Some(titled)) => {
+            if !sent.eq_ignore_ascii_case(&titled) {
+                mismatch = Some(Diagnostic::defect(
+                    source.clone(),
+                    DefectKind::NameMismatch,
+                    format!("the title names `{titled}` but the example sends `{sent}`"),
+                ));
+                (sent.clone(), sent)
+            } else {
+                (sent, titled)
+            }
+        }
+        (Some(sent), None) => (sent.clone(), sent),
+        (None, Some(titled)) => (titled.clone(), titled),
+        (None, None) => {
+            drop(b);
+            diags.push(Diagnostic::defect(
+                source,
+                DefectKind::NoEventName,
+                "an event page without an event code in its title or a payload example",
+            ));
+            return None;
+        }
+    };
+    let title = title_without(h1_text, title_code_or(&type_name, h1_text));
+
+    // The payload: the `data` row of the first field table with one.
+    let mut data = None;
+    for ti in 0..page.tables.len() {
+        if page.is_included(page.tables[ti].line) {
+            continue;
+        }
+        let rows = b.rows_of(ti);
+        let has_data = rows
+            .iter()
+            .any(|r| r.name == "data" || r.name.starts_with("data."));
+        if !has_data {
+            continue;
+        }
+        let fields = b.fields(rows, true);
+        data = fields
+            .into_iter()
+            .find(|f| f.api_name == "data")
+            .map(|f| f.ty);
+        break;
+    }
+    let mut data =
+        data.unwrap_or_else(|| Type::untyped("the page has no table of the event's data"));
+    for ex in &examples {
+        if let Some(Value::Object(m)) = &ex.json {
+            if let Some(v) = m.get("data").filter(|v| !v.is_null()) {
+                let line = ex.source.line as usize;
+                data = b.fit_example(data, v, line.saturating_sub(1));
+            }
+        }
+    }
+    drop(b);
+    diags.extend(mismatch);
+    fields::report_untyped_in(&data, diags);
+    Some(Event {
+        name,
+        type_name,
+        title,
+        description,
+        scopes,
+        who_can_subscribe,
+        data,
+        examples,
+        source,
+    })
+}
+
+/// The text to cut from the title: the code as the title writes it.
+fn title_code_or<'a>(code: &'a str, h1: &'a str) -> &'a str {
+    h1.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "`:,()".contains(c)))
+        .find(|w| w.eq_ignore_ascii_case(code))
+        .unwrap_or(code)
+}
+
+/// The title's event code: its last word of code characters with a capital letter after the
+/// first character.
+fn event_code(h1: &str) -> Option<String> {
+    h1.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "`:,()\"".contains(c)))
+        .rfind(|w| {
+            w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':'))
+                && w.chars().skip(1).any(|c| c.is_ascii_uppercase())
+        })
+        .map(str::to_owned)
+}
+
+/// Reads a placement page. `None` (with a `no_event_name` defect) when it names no placement.
+pub fn placement(
+    page: &Page,
+    links: &mut dyn Links,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Placement> {
+    let (h1_index, h1_text) = h1(page).map_or((None, ""), |(i, t)| (Some(i), t));
+    let h1_line = h1_index.map_or(0, |i| page.blocks[i].line);
+    let source = page.source(h1_line);
+    let lay = layout(page);
+    let (scopes, _) = scope_and_who(page);
+    let description = description(page, &lay);
+
+    let mut codes: Vec<String> = Vec::new();
+    for t in &page.tables {
+        if page.is_included(t.line) {
+            continue;
+        }
+        let names_placement = t
+            .rows
+            .first()
+            .and_then(|r| r.cells.first())
+            .is_some_and(|c| plain(&c.text).to_lowercase().contains("placement"));
+        if !names_placement {
+            continue;
+        }
+        for row in t.rows.iter().skip(1) {
+            let Some(cell) = row.cells.first() else {
+                continue;
+            };
+            let code = inlines(&cell.text).into_iter().find_map(|i| match i {
+                Inline::Code(c) => Some(c.trim().to_owned()),
+                _ => None,
+            });
+            if let Some(code) = code.filter(|c| is_placement_code(c)) {
+                if !codes.contains(&code) {
+                    codes.push(code);
+                }
+            }
+        }
+    }
+    let titled = h1_text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "`:,()\"".contains(c)))
+        .find(|w| is_placement_code(w))
+        .map(str::to_owned);
+    let Some(name) = titled.or_else(|| codes.first().cloned()) else {
+        diags.push(Diagnostic::defect(
+            source,
+            DefectKind::NoEventName,
+            "a placement page without a placement code in its title or a code table",
+        ));
+        return None;
+    };
+    let title = title_without(h1_text, &name);
+
+    let mut b = Builder::new(page, links, diags);
+    let options_heading = page.blocks.iter().position(|blk| {
+        matches!(&blk.kind, BlockKind::Heading { level, text, .. }
+            if *level >= 2 && text.contains("PLACEMENT_OPTIONS"))
+    });
+    let options: Vec<Field> = match options_heading.and_then(|h| b.section(h)) {
+        Some(Type::Object { fields }) => fields,
+        _ => Vec::new(),
+    };
+    drop(b);
+    fields::report_untyped(&options, diags);
+    Some(Placement {
+        name,
+        codes,
+        title,
+        description,
+        scopes,
+        options,
+        source,
+    })
+}
+
+/// An upper-case code with an underscore: `CRM_DEAL_DETAIL_TAB`, `LANDING_BLOCK_*`.
+fn is_placement_code(word: &str) -> bool {
+    word.contains('_')
+        && word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '_' | '*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_codes() {
+        assert_eq!(
+            event_code("Event When Creating a Deal onCrmDealAdd").as_deref(),
+            Some("onCrmDealAdd")
+        );
+        assert_eq!(
+            event_code("Event on Adding Price CATALOG.PRICE.ON.ADD").as_deref(),
+            Some("CATALOG.PRICE.ON.ADD")
+        );
+        assert_eq!(
+            event_code("ONVOXIMPLANTCALLINIT Call Initialization Event").as_deref(),
+            Some("ONVOXIMPLANTCALLINIT")
+        );
+        assert_eq!(
+            event_code("When the OnCalendarEntryUpdate Event Changes").as_deref(),
+            Some("OnCalendarEntryUpdate")
+        );
+        assert_eq!(
+            event_code("Event on Application Uninstallation: onAppUninstall").as_deref(),
+            Some("onAppUninstall")
+        );
+        assert_eq!(event_code("Events"), None);
+        assert!(is_placement_code("CRM_XXX_DETAIL_TAB"));
+        assert!(is_placement_code("LANDING_BLOCK_*"));
+        assert!(!is_placement_code("PLACEMENT"));
+        assert!(!is_placement_code("Crm_Tab"));
+    }
+}

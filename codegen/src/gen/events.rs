@@ -1,0 +1,280 @@
+//! Events and placements → the `events` and `placements` modules.
+//!
+//! - `events::{scope}::{snake name}` holds `Data`, the event's `data` typed from its page (and
+//!   the structures it needs); `events::{scope}::{CamelName}` is
+//!   `runtime::events::Incoming<Data>`: the envelope and the `auth` block are typed once, in
+//!   the runtime.
+//! - `events::Event` has a variant per event and `Other` for any other code; `from_event`
+//!   picks the variant by the `event` code, without regard to case (the portal writes
+//!   `ONCRMDEALADD`, the pages `onCrmDealAdd`). A documented event whose data does not fit its
+//!   type is kept raw in `Invalid`, with the reason: nothing sent is lost.
+//! - `placements::{snake name}` holds `Options` (the fields of `PLACEMENT_OPTIONS`) and
+//!   `CODES`; `placements::{CamelName}` names its `Options`.
+//!
+//! With [`Options::only`](super::Options::only), events are generated when an entry is
+//! `events`, `events.{scope}` or the event's code; placements when one is `placements` or the
+//! placement's code.
+
+use std::collections::{BTreeMap, HashSet};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::{Event, Placement, Type};
+use crate::names::{self, Scope};
+
+use super::types::{ident, Module};
+use super::{docs, Context, Options};
+
+/// The `events` and `placements` modules (nothing when there is nothing to generate).
+pub fn tokens(ctx: &Context, options: &Options) -> TokenStream {
+    let events: Vec<&Event> = ctx
+        .api
+        .events
+        .iter()
+        .filter(|e| selects_event(options, e))
+        .collect();
+    let placements: Vec<&Placement> = ctx
+        .api
+        .placements
+        .iter()
+        .filter(|p| selects_placement(options, p))
+        .collect();
+    let events = (!events.is_empty()).then(|| events_module(ctx, &events));
+    let placements = (!placements.is_empty()).then(|| placements_module(ctx, &placements));
+    quote!(#events #placements)
+}
+
+fn selects_event(options: &Options, e: &Event) -> bool {
+    let scope = e.scopes.first().map(String::as_str).unwrap_or("");
+    options.only.is_empty()
+        || options.only.iter().any(|o| {
+            o == "events"
+                || o.strip_prefix("events.").is_some_and(|s| s == scope)
+                || o.eq_ignore_ascii_case(&e.name)
+        })
+}
+
+fn selects_placement(options: &Options, p: &Placement) -> bool {
+    options.only.is_empty()
+        || options
+            .only
+            .iter()
+            .any(|o| o == "placements" || o == &p.name || p.codes.contains(o))
+}
+
+/// The Rust module of an event's scope (`crm`), or none for a page without a scope.
+fn scope_module(e: &Event) -> Option<String> {
+    e.scopes.first().map(|s| names::snake(s))
+}
+
+fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
+    let rt = &ctx.runtime;
+    // Scope → the events in it, in the model's order.
+    let mut by_scope: BTreeMap<Option<String>, Vec<&Event>> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    for e in events {
+        // One variant per code: a second page for the same code is reported by the loader.
+        if seen.insert(e.name.to_ascii_uppercase()) {
+            by_scope.entry(scope_module(e)).or_default().push(e);
+        }
+    }
+    let mut variants = Scope::with_reserved(&["Other", "Invalid"]);
+    let mut scope_names = Scope::with_reserved(&["Event"]);
+    let mut modules = Vec::new();
+    let mut top = Vec::new();
+    // (variant, path of the type, code)
+    let mut cases: Vec<(proc_macro2::Ident, TokenStream, String)> = Vec::new();
+    for (scope, list) in &by_scope {
+        let scope_ident = scope.as_ref().map(|s| ident(&scope_names.claim(s.clone())));
+        let depth = if scope.is_some() { 3 } else { 2 };
+        let mut type_names = Scope::with_reserved(&[]);
+        let mut module_names = Scope::with_reserved(&[]);
+        let mut items = Vec::new();
+        for e in list {
+            let type_name = ident(&type_names.claim(names::camel(&e.type_name)));
+            let module = ident(&module_names.claim(names::snake(&e.type_name)));
+            let mut data = Module::new(ctx, depth, &["Data"]);
+            let data_doc = format!(
+                " The `data` of `{}`, as its page describes it (`{}`).",
+                e.name, e.source
+            );
+            let def = match &e.data {
+                Type::Object { fields } => {
+                    data.struct_def(&ident("Data"), quote!(#[doc = #data_doc]), fields, false)
+                }
+                other => {
+                    let ty = data.rust_type(other, "Data value");
+                    quote!(#[doc = #data_doc] pub type Data = #ty;)
+                }
+            };
+            let nested = &data.items;
+            let doc = event_doc(e);
+            let module_doc = format!(" The types of `{}`.", e.name);
+            let name = &e.name;
+            let code_doc = format!(" `{name}`, the code the portal sends in `event`.");
+            items.push(quote! {
+                #[doc = #module_doc]
+                pub mod #module {
+                    #def
+                    #(#nested)*
+                    #[doc = #code_doc]
+                    pub const NAME: &str = #name;
+                }
+                #doc
+                pub type #type_name = #rt::events::Incoming<#module::Data>;
+            });
+            let variant = ident(&variants.claim(names::camel(&e.type_name)));
+            let path = match &scope_ident {
+                Some(s) => quote!(#s::#type_name),
+                None => quote!(#type_name),
+            };
+            cases.push((variant, path, e.name.to_ascii_uppercase()));
+        }
+        match (&scope_ident, scope) {
+            (Some(s), Some(scope)) => {
+                let doc = format!(" Events of the scope `{scope}`.");
+                modules.push(quote! {
+                    #[doc = #doc]
+                    pub mod #s { #(#items)* }
+                });
+            }
+            _ => top.extend(items),
+        }
+    }
+    let variant_defs = cases.iter().map(|(v, path, code)| {
+        let doc = format!(" `{code}`.");
+        quote!(#[doc = #doc] #v(#path),)
+    });
+    let arms = cases.iter().map(|(v, _, code)| {
+        quote! {
+            #code => match #rt::events::Incoming::from_event(&raw) {
+                ::std::result::Result::Ok(typed) => Event::#v(typed),
+                ::std::result::Result::Err(error) => Event::Invalid { raw, error },
+            },
+        }
+    });
+    let auths = cases
+        .iter()
+        .map(|(v, _, _)| quote!(Event::#v(e) => &e.auth,));
+    let names = cases
+        .iter()
+        .map(|(v, _, _)| quote!(Event::#v(e) => &e.event,));
+    quote! {
+        /// Events the portal sends to an application's handlers, typed from their pages.
+        ///
+        /// Each event has a module with its `Data` and a type `Incoming<Data>`; [`Event`]
+        /// decodes any incoming event by its code.
+        #[allow(deprecated, clippy::large_enum_variant)]
+        pub mod events {
+            #(#modules)*
+            #(#top)*
+
+            /// An incoming event, by its `event` code (compared without regard to case).
+            #[derive(Debug)]
+            #[non_exhaustive]
+            pub enum Event {
+                #(#variant_defs)*
+                /// A documented event whose `data` does not have the documented shape: kept
+                /// as it came, with the reason.
+                Invalid {
+                    /// The event as it came.
+                    raw: #rt::events::Event,
+                    /// Why its data could not be typed.
+                    error: #rt::events::EventError,
+                },
+                /// An event the docs do not describe, kept as it came.
+                Other(#rt::events::Event),
+            }
+
+            impl Event {
+                /// The event code as sent.
+                pub fn name(&self) -> &str {
+                    match self {
+                        #(#names)*
+                        Event::Invalid { raw, .. } | Event::Other(raw) => &raw.event,
+                    }
+                }
+            }
+
+            impl #rt::events::FromEvent for Event {
+                fn from_event(raw: #rt::events::Event) -> Self {
+                    match raw.event.to_ascii_uppercase().as_str() {
+                        #(#arms)*
+                        _ => Event::Other(raw),
+                    }
+                }
+                fn auth(&self) -> &#rt::events::EventAuth {
+                    match self {
+                        #(#auths)*
+                        Event::Invalid { raw, .. } | Event::Other(raw) => &raw.auth,
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn event_doc(e: &Event) -> TokenStream {
+    let mut doc = format!("{} (`{}`).", e.title.trim(), e.name);
+    if !e.description.trim().is_empty() {
+        doc.push_str("\n\n");
+        doc.push_str(e.description.trim());
+    }
+    doc.push('\n');
+    if !e.scopes.is_empty() {
+        let scopes: Vec<String> = e.scopes.iter().map(|s| format!("`{s}`")).collect();
+        doc.push_str(&format!("\n- Scope: {}", scopes.join(", ")));
+    }
+    if let Some(who) = &e.who_can_subscribe {
+        doc.push_str(&format!("\n- Who can subscribe: {}", who.trim()));
+    }
+    doc.push_str(&format!("\n- Docs: `{}`", e.source));
+    docs::attrs(&doc, &e.source.file)
+}
+
+fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
+    let mut type_names = Scope::with_reserved(&[]);
+    let mut module_names = Scope::with_reserved(&[]);
+    let mut items = Vec::new();
+    for p in placements {
+        let stem = p.name.replace('*', "");
+        let type_name = ident(&type_names.claim(names::camel(&stem)));
+        let module = ident(&module_names.claim(names::snake(&stem)));
+        let mut m = Module::new(ctx, 2, &["Options"]);
+        let doc = format!(
+            " `PLACEMENT_OPTIONS` of `{}`: the call context its handler receives (`{}`).",
+            p.name, p.source
+        );
+        let def = m.struct_def(&ident("Options"), quote!(#[doc = #doc]), &p.options, false);
+        let nested = &m.items;
+        let codes = &p.codes;
+        let mut text = format!("{} (`{}`).", p.title.trim(), p.name);
+        if !p.description.trim().is_empty() {
+            text.push_str("\n\n");
+            text.push_str(p.description.trim());
+        }
+        text.push_str(&format!("\n\n- Docs: `{}`", p.source));
+        let type_doc = docs::attrs(&text, &p.source.file);
+        let module_doc = format!(" The types of the placement `{}`.", p.name);
+        items.push(quote! {
+            #[doc = #module_doc]
+            pub mod #module {
+                #def
+                #(#nested)*
+                /// The placement codes the page lists.
+                pub const CODES: &[&str] = &[#(#codes),*];
+            }
+            #type_doc
+            pub type #type_name = #module::Options;
+        });
+    }
+    quote! {
+        /// Placements (widgets), typed from their pages: the `PLACEMENT_OPTIONS` each one's
+        /// handler receives. Read them with `FrameRequest::options_as`.
+        #[allow(deprecated)]
+        pub mod placements {
+            #(#items)*
+        }
+    }
+}

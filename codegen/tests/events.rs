@@ -1,0 +1,222 @@
+//! Event and placement pages: names, payload types, defects, and the generated modules.
+
+use std::path::{Path, PathBuf};
+
+use b24_codegen::model::{Scalar, Type};
+use b24_codegen::{generate, load, render, DefectKind, Options};
+
+fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const AUTH: &str = "#|
+|| **Name**
+`type` | **Description** ||
+|| **member_id***
+`string` | The portal ||
+|| **application_token***
+`string` | The token ||
+|#
+";
+
+const EVENT: &str = "# Event When a Thing Is Added onThingAdd
+
+> Scope: [`crm`](x.md)
+>
+> Who can subscribe: any user
+
+The event is sent when a thing is added.
+
+## What the Handler Receives
+
+```json
+{
+    \"event\": \"ONTHINGADD\",
+    \"data\": {\"FIELDS\": {\"ID\": \"7\", \"CODE\": \"x\"}},
+    \"ts\": \"1\",
+    \"auth\": {\"member_id\": \"m\", \"application_token\": \"t\"}
+}
+```
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **event***
+`string` | The code ||
+|| **data***
+`object` | What happened ||
+|| **data.FIELDS***
+`object` | The thing, described [below](#fields) ||
+|| **auth***
+`object` | Described [below](#auth) ||
+|#
+
+### Parameter FIELDS {#fields}
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **ID***
+`integer` | Identifier of the thing ||
+|#
+
+### Parameter auth {#auth}
+
+{% include notitle [auth](../_includes/auth.md) %}
+";
+
+/// A title that says another code than the example: the example wins, the mismatch is reported.
+const MISNAMED: &str = "# Event onThingRemove
+
+> Scope: [`crm`](x.md)
+>
+> Who can subscribe: any user
+
+```json
+{\"event\": \"ONTHINGDELETE\", \"data\": {\"FIELDS\": {\"ID\": 1}}}
+```
+";
+
+const NAMELESS: &str = "# Events
+
+> Who can subscribe: any user
+
+Events of things.
+";
+
+const PLACEMENT: &str = "# A Tab in the Thing Card THING_XXX_TAB
+
+> Scope: [`placement`](x.md)
+
+## Where the Widget Is Embedded
+
+#|
+|| **Placement Code** | **Location** ||
+|| `THING_A_TAB` | In the card of A ||
+|| `THING_B_TAB` | In the card of B ||
+|#
+
+## What the Handler Receives
+
+### PLACEMENT_OPTIONS
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **ID***
+`integer` | The thing ||
+|| **MODE**
+`string` | How the card is open ||
+|#
+";
+
+#[test]
+fn event_and_placement_pages_become_types() {
+    let dir = tree(
+        "events_and_placements",
+        &[
+            ("_includes/auth.md", AUTH),
+            ("things/on-thing-add.md", EVENT),
+            ("things/on-thing-remove.md", MISNAMED),
+            ("things/index.md", NAMELESS),
+            ("widgets/thing-tab.md", PLACEMENT),
+        ],
+    );
+    let api = load(&dir);
+    assert_eq!(api.events.len(), 2, "{:#?}", api.diagnostics);
+    let add = api
+        .events
+        .iter()
+        .find(|e| e.name == "ONTHINGADD")
+        .expect("add");
+    assert_eq!(add.type_name, "onThingAdd");
+    assert_eq!(add.title, "Event When a Thing Is Added");
+    assert_eq!(add.scopes, ["crm"]);
+    assert_eq!(add.who_can_subscribe.as_deref(), Some("any user"));
+    // data.FIELDS.ID is typed from the section the row links to; CODE from the example.
+    let Type::Object { fields } = &add.data else {
+        panic!("{:?}", add.data)
+    };
+    let Type::Object { fields: inner } = &fields[0].ty else {
+        panic!("{:?}", fields[0].ty)
+    };
+    assert_eq!(fields[0].api_name, "FIELDS");
+    assert_eq!(inner[0].api_name, "ID");
+    assert_eq!(inner[0].ty, Type::scalar(Scalar::Integer));
+    assert!(inner.iter().any(|f| f.api_name == "CODE"), "{inner:?}");
+
+    let removed = api.events.iter().find(|e| e.name == "ONTHINGDELETE");
+    assert!(removed.is_some(), "the example's code wins");
+    let kinds: Vec<(DefectKind, String)> = api
+        .diagnostics
+        .iter()
+        .map(|d| (d.kind, d.source.to_string()))
+        .collect();
+    assert!(
+        kinds.contains(&(
+            DefectKind::NameMismatch,
+            "things/on-thing-remove.md:1".into()
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(DefectKind::NoEventName, "things/index.md:1".into())),
+        "{kinds:?}"
+    );
+
+    assert_eq!(api.placements.len(), 1);
+    let p = &api.placements[0];
+    assert_eq!(p.name, "THING_XXX_TAB");
+    assert_eq!(p.codes, ["THING_A_TAB", "THING_B_TAB"]);
+    assert_eq!(p.title, "A Tab in the Thing Card");
+    let names: Vec<&str> = p.options.iter().map(|f| f.api_name.as_str()).collect();
+    assert_eq!(names, ["ID", "MODE"]);
+
+    let summary = b24_codegen::check::summary(&api);
+    assert_eq!((summary.events.pages, summary.events.generated), (3, 2));
+    assert_eq!(
+        (summary.placements.pages, summary.placements.generated),
+        (1, 1)
+    );
+
+    let code = render(&generate(&api, &Options::default()));
+    syn::parse_file(&code).expect("generated code parses");
+    for expected in [
+        "pub mod events",
+        "pub mod crm",
+        "pub type OnThingAdd = ::b24_runtime::events::Incoming<on_thing_add::Data>;",
+        "\"ONTHINGADD\" => {",
+        "match ::b24_runtime::events::Incoming::from_event(&raw)",
+        "OnThingAdd(crm::OnThingAdd)",
+        "Other(::b24_runtime::events::Event)",
+        "pub mod placements",
+        "pub type ThingXxxTab = thing_xxx_tab::Options;",
+        "pub const CODES: &[&str] = &[\"THING_A_TAB\", \"THING_B_TAB\"];",
+    ] {
+        assert!(code.contains(expected), "{expected} not in:\n{code}");
+    }
+
+    // `only` selects events by `events`, `events.{scope}` or code, placements by `placements`.
+    let only = |o: &[&str]| {
+        render(&generate(
+            &api,
+            &Options {
+                only: o.iter().map(|s| s.to_string()).collect(),
+                ..Options::default()
+            },
+        ))
+    };
+    assert!(!only(&["crm.deal"]).contains("pub mod events"));
+    assert!(!only(&["crm.deal"]).contains("pub mod placements"));
+    assert!(only(&["events.crm"]).contains("OnThingAdd"));
+    let one = only(&["ONTHINGADD"]);
+    assert!(one.contains("OnThingAdd") && !one.contains("OnThingRemove"));
+    assert!(only(&["placements"]).contains("ThingXxxTab"));
+}
