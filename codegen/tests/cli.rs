@@ -28,12 +28,13 @@ fn check_json_summarises_our_docs_and_succeeds() {
     let out = run(&["check", docs.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
-    // Our docs: the badge family, crm.item.{add,get,list,update,delete}, crm.deal.get,
-    // user.current.
-    assert_eq!(summary["methods"], 11, "{summary:#}");
-    assert_eq!(summary["generated"], 11);
+    // Our docs: the badge family, crm.item.{add,get,list,update,delete},
+    // crm.deal.{add,get,list,update,delete,fields}, crm.deal.userfield.{add,get,list,update,
+    // delete}, user.current.
+    assert_eq!(summary["methods"], 21, "{summary:#}");
+    assert_eq!(summary["generated"], 21);
     assert_eq!(summary["failed"], 0);
-    assert_eq!(summary["page_kinds"]["method"], 11);
+    assert_eq!(summary["page_kinds"]["method"], 21);
     assert!(summary["pages"].as_u64().unwrap() > 10);
     assert!(summary["diagnostics"].is_array());
     assert!(summary["typed_fields"].as_u64().unwrap() > 100);
@@ -84,7 +85,7 @@ fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
         "methods: 0 added, 0 removed, 0 changed (0 with breaking changes)\n"
     );
 
-    // One page alone against the whole folder: ten methods added, nothing removed.
+    // One page alone against the whole folder: twenty methods added, nothing removed.
     let page = docs.join("api-reference/user/user-current.md");
     let grown = run(&[
         "diff",
@@ -94,13 +95,13 @@ fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
     ]);
     assert_eq!(grown.status.code(), Some(0), "{}", stderr(&grown));
     let d: serde_json::Value = serde_json::from_slice(&grown.stdout).expect("JSON");
-    assert_eq!(d["added"].as_array().unwrap().len(), 10, "{d:#}");
+    assert_eq!(d["added"].as_array().unwrap().len(), 20, "{d:#}");
     assert_eq!(d["removed"].as_array().unwrap().len(), 0);
 
-    // The other way round, ten methods are removed: breaking.
+    // The other way round, twenty methods are removed: breaking.
     let shrunk = run(&["diff", docs.to_str().unwrap(), page.to_str().unwrap()]);
     assert_eq!(shrunk.status.code(), Some(1));
-    assert!(stdout(&shrunk).starts_with("methods: 0 added, 10 removed, "));
+    assert!(stdout(&shrunk).starts_with("methods: 0 added, 20 removed, "));
 }
 
 #[test]
