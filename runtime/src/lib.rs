@@ -5,6 +5,8 @@
 //! * [`Method`]: the contract every generated request implements; [`method_error!`] builds the
 //!   per-method error enums.
 //! * [`value`]: lenient value types for what the API really sends.
+//! * [`uf`]: custom fields read and written by name with a typed value ([`CustomFields`]),
+//!   and listed from `P.fields` / `P.userfield.list` ([`UserField`]).
 //! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method.
 //! * [`events`]: incoming event parsing with a constant-time `application_token` check.
 //!
@@ -42,6 +44,7 @@ pub mod paging;
 pub mod query;
 pub mod retry;
 pub mod secret;
+pub mod uf;
 pub mod value;
 
 pub use auth::{OAuth, Tokens};
@@ -54,6 +57,7 @@ pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
 pub use paging::Export;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use uf::{CustomFields, UserField};
 
 /// The date crate the date accessors of [`value`] use.
 pub use chrono;
