@@ -35,8 +35,8 @@
 pub use b24_runtime as runtime;
 pub use b24_runtime::{
     uf, value, Access, ApiError, ApiVersion, Batch, CallOptions, Client, ClientBuilder,
-    CustomFields, Error, Export, Extra, ListMethod, Method, MethodError, OAuth, RateLimit,
-    RetryPolicy, Tokens, UserField,
+    CustomFields, Error, Export, Extra, ListMethod, Method, MethodError, OAuth, Progress,
+    RateLimit, RetryPolicy, Tokens, UserField,
 };
 
 /// Generates bindings from a docs folder or page, for this crate's runtime. Takes the options of

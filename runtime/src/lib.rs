@@ -7,7 +7,10 @@
 //! * [`value`]: lenient value types for what the API really sends.
 //! * [`uf`]: custom fields read and written by name with a typed value ([`CustomFields`]),
 //!   and listed from `P.fields` / `P.userfield.list` ([`UserField`]).
-//! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method.
+//! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method,
+//!   with [`Progress`] (records done, the server's total).
+//! * [`select`]: `select`, `filter` and `order` built from the generated field keys with the
+//!   documented prefixes.
 //! * [`events`]: incoming event parsing with a constant-time `application_token` check.
 //!
 //! Secrets (webhook codes, tokens, application tokens) never appear in `Debug`, `Display`,
@@ -44,6 +47,7 @@ pub mod paging;
 pub mod query;
 pub mod retry;
 pub mod secret;
+pub mod select;
 pub mod uf;
 pub mod value;
 
@@ -54,7 +58,7 @@ pub use envelope::{Envelope, Time};
 pub use error::{ApiError, DecodeError, Error, RefreshError, TransportError};
 pub use limits::RateLimit;
 pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
-pub use paging::Export;
+pub use paging::{Export, Progress};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use uf::{CustomFields, UserField};
