@@ -490,8 +490,10 @@ fn comparable(text: &str) -> String {
     loop {
         let before = t;
         for tail in ["<br>", "<br/>", "<br />", "."] {
-            if t.len() >= tail.len() && t[t.len() - tail.len()..].eq_ignore_ascii_case(tail) {
-                t = t[..t.len() - tail.len()].trim_end();
+            // `get`: the text may end in a character of several bytes.
+            let cut = t.len().saturating_sub(tail.len());
+            if t.get(cut..).is_some_and(|end| end.eq_ignore_ascii_case(tail)) {
+                t = t.get(..cut).unwrap_or(t).trim_end();
             }
         }
         if t == before {
@@ -712,6 +714,12 @@ mod tests {
             gone.v2_body(),
             json!({"error": "NOT_FOUND", "error_description": "Not found."})
         );
+    }
+
+    #[test]
+    fn texts_ending_in_a_character_of_several_bytes_compare_without_panicking() {
+        assert_eq!(comparable("Не найдено."), "не найдено");
+        assert_eq!(comparable("é"), "é");
     }
 
     #[test]
