@@ -34,8 +34,9 @@
 
 pub use b24_runtime as runtime;
 pub use b24_runtime::{
-    value, Access, ApiError, ApiVersion, Batch, CallOptions, Client, ClientBuilder, Error, Export,
-    Extra, ListMethod, Method, MethodError, OAuth, RateLimit, RetryPolicy, Tokens,
+    uf, value, Access, ApiError, ApiVersion, Batch, CallOptions, Client, ClientBuilder,
+    CustomFields, Error, Export, Extra, ListMethod, Method, MethodError, OAuth, Progress,
+    RateLimit, RetryPolicy, Tokens, UserField,
 };
 
 /// Generates bindings from a docs folder or page, for this crate's runtime. Takes the options of

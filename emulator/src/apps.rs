@@ -404,7 +404,7 @@ impl Apps {
             Op::Add => "ADD",
             Op::Update => "UPDATE",
             Op::Delete => "DELETE",
-            Op::Get | Op::List => return,
+            Op::Get | Op::List | Op::Fields => return,
         };
         let flat = family.prefix.replace('.', "").to_ascii_uppercase();
         let dotted = format!("{}.ON.{verb}", family.prefix.to_ascii_uppercase());

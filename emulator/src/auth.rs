@@ -19,6 +19,9 @@ const TOKENS_KEPT: usize = 100_000;
 pub(crate) struct Caller {
     /// A key naming the caller in the limits' tables (never sent anywhere).
     pub(crate) key: String,
+    /// The id of the calling user: the webhook's user; for an application, the user who
+    /// installed it (`1`, the portal's administrator).
+    pub(crate) user: String,
 }
 
 /// An access/refresh token pair issued by the emulator.
@@ -153,6 +156,7 @@ impl Tokens {
             )),
             Some(_) => Ok(Caller {
                 key: format!("app:{}", app.client_id),
+                user: "1".to_owned(),
             }),
         }
     }
@@ -189,6 +193,7 @@ pub(crate) fn check_webhook(
     if user == auth.user && code_ok && !code.is_empty() {
         Ok(Caller {
             key: format!("webhook:{user}"),
+            user: user.to_owned(),
         })
     } else {
         Err(ApiError::no_auth())

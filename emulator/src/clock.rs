@@ -97,6 +97,43 @@ pub(crate) fn iso8601(unix: f64) -> String {
     )
 }
 
+/// The ways a documented record writes a time, by its shape (digits as `d`).
+const TIME_FORMS: &[&str] = &[
+    "dddd-dd-ddTdd:dd:dd+dd:dd",
+    "dddd-dd-ddTdd:dd:dd-dd:dd",
+    "dddd-dd-ddTdd:dd:dd",
+    "dddd-dd-dd dd:dd:dd",
+    "dd.dd.dddd dd:dd:dd",
+    "dddd-dd-dd",
+    "dd.dd.dddd",
+];
+
+/// The form of a documented time value (one of the text forms the docs use), if it is one.
+pub(crate) fn time_form(value: &serde_json::Value) -> Option<&'static str> {
+    let text = value.as_str()?;
+    let shape: String = text
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    TIME_FORMS.iter().copied().find(|form| *form == shape)
+}
+
+/// A Unix time written in the form of `like` (a documented time value), in UTC; ISO 8601 when
+/// `like` is no time.
+pub(crate) fn time_like(unix: f64, like: &serde_json::Value) -> String {
+    let iso = iso8601(unix);
+    let (date, clock) = (&iso[..10], &iso[11..19]);
+    let dotted = format!("{}.{}.{}", &date[8..10], &date[5..7], &date[..4]);
+    match time_form(like) {
+        Some("dddd-dd-ddTdd:dd:dd") => format!("{date}T{clock}"),
+        Some("dddd-dd-dd dd:dd:dd") => format!("{date} {clock}"),
+        Some("dd.dd.dddd dd:dd:dd") => format!("{dotted} {clock}"),
+        Some("dddd-dd-dd") => date.to_owned(),
+        Some("dd.dd.dddd") => dotted,
+        _ => iso,
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -120,6 +157,27 @@ mod tests {
         assert_eq!(iso8601(0.0), "1970-01-01T00:00:00+00:00");
         assert_eq!(iso8601(1_724_068_028.33), "2024-08-19T11:47:08+00:00");
         assert_eq!(iso8601(951_782_400.0), "2000-02-29T00:00:00+00:00");
+    }
+
+    #[test]
+    fn times_take_the_documented_form() {
+        use serde_json::json;
+        let at = 1_724_068_028.0;
+        assert_eq!(
+            time_like(at, &json!("2025-03-03T10:24:16+01:00")),
+            "2024-08-19T11:47:08+00:00"
+        );
+        assert_eq!(
+            time_like(at, &json!("2025-03-03 10:24:16")),
+            "2024-08-19 11:47:08"
+        );
+        assert_eq!(
+            time_like(at, &json!("03.03.2025 10:24:16")),
+            "19.08.2024 11:47:08"
+        );
+        assert_eq!(time_like(at, &json!("2025-03-03")), "2024-08-19");
+        assert_eq!(time_form(&json!("Hello world!")), None);
+        assert_eq!(time_form(&json!(17)), None);
     }
 
     #[test]

@@ -5,10 +5,12 @@ use b24_codegen::model::{ApiVersion, Method, Scalar, Type};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
+use crate::errors::documented;
 use crate::family::example_result;
 use crate::limits::Operating;
 use crate::reply::{ApiError, CallTime, Outcome, Success};
 use crate::state::Shared;
+use crate::store::Context;
 use crate::validate::validate;
 
 /// Runs `name` for `caller`. Never panics; every failure is an error outcome.
@@ -52,8 +54,9 @@ pub(crate) async fn call(
         shared.lock().stats.operation_time_limit += 1;
         return refuse(ApiError::operation_time_limit(), Some(operating_before));
     }
-    if let Err(error) = validate(method, params, &shared.api.types) {
-        return refuse(error, Some(operating_before));
+    if let Err(failure) = validate(method, params, &shared.api.types) {
+        shared.lock().stats.invalid_params += 1;
+        return refuse(documented(method, &failure), Some(operating_before));
     }
 
     if processing > 0.0 {
@@ -65,18 +68,22 @@ pub(crate) async fn call(
     let app_call = shared.apps.call(shared, &mut inner, name, params);
     let reply = match (app_call, shared.family_op(index)) {
         (Some(answer), _) => answer,
-        (None, Some((family_index, op))) => match shared.families.get(family_index) {
-            Some(family) => {
-                let reply = inner.store.run(family_index, family, op, params);
-                if let Ok(done) = &reply {
-                    shared
-                        .apps
-                        .changed(shared, &mut inner, family, op, params, done);
-                }
-                reply
+        (None, Some((family_index, op))) => {
+            let context = Context {
+                now: inner.clock.wall_time(inner.clock.now()),
+                user: caller.user.clone(),
+            };
+            let reply = inner
+                .store
+                .run(&shared.families, family_index, op, params, &context)
+                .map_err(|failure| documented(method, &failure));
+            if let (Ok(done), Some(family)) = (&reply, shared.families.get(family_index)) {
+                shared
+                    .apps
+                    .changed(shared, &mut inner, family, op, params, done);
             }
-            None => Ok(documented_answer(method)),
-        },
+            reply
+        }
         (None, None) => Ok(documented_answer(method)),
     };
     inner.record_run(&method.name, params, &shared.server);

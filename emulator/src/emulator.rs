@@ -470,12 +470,7 @@ impl Emulator {
     /// Every stored record of the family `prefix`, over all partitions.
     pub fn records(&self, prefix: &str) -> Result<Vec<Value>, StoreError> {
         let index = self.family(prefix)?;
-        let family = self
-            .shared
-            .families
-            .get(index)
-            .ok_or_else(|| StoreError(format!("no entity family `{prefix}`")))?;
-        Ok(self.shared.lock().store.records(index, family))
+        Ok(self.shared.lock().store.records(index))
     }
 
     /// Stores records directly, bypassing limits (to seed large data sets). `partition` holds

@@ -5,10 +5,12 @@
 //! `get`/`delete` that `list` does not take), which parameters name the collection (required by
 //! `get` and also taken by `list`, e.g. an entity type), which parameter carries the record (the
 //! one object parameter of `add`), and how each answer is shaped (from the response examples).
+//! `P.fields` belongs to the family too: it lists the documented fields and the user fields
+//! registered through the family `P.userfield` (`P.userfield.add`, ...), when there is one.
 
 use std::collections::HashMap;
 
-use b24_codegen::model::{Api, ApiVersion, ExampleKind, Method, Required, Type};
+use b24_codegen::model::{Api, ApiVersion, ExampleKind, Field, Method, Required, Type};
 use serde_json::{Map, Value};
 
 /// The operations of a family.
@@ -19,6 +21,8 @@ pub(crate) enum Op {
     List,
     Update,
     Delete,
+    /// `P.fields`: the description of every field.
+    Fields,
 }
 
 impl Op {
@@ -29,6 +33,7 @@ impl Op {
             "list" => Some(Op::List),
             "update" => Some(Op::Update),
             "delete" => Some(Op::Delete),
+            "fields" => Some(Op::Fields),
             _ => None,
         }
     }
@@ -37,8 +42,11 @@ impl Op {
 /// How an answer of one operation is shaped, learnt from the documented example.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Shape {
-    /// `result` is the new record's id.
-    Id,
+    /// `result` is the new record's id: a string when the documented one is.
+    Id {
+        /// Whether the example writes the id as a string (`"42"`).
+        string: bool,
+    },
     /// `result` is `true`.
     True,
     /// `result` is the record itself.
@@ -76,11 +84,52 @@ pub(crate) struct Family {
     pub(crate) record_param: Option<String>,
     /// The parameters of add that make up the record when there is no record parameter.
     pub(crate) flat_params: Vec<String>,
-    /// A documented record, used as the defaults of every new record.
+    /// A documented record: the spelling of its keys and the form of its values (never the
+    /// values of a new record).
     pub(crate) template: Map<String, Value>,
     pub(crate) shapes: HashMap<Op, Shape>,
-    /// The documented code and status for "not found", if any method of the family lists one.
-    pub(crate) not_found: Option<(String, u16)>,
+    /// The fields the server fills in itself (creation and change times, the users behind them).
+    pub(crate) stamps: Vec<Stamp>,
+    /// What the names of the family's custom fields start with (`UF_CRM_`), from the pattern
+    /// row of its documented fields (`UF_CRM_...`).
+    pub(crate) custom_prefix: Option<String>,
+    /// Whether `select: ["*"]` leaves the custom fields out (the list's `select` documents the
+    /// mask `UF_*` for them).
+    pub(crate) star_excludes_custom: bool,
+    /// The family `P.userfield` that registers this family's custom fields.
+    pub(crate) user_fields: Option<usize>,
+    /// For a `P.userfield` family: the family `P` whose custom fields it registers.
+    pub(crate) user_fields_of: Option<usize>,
+}
+
+/// A field the server fills in itself.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Stamp {
+    /// The record's key, e.g. `DATE_CREATE`.
+    pub(crate) key: String,
+    pub(crate) kind: StampKind,
+    /// The documented value, whose form the server's value takes.
+    pub(crate) like: Value,
+}
+
+/// What the server puts in a [`Stamp`] field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StampKind {
+    /// The time the record was created.
+    Created,
+    /// The time it last changed (set on creation too).
+    Modified,
+    /// The user who created it.
+    Creator,
+    /// The user who last changed it.
+    Modifier,
+}
+
+impl StampKind {
+    /// Whether an update sets it again.
+    pub(crate) fn on_update(self) -> bool {
+        matches!(self, StampKind::Modified | StampKind::Modifier)
+    }
 }
 
 /// Finds the families of an API. Returns them with a map from method index to (family, op).
@@ -108,14 +157,38 @@ pub(crate) fn find_families(api: &Api) -> (Vec<Family>, HashMap<usize, (usize, O
         if let Some(family) = build_family(api, &key.0, key.1, ops) {
             let index = families.len();
             for (op, method) in ops {
-                if matches!(op, Op::Add | Op::List) || family.op_ids.contains_key(op) {
+                if matches!(op, Op::Add | Op::List | Op::Fields) || family.op_ids.contains_key(op) {
                     by_method.insert(*method, (index, *op));
                 }
             }
             families.push(family);
         }
     }
+    link_user_fields(&mut families);
     (families, by_method)
+}
+
+/// Pairs each family `P` with the family `P.userfield` that registers its custom fields.
+fn link_user_fields(families: &mut [Family]) {
+    let pairs: Vec<(usize, usize)> = families
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let entity = f.prefix.strip_suffix(".userfield")?;
+            let of = families
+                .iter()
+                .position(|e| e.prefix == entity && e.version == f.version)?;
+            Some((of, i))
+        })
+        .collect();
+    for (entity, user_fields) in pairs {
+        if let Some(f) = families.get_mut(entity) {
+            f.user_fields = Some(user_fields);
+        }
+        if let Some(f) = families.get_mut(user_fields) {
+            f.user_fields_of = Some(entity);
+        }
+    }
 }
 
 fn param_names(method: Option<&Method>) -> Vec<String> {
@@ -233,12 +306,26 @@ fn build_family(
         .cloned()
         .unwrap_or_else(|| id_param.clone());
     let id_is_string = matches!(template.get(&id_field), Some(Value::String(_)));
-    let not_found = ops
-        .values()
-        .filter_map(|&i| api.methods.get(i))
-        .flat_map(|m| m.errors.iter())
-        .find(|e| e.code.to_ascii_uppercase().contains("NOT_FOUND"))
-        .map(|e| (e.code.clone(), e.status.unwrap_or(400)));
+    let stamps = template
+        .iter()
+        .filter_map(|(key, like)| {
+            stamp_kind(key, like).map(|kind| Stamp {
+                key: key.clone(),
+                kind,
+                like: like.clone(),
+            })
+        })
+        .collect();
+    let custom_prefix = record_fields(api, add, record_param.as_deref())
+        .iter()
+        .chain(result_fields(api, method(Op::Get)))
+        .filter_map(|f| f.pattern())
+        .map(|p| p.prefix)
+        .find(|prefix| is_custom_key(&format!("{prefix}X")));
+    let star_excludes_custom = method(Op::List)
+        .into_iter()
+        .flat_map(|m| &m.params)
+        .any(|p| p.api_name.eq_ignore_ascii_case("select") && p.description.contains("UF_*"));
 
     Some(Family {
         prefix: prefix.to_string(),
@@ -253,8 +340,99 @@ fn build_family(
         flat_params,
         template,
         shapes,
-        not_found,
+        stamps,
+        custom_prefix,
+        star_excludes_custom,
+        user_fields: None,
+        user_fields_of: None,
     })
+}
+
+/// The fields of an object type, following a shared structure.
+fn object_fields<'a>(api: &'a Api, ty: &'a Type) -> &'a [Field] {
+    match ty {
+        Type::Object { fields } => fields,
+        Type::Ref { key } => api.types.get(key).map_or(&[], |t| t.fields.as_slice()),
+        Type::Nullable { inner } => object_fields(api, inner),
+        _ => &[],
+    }
+}
+
+/// The documented fields of the record `add` carries.
+pub(crate) fn record_fields<'a>(
+    api: &'a Api,
+    add: &'a Method,
+    record_param: Option<&str>,
+) -> &'a [Field] {
+    add.params
+        .iter()
+        .find(|p| Some(p.api_name.as_str()) == record_param)
+        .map_or(&[], |p| object_fields(api, &p.ty))
+}
+
+/// The documented fields of the record `get` answers with (inside its one wrapping key, if any).
+fn result_fields<'a>(api: &'a Api, get: Option<&'a Method>) -> &'a [Field] {
+    let Some(get) = get else { return &[] };
+    let fields = object_fields(api, &get.result);
+    match fields {
+        [one] if !object_fields(api, &one.ty).is_empty() => object_fields(api, &one.ty),
+        _ => fields,
+    }
+}
+
+/// A key in the naming of custom (user) fields: `UF_...`, or `uf` and a capital (`ufCrm5_...`).
+pub(crate) fn is_custom_key(key: &str) -> bool {
+    key.starts_with("UF_")
+        || key
+            .strip_prefix("uf")
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+}
+
+/// The words of a key: `DATE_CREATE` and `createdTime` are `[date, create]` and `[created, time]`.
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in key.chars() {
+        let boundary = c == '_' || c == '-' || (c.is_ascii_uppercase() && previous_lower);
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c != '_' && c != '-' {
+            word.push(c.to_ascii_lowercase());
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Whether a documented field is one the server fills in: a time or a user, by a name that
+/// says creation (`DATE_CREATE`, `createdTime`, `CREATED_BY_ID`) or change (`DATE_MODIFY`,
+/// `updatedTime`, `MODIFY_BY_ID`) and a documented value of that form.
+fn stamp_kind(key: &str, like: &Value) -> Option<StampKind> {
+    let words = key_words(key);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let created = has(&["create", "created", "creation"]);
+    let modified = has(&[
+        "modify", "modified", "update", "updated", "change", "changed",
+    ]);
+    if created == modified {
+        return None;
+    }
+    let by = has(&["by"]);
+    let is_time = crate::clock::time_form(like).is_some();
+    let is_user = crate::params::as_i64(like).is_some();
+    match (created, by) {
+        (true, false) if is_time => Some(StampKind::Created),
+        (false, false) if is_time => Some(StampKind::Modified),
+        (true, true) if is_user => Some(StampKind::Creator),
+        (false, true) if is_user => Some(StampKind::Modifier),
+        _ => None,
+    }
 }
 
 fn is_scalar(ty: &Type) -> bool {
@@ -308,7 +486,9 @@ fn shape_of(op: Op, method: &Method) -> Shape {
                 Shape::Wrapped(single_object_key(v).unwrap_or_default().to_string())
             }
             Some(Value::Object(m)) if !m.is_empty() => Shape::Record,
-            _ => Shape::Id,
+            _ => Shape::Id {
+                string: matches!(example, Some(Value::String(_))),
+            },
         },
         Op::Get => match example {
             Some(v) if single_object_key(v).is_some() => {
@@ -330,6 +510,7 @@ fn shape_of(op: Op, method: &Method) -> Shape {
             None | Some(Value::Bool(_)) => Shape::True,
             Some(v) => Shape::Example(v.clone()),
         },
+        Op::Fields => Shape::Example(example.cloned().unwrap_or(Value::Null)),
     }
 }
 

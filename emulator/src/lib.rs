@@ -21,14 +21,29 @@
 //!   `/rest/{method}[.json]` with `auth` in the body or the query (OAuth), and REST 3.0 at
 //!   `/rest/api/{user}/{code}/{method}` and `/rest/api/{method}` (JSON bodies only, unified
 //!   answers and errors, `Idempotency-Key` for writes). `/oauth/token/` refreshes tokens.
-//! - Every documented method: required parameters and types are checked against the model
-//!   (`REQUIRED_ARG_MISSING`, `INVALID_ARG_VALUE`, with the status the page gives, else 400);
+//! - Every documented method: required parameters and types are checked against the model;
 //!   unknown methods get 404 `ERROR_METHOD_NOT_FOUND`; the answer is the documented example.
+//! - Errors as the docs show them: a missing parameter, a value of the wrong type or a record
+//!   that does not exist is answered with the method's documented error for it (the row of the
+//!   page's error table that speaks of it and names no other parameter), in the page's wire
+//!   form: `{"error": "", "error_description": "Not found"}` where the page says so, the code
+//!   where the row is recognised by its code, REST 3.0's `error.code`/`message`/`validation`.
+//!   The generated `Error` of the method recognises it as the documented variant. Pages that
+//!   document no such error get `REQUIRED_ARG_MISSING`, `INVALID_ARG_VALUE` or `NOT_FOUND`
+//!   (400).
 //! - Families: methods `P.add`/`P.get`/`P.list`/`P.update`/`P.delete` sharing a prefix keep real
 //!   records. Which parameter is the id, which ones name a collection (e.g. `entityTypeId`),
 //!   which one carries the record, and how each answer is shaped all come from the pages.
-//!   Lists page by 50 (`start`, `next`, `total`; `start=-1` skips the count) and filter with
-//!   the documented prefixes (`>`, `>=`, `<`, `<=`, `@`, `!@`, `=`, `!`, `%`).
+//!   A record holds exactly what was written, plus what the server assigns: the id, the
+//!   creation and change times (now) and users (the caller) in the fields the documented record
+//!   has for them (`DATE_CREATE`, `createdBy`...), in its forms. Lists page by 50 (`start`,
+//!   `next`, `total`; `start=-1` skips the count), filter with the documented prefixes (`>`,
+//!   `>=`, `<`, `<=`, `@`, `!@`, `=`, `!`, `%`) and honour `select` masks (`*`, `UF_*`, any
+//!   `PREFIX*`; `*` leaves custom fields out where the list documents `UF_*`).
+//! - Custom fields: the records of `P.userfield.add` (the family `P.userfield`) are the custom
+//!   fields of `P`: their names get `P`'s documented prefix (`UF_CRM_`), `P.fields` lists them
+//!   beside the documented fields (without the documented portal's own), and records of `P`
+//!   show them as `null` until written.
 //! - `batch`: up to 50 commands, `halt`, `$result[cmd][path]` references.
 //!
 //! # Knobs
@@ -74,6 +89,7 @@ mod clock;
 mod config;
 mod dispatch;
 mod emulator;
+mod errors;
 mod family;
 mod http;
 mod limits;

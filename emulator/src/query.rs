@@ -6,10 +6,11 @@ use std::ops::Bound;
 
 use serde_json::{json, Map, Value};
 
+use crate::family::is_custom_key;
 use crate::family::{Family, Op, Shape};
 use crate::params::{as_f64, as_i64, is_blank};
 use crate::reply::Success;
-use crate::store::{field_of, get_ci, merged, Collection, RecordKey, PAGE_SIZE};
+use crate::store::{field_of, get_ci, shown, Collection, RecordKey, PAGE_SIZE};
 
 /// The largest page a REST 3.0 list gives (`pagination.limit`).
 const V3_MAX_LIMIT: usize = 1000;
@@ -99,8 +100,8 @@ impl Condition {
         })
     }
 
-    fn matches(&self, template: &Map<String, Value>, record: &Map<String, Value>) -> bool {
-        let actual = field_of(template, record, &self.field);
+    fn matches(&self, record: &Map<String, Value>) -> bool {
+        let actual = field_of(record, &self.field);
         let list = |v: &Value| -> Vec<Value> {
             match v {
                 Value::Array(items) => items.clone(),
@@ -163,7 +164,7 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
 pub(crate) struct ListQuery {
     conditions: Vec<Condition>,
     order: Vec<(String, bool)>,
-    select: Vec<String>,
+    select: Select,
     /// `None` for `start=-1`: no count, no `next`.
     start: Option<usize>,
     limit: usize,
@@ -191,11 +192,7 @@ impl ListQuery {
         if order.is_empty() {
             order.push((family.id_field.clone(), true));
         }
-        let select = match get_ci(params, "select") {
-            Some(Value::Array(items)) => items.iter().map(text).collect(),
-            Some(Value::Object(items)) => items.values().map(text).collect(),
-            _ => Vec::new(),
-        };
+        let select = get_ci(params, "select").map_or_else(Select::default, Select::from_value);
         // REST 3.0: `pagination: {page, limit, offset}`, limit up to 1000.
         let pagination = get_ci(params, "pagination").and_then(Value::as_object);
         let number = |key: &str| {
@@ -276,10 +273,14 @@ impl ListQuery {
             })
     }
 
-    pub(crate) fn run(&self, family: &Family, collection: &Collection) -> Success {
-        let template = &family.template;
-        let matches =
-            |r: &&Map<String, Value>| self.conditions.iter().all(|c| c.matches(template, r));
+    /// One page of the collection; `user_fields` are the custom fields registered for it.
+    pub(crate) fn run(
+        &self,
+        family: &Family,
+        collection: &Collection,
+        user_fields: &[String],
+    ) -> Success {
+        let matches = |r: &&Map<String, Value>| self.conditions.iter().all(|c| c.matches(r));
         let offset = self.start.unwrap_or(0);
         let counting = self.start.is_some();
         let (page, total): (Vec<&Map<String, Value>>, usize) = match self.id_order(family) {
@@ -338,7 +339,7 @@ impl ListQuery {
             None => {
                 let mut all: Vec<&Map<String, Value>> =
                     collection.records.values().filter(matches).collect();
-                all.sort_by(|a, b| self.compare_records(template, a, b));
+                all.sort_by(|a, b| self.compare_records(a, b));
                 let total = all.len();
                 let page = all.into_iter().skip(offset).take(self.limit).collect();
                 (page, total)
@@ -350,7 +351,10 @@ impl ListQuery {
         } else {
             total
         };
-        let items: Vec<Value> = page.into_iter().map(|r| self.project(family, r)).collect();
+        let items: Vec<Value> = page
+            .into_iter()
+            .map(|r| Value::Object(self.select.project(family, &shown(r, user_fields))))
+            .collect();
         let next =
             (counting && offset + items.len() < total).then_some((offset + items.len()) as u64);
         let result = match family.shapes.get(&Op::List) {
@@ -364,15 +368,10 @@ impl ListQuery {
         }
     }
 
-    fn compare_records(
-        &self,
-        template: &Map<String, Value>,
-        a: &Map<String, Value>,
-        b: &Map<String, Value>,
-    ) -> Ordering {
+    fn compare_records(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
         for (field, asc) in &self.order {
-            let x = field_of(template, a, field);
-            let y = field_of(template, b, field);
+            let x = field_of(a, field);
+            let y = field_of(b, field);
             let ord = match (x, y) {
                 (Value::Null, Value::Null) => Ordering::Equal,
                 (Value::Null, _) => Ordering::Less,
@@ -386,27 +385,50 @@ impl ListQuery {
         }
         Ordering::Equal
     }
+}
 
-    /// Applies `select` over the shown record; the id is always kept, `*` keeps everything.
-    fn project(&self, family: &Family, record: &Map<String, Value>) -> Value {
-        if self.select.is_empty() || self.select.iter().any(|s| s == "*") {
-            return Value::Object(merged(family, record));
+/// A `select` mask: field names, `*` (every field; the standard ones only where the docs give
+/// custom fields a mask of their own, `UF_*`) and `PREFIX*` (every field whose name starts so).
+/// An empty mask selects everything; the id is always kept.
+#[derive(Debug, Default)]
+pub(crate) struct Select(Vec<String>);
+
+impl Select {
+    /// The mask a `select` parameter writes (a list, or a PHP array as an object).
+    pub(crate) fn from_value(value: &Value) -> Select {
+        Select(match value {
+            Value::Array(items) => items.iter().map(text).collect(),
+            Value::Object(items) => items.values().map(text).collect(),
+            Value::String(s) if !s.is_empty() => vec![s.clone()],
+            _ => Vec::new(),
+        })
+    }
+
+    fn wants(&self, family: &Family, key: &str) -> bool {
+        key.eq_ignore_ascii_case(&family.id_field)
+            || self.0.iter().any(|s| match s.strip_suffix('*') {
+                Some("") => !(family.star_excludes_custom && is_custom_key(key)),
+                Some(prefix) => key
+                    .get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix)),
+                None => s.eq_ignore_ascii_case(key),
+            })
+    }
+
+    /// The fields of `record` the mask selects, in the record's order.
+    pub(crate) fn project(
+        &self,
+        family: &Family,
+        record: &Map<String, Value>,
+    ) -> Map<String, Value> {
+        if self.0.is_empty() {
+            return record.clone();
         }
-        let wanted = |k: &str| {
-            k.eq_ignore_ascii_case(&family.id_field)
-                || self.select.iter().any(|s| s.eq_ignore_ascii_case(k))
-        };
-        // The template's order first (as `merged` shows it), then fields it does not have.
-        let from_template = family
-            .template
+        record
             .iter()
-            .filter(|(k, _)| wanted(k))
-            .map(|(k, v)| (k.clone(), record.get(k).unwrap_or(v).clone()));
-        let own = record
-            .iter()
-            .filter(|(k, _)| !family.template.contains_key(*k) && wanted(k))
-            .map(|(k, v)| (k.clone(), v.clone()));
-        Value::Object(from_template.chain(own).collect())
+            .filter(|(k, _)| self.wants(family, k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 

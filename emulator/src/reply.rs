@@ -16,6 +16,9 @@ pub(crate) struct ApiError {
     pub(crate) status: u16,
     /// REST 3.0 validation details: (field, message).
     pub(crate) validation: Vec<(String, String)>,
+    /// Whether REST 2 sends the code as a number: a page whose error example writes its
+    /// meaningless code as the number `0` gets `0`, not `"0"`.
+    pub(crate) numeric_code: bool,
 }
 
 impl ApiError {
@@ -29,6 +32,7 @@ impl ApiError {
             description: description.into(),
             status,
             validation: Vec::new(),
+            numeric_code: false,
         }
     }
 
@@ -54,7 +58,11 @@ impl ApiError {
 
     /// The REST 2 body: `{"error": ..., "error_description": ...}`.
     pub(crate) fn v2_body(&self) -> Value {
-        json!({"error": self.code, "error_description": self.description})
+        let code = match self.code.parse::<i64>() {
+            Ok(n) if self.numeric_code => json!(n),
+            _ => json!(self.code),
+        };
+        json!({"error": code, "error_description": self.description})
     }
 
     /// The REST 3.0 body: `{"error": {"code", "message", "validation"?}}`.

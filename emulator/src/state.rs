@@ -37,6 +37,9 @@ pub struct Stats {
     pub received_dropped: u64,
     /// Requests refused with 413 `REQUEST_ENTITY_TOO_LARGE` (the token endpoint included).
     pub body_too_large: u64,
+    /// Calls refused because a required parameter was missing or a value did not fit its
+    /// documented type (answered with the method's documented error for it).
+    pub invalid_params: u64,
 }
 
 /// How long a REST 3.0 answer is kept for its `Idempotency-Key`, in emulated seconds (the docs:

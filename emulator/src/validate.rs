@@ -1,13 +1,14 @@
 //! Checking a request against the documented parameters: required ones present, values of the
 //! documented type. Lenient where PHP is (numeric strings are integers, `Y`/`N` are booleans).
+//! What fails is a [`Failure`], answered in the method's documented words by the caller.
 
 use std::collections::BTreeMap;
 
 use b24_codegen::model::{ApiVersion, Field, Method, NamedType, Required, Scalar, Type, TypeKey};
 use serde_json::{Map, Value};
 
+use crate::errors::Failure;
 use crate::params::{as_f64, as_flag, as_i64, is_blank};
-use crate::reply::ApiError;
 
 /// How deep nested objects are checked (the docs' types can refer to each other).
 const MAX_DEPTH: usize = 8;
@@ -17,9 +18,8 @@ pub(crate) fn validate(
     method: &Method,
     params: &Map<String, Value>,
     types: &BTreeMap<TypeKey, NamedType>,
-) -> Result<(), ApiError> {
+) -> Result<(), Failure> {
     let checker = Checker {
-        method,
         types,
         nested_required: method.version == ApiVersion::V3,
     };
@@ -27,7 +27,6 @@ pub(crate) fn validate(
 }
 
 struct Checker<'a> {
-    method: &'a Method,
     types: &'a BTreeMap<TypeKey, NamedType>,
     /// REST 3.0 validates whole request objects; classic methods check their top-level
     /// arguments (nested field tables are often shared between add and update, with add's marks).
@@ -42,7 +41,7 @@ impl Checker<'_> {
         path: &str,
         check_required: bool,
         depth: usize,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), Failure> {
         for field in fields {
             let name = if path.is_empty() {
                 field.api_name.clone()
@@ -58,11 +57,7 @@ impl Checker<'_> {
                     .any(|(k, v)| k.eq_ignore_ascii_case(&field.api_name) && !is_blank(Some(v)));
             if is_blank(value) && !present_otherwise {
                 if check_required && field.required == Required::Yes {
-                    return Err(self.error(
-                        "REQUIRED_ARG_MISSING",
-                        &name,
-                        format!("Required parameter \"{name}\" is missing"),
-                    ));
+                    return Err(Failure::Missing(name));
                 }
                 continue;
             }
@@ -73,23 +68,19 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn value(&self, ty: &Type, value: &Value, name: &str, depth: usize) -> Result<(), ApiError> {
+    fn value(&self, ty: &Type, value: &Value, name: &str, depth: usize) -> Result<(), Failure> {
         if depth > MAX_DEPTH || matches!(value, Value::Null) && !matches!(ty, Type::Scalar { .. }) {
             return Ok(());
         }
         if self.fits(ty, value, name, depth)? {
             Ok(())
         } else {
-            Err(self.error(
-                "INVALID_ARG_VALUE",
-                name,
-                format!("Invalid value for parameter \"{name}\""),
-            ))
+            Err(Failure::Invalid(name.to_owned()))
         }
     }
 
     /// Whether `value` fits `ty`; nested objects report their own, more precise, errors.
-    fn fits(&self, ty: &Type, value: &Value, name: &str, depth: usize) -> Result<bool, ApiError> {
+    fn fits(&self, ty: &Type, value: &Value, name: &str, depth: usize) -> Result<bool, Failure> {
         Ok(match ty {
             Type::Scalar { scalar } => fits_scalar(*scalar, value),
             Type::Array { item } => match value {
@@ -154,20 +145,6 @@ impl Checker<'_> {
             },
             Type::Untyped { .. } => true,
         })
-    }
-
-    /// The error, with the status the method's docs give for that code (400 otherwise).
-    fn error(&self, code: &str, field: &str, description: String) -> ApiError {
-        let status = self
-            .method
-            .errors
-            .iter()
-            .find(|e| e.code == code)
-            .and_then(|e| e.status)
-            .unwrap_or(400);
-        let mut error = ApiError::new(status, code, description.clone());
-        error.validation.push((field.to_string(), description));
-        error
     }
 }
 

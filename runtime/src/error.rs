@@ -156,8 +156,10 @@ fn comparable(text: &str) -> String {
     loop {
         let before = t;
         for tail in ["<br>", "<br/>", "<br />", "."] {
-            if t.len() >= tail.len() && t[t.len() - tail.len()..].eq_ignore_ascii_case(tail) {
-                t = t[..t.len() - tail.len()].trim_end();
+            // `get`: the text may end in a character of several bytes.
+            let cut = t.len().saturating_sub(tail.len());
+            if t.get(cut..).is_some_and(|end| end.eq_ignore_ascii_case(tail)) {
+                t = t.get(..cut).unwrap_or(t).trim_end();
             }
         }
         if t == before {

@@ -5,7 +5,12 @@
 //! * [`Method`]: the contract every generated request implements; [`method_error!`] builds the
 //!   per-method error enums.
 //! * [`value`]: lenient value types for what the API really sends.
-//! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method.
+//! * [`uf`]: custom fields read and written by name with a typed value ([`CustomFields`]),
+//!   and listed from `P.fields` / `P.userfield.list` ([`UserField`]).
+//! * [`batch`], [`paging`]: typed batches and paged streams / fast exports over any method,
+//!   with [`Progress`] (records done, the server's total).
+//! * [`select`]: `select`, `filter` and `order` built from the generated field keys with the
+//!   documented prefixes.
 //! * [`events`]: incoming event parsing with a constant-time `application_token` check.
 //! * [`app`]: applications: install and placement requests, the OAuth code exchange, a client
 //!   per installed portal; [`store`]: where their tokens live (compare-and-set refresh).
@@ -47,6 +52,8 @@ pub mod query;
 pub mod retry;
 pub mod secret;
 pub mod store;
+pub mod select;
+pub mod uf;
 pub mod value;
 
 pub use app::{App, AppError, FrameRequest, InstallRequest};
@@ -57,10 +64,11 @@ pub use envelope::{Envelope, Time};
 pub use error::{ApiError, DecodeError, Error, RefreshError, TransportError};
 pub use limits::RateLimit;
 pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
-pub use paging::Export;
+pub use paging::{Export, Progress};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use store::{MemoryStore, StoreError, TokenStore};
+pub use uf::{CustomFields, UserField};
 
 /// The date crate the date accessors of [`value`] use.
 pub use chrono;

@@ -64,7 +64,8 @@ impl<E: serde::de::Error> Fields<E> {
 
     /// A field that must be present (a required request parameter).
     pub fn required<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, E> {
-        match self.map.remove(key) {
+        // `shift_remove`: what is left keeps the order it came in (`remove` swaps the last key in).
+        match self.map.shift_remove(key) {
             Some(value) => self.decode(key, value),
             None => Err(E::custom(format_args!(
                 "{}: missing field `{key}`",
@@ -77,7 +78,8 @@ impl<E: serde::de::Error> Fields<E> {
     /// (PHP's empty associative array), reads as `None` and stays in [`Fields::rest`], so the
     /// value is written back exactly as it came.
     pub fn optional<T: DeserializeOwned + Serialize>(&mut self, key: &str) -> Result<Option<T>, E> {
-        match self.map.remove(key) {
+        // `shift_remove`: what is left keeps the order it came in (`remove` swaps the last key in).
+        match self.map.shift_remove(key) {
             None => Ok(None),
             Some(Value::Null) => {
                 self.map.insert(key.to_owned(), Value::Null);
@@ -258,6 +260,16 @@ mod tests {
             serde_json::to_value(&sample).unwrap(),
             json!({"code": "a", "sort": 5, "new": [1]})
         );
+    }
+
+    #[test]
+    fn the_rest_keeps_the_order_it_came_in() {
+        let sample: Sample = serde_json::from_value(
+            json!({"code": "a", "UF_1": 1, "UF_2": 2, "sort": 5, "UF_3": 3}),
+        )
+        .unwrap();
+        let keys: Vec<&str> = sample.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["UF_1", "UF_2", "UF_3"]);
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! meanwhile; a server that ignores the ID filter is reported as [`Error::StalledCursor`],
 //! never looped.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use futures::stream::{self, Stream, StreamExt};
 use serde_json::{Map, Value};
 
@@ -21,6 +24,41 @@ use crate::method::{ListMethod, Method};
 
 /// Records per page of a classic list method.
 pub const PAGE_SIZE: usize = 50;
+
+/// How far a list or an export is: the records delivered so far, and how many the server
+/// counted when it started (its `total`), when it said.
+///
+/// With [`Export::follow_inserts`], or while records are added, `done` may pass `total`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Records delivered to the stream so far.
+    pub done: u64,
+    /// The server's count of matching records (`total` of the first page), if it gave one.
+    pub total: Option<u64>,
+}
+
+/// A progress callback, shared by the ranges of an export.
+type OnProgress = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// The records delivered so far and whom to tell.
+struct Tracker {
+    done: AtomicU64,
+    total: Option<u64>,
+    report: Option<OnProgress>,
+}
+
+impl Tracker {
+    /// Counts `n` more records and reports, once per page.
+    fn add(&self, n: u64) {
+        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        if let Some(report) = &self.report {
+            report(Progress {
+                done,
+                total: self.total,
+            });
+        }
+    }
+}
 
 fn target<M: Method>() -> Target<'static> {
     Target {
@@ -130,8 +168,32 @@ impl Client {
             ranges: 1,
             pages_per_call: crate::batch::MAX_COMMANDS,
             follow_inserts: false,
+            on_progress: None,
             _m: std::marker::PhantomData,
         }
+    }
+
+    /// Every record of a list method, page by page, as [`Client::list`], calling `report` after
+    /// each page with the records delivered so far and the server's `total`.
+    pub fn list_with_progress<M: ListMethod>(
+        &self,
+        request: &M,
+        report: impl Fn(Progress) + Send + Sync + 'static,
+    ) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
+        let mut done = 0u64;
+        self.pages(request).flat_map(move |page| {
+            let items: Vec<Result<M::Item, Error<M::Error>>> = match page {
+                Ok(env) => {
+                    let total = env.total;
+                    let items: Vec<_> = M::into_items(env.result).into_iter().map(Ok).collect();
+                    done += items.len() as u64;
+                    report(Progress { done, total });
+                    items
+                }
+                Err(e) => vec![Err(e)],
+            };
+            stream::iter(items)
+        })
     }
 }
 
@@ -142,6 +204,7 @@ pub struct Export<M> {
     ranges: usize,
     pages_per_call: usize,
     follow_inserts: bool,
+    on_progress: Option<OnProgress>,
     _m: std::marker::PhantomData<fn() -> M>,
 }
 
@@ -239,6 +302,17 @@ impl<M: ListMethod + 'static> Export<M> {
         self
     }
 
+    /// Calls `report` after each page with the records delivered so far and the server's count
+    /// of the records to export. Asking for the count makes the first page a counted one (one
+    /// `start=0` call instead of `start=-1`, which the docs advise against only for the many
+    /// pages that follow). To watch from elsewhere, feed a channel:
+    /// `let (tx, rx) = tokio::sync::watch::channel(Progress::default());`
+    /// `export.on_progress(move |p| { let _ = tx.send(p); })`.
+    pub fn on_progress(mut self, report: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(report));
+        self
+    }
+
     /// Runs the export; records come as they arrive (in ID order within each range).
     pub fn stream(self) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
         let (tx, rx) = tokio::sync::mpsc::channel(4 * PAGE_SIZE);
@@ -259,6 +333,7 @@ impl<M: ListMethod + 'static> Export<M> {
             ranges,
             pages_per_call,
             follow_inserts,
+            on_progress,
             ..
         } = self;
         let params = params?;
@@ -270,8 +345,19 @@ impl<M: ListMethod + 'static> Export<M> {
             filter_key,
             params,
         };
-        // The first page, as a plain call, shows where the records and their IDs are.
-        let first = raw_page::<M>(&client, &page_params(&layout, &order_key, None, None)).await?;
+        // The first page, as a plain call, shows where the records and their IDs are (and,
+        // counted, how many there are).
+        let mut first_params = page_params(&layout, &order_key, None, None);
+        if on_progress.is_some() {
+            first_params["start"] = Value::from(0);
+        }
+        let first_page = raw_envelope::<M>(&client, &first_params).await?;
+        let tracker = Arc::new(Tracker {
+            done: AtomicU64::new(0),
+            total: first_page.total,
+            report: on_progress,
+        });
+        let first = first_page.result;
         layout.items_path = items_path(&first).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "cannot find the list of records in the result of {}",
@@ -299,7 +385,7 @@ impl<M: ListMethod + 'static> Export<M> {
         }
         let mut cursor = i64::MIN;
         let full = items.len() >= PAGE_SIZE;
-        if !emit::<M>(tx, items, &layout.id_field, &mut cursor, None).await? || !full {
+        if !emit::<M>(tx, items, &layout.id_field, &mut cursor, None, &tracker).await? || !full {
             return Ok(());
         }
         // The highest ID at the start bounds the export, so it ends even while records keep
@@ -337,8 +423,9 @@ impl<M: ListMethod + 'static> Export<M> {
                 pages_per_call,
             };
             let tx = tx.clone();
+            let tracker = Arc::clone(&tracker);
             workers.spawn(async move {
-                if let Err(e) = range.run::<M>(lo, hi, &tx).await {
+                if let Err(e) = range.run::<M>(lo, hi, &tx, &tracker).await {
                     let _ = tx.send(Err(e.typed())).await;
                 }
             });
@@ -349,11 +436,17 @@ impl<M: ListMethod + 'static> Export<M> {
 }
 
 async fn raw_page<M: Method>(client: &Client, params: &Value) -> Result<Value, Error<ApiError>> {
+    Ok(raw_envelope::<M>(client, params).await?.result)
+}
+
+async fn raw_envelope<M: Method>(
+    client: &Client,
+    params: &Value,
+) -> Result<Envelope<Value>, Error<ApiError>> {
     let bytes = params_bytes(params)?;
-    let env = client
+    client
         .execute::<Value>(target::<M>(), bytes, &CallOptions::default())
-        .await?;
-    Ok(env.result)
+        .await
 }
 
 /// Sends the records of a page whose ID is above `cursor` (and at most `upto`), in order,
@@ -364,6 +457,23 @@ async fn emit<M: ListMethod>(
     id_field: &str,
     cursor: &mut i64,
     upto: Option<i64>,
+    tracker: &Tracker,
+) -> Result<bool, Error<ApiError>> {
+    let mut sent_here = 0u64;
+    let result = emit_each::<M>(tx, items, id_field, cursor, upto, &mut sent_here).await;
+    if sent_here > 0 {
+        tracker.add(sent_here);
+    }
+    result
+}
+
+async fn emit_each<M: ListMethod>(
+    tx: &Sender<M>,
+    items: &[Value],
+    id_field: &str,
+    cursor: &mut i64,
+    upto: Option<i64>,
+    sent_here: &mut u64,
 ) -> Result<bool, Error<ApiError>> {
     for item in items {
         let id = id_of(item, id_field).ok_or_else(|| {
@@ -391,6 +501,7 @@ async fn emit<M: ListMethod>(
         if sent.is_err() {
             return Ok(false);
         }
+        *sent_here += 1;
     }
     Ok(true)
 }
@@ -411,6 +522,7 @@ impl Range {
         lo: i64,
         hi: Option<i64>,
         tx: &Sender<M>,
+        tracker: &Tracker,
     ) -> Result<(), Error<ApiError>> {
         let mut cursor = lo;
         loop {
@@ -450,7 +562,7 @@ impl Range {
                     break;
                 };
                 let items = items_at(result, &self.layout.items_path);
-                if !emit::<M>(tx, items, &self.layout.id_field, &mut cursor, hi).await? {
+                if !emit::<M>(tx, items, &self.layout.id_field, &mut cursor, hi, tracker).await? {
                     return Ok(());
                 }
                 if items.len() < PAGE_SIZE {

@@ -96,11 +96,13 @@ impl From<u32> for Int {
     }
 }
 
+/// The number, without quotes whichever form it came in (`42`, also for `"42"`); `""` for the
+/// empty string. Ids are `Int`s, so a record's `Debug` reads `id: Some(42)`.
 impl fmt::Debug for Int {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             IntRepr::Number(n) => write!(f, "{n}"),
-            IntRepr::Text(_, s) => write!(f, "{s:?}"),
+            IntRepr::Text(_, s) => f.write_str(s),
             IntRepr::Empty => f.write_str("\"\""),
         }
     }
@@ -186,6 +188,45 @@ impl Double {
     pub fn is_string(&self) -> bool {
         matches!(self.0, DoubleRepr::Text(..))
     }
+
+    /// The value as a decimal, for money: exact for what came as text (`"1500.10"` is
+    /// 1500.10 with its two places, however many digits) and for integers; a JSON float is read
+    /// from the shortest text that is the same `f64` (`1500.1`). `None` when the number does
+    /// not fit a [`Decimal`] (28 digits) or is not finite.
+    pub fn to_decimal(&self) -> Option<Decimal> {
+        match &self.0 {
+            DoubleRepr::Int(n) => Some(Decimal::from(*n)),
+            DoubleRepr::UInt(n) => Some(Decimal::from(*n)),
+            DoubleRepr::Float(x) => decimal_of(&x.to_string()),
+            DoubleRepr::Text(_, t) => decimal_of(t),
+        }
+    }
+}
+
+/// A decimal from the text of a number (`1500.10`, `-3`, `1e3`).
+fn decimal_of(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    text.parse::<Decimal>()
+        .ok()
+        .or_else(|| Decimal::from_scientific(text).ok())
+}
+
+/// An exact decimal number for money and quantities: [`rust_decimal::Decimal`].
+pub use rust_decimal::Decimal;
+
+/// The decimal as text (`"1500.10"`), the form the API writes money in, so no digit is lost.
+impl From<Decimal> for Double {
+    fn from(d: Decimal) -> Self {
+        let text = d.to_string();
+        let x = text.parse::<f64>().unwrap_or(f64::NAN);
+        Double(DoubleRepr::Text(x, text.into_boxed_str()))
+    }
+}
+
+impl From<i32> for Double {
+    fn from(n: i32) -> Self {
+        Double(DoubleRepr::Int(n.into()))
+    }
 }
 
 /// `0`, as an integer number.
@@ -207,12 +248,10 @@ impl From<i64> for Double {
     }
 }
 
+/// The number as it came, without quotes (`1500.00`, also for `"1500.00"`).
 impl fmt::Debug for Double {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            DoubleRepr::Text(_, s) => write!(f, "{s:?}"),
-            _ => fmt::Display::fmt(self, f),
-        }
+        fmt::Display::fmt(self, f)
     }
 }
 

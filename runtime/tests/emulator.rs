@@ -319,6 +319,56 @@ async fn batch_with_references() {
     assert_eq!(g.item.title.as_deref(), Some("from batch"));
 }
 
+#[tokio::test]
+async fn exports_and_lists_report_progress_and_the_servers_total() {
+    const N: usize = 321;
+    let e = emulator(unlimited()).await;
+    e.insert_records(
+        "crm.item",
+        &json!({"entityTypeId": 2}),
+        (0..N).map(|i| json!({"title": format!("r{i}")})),
+    )
+    .expect("seed");
+    let c = webhook(&e);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let out: Vec<_> = c
+        .export(&List { entity_type_id: 2 })
+        .ranges(3)
+        .pages_per_call(2)
+        .on_progress(move |p| log.lock().expect("log").push(p))
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(out.len(), N);
+    let reports = seen.lock().expect("log").clone();
+    assert!(reports.len() >= N / 50, "one report per page: {reports:?}");
+    assert!(
+        reports.iter().all(|p| p.total == Some(N as u64)),
+        "{reports:?}"
+    );
+    assert_eq!(reports.iter().map(|p| p.done).max(), Some(N as u64));
+
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let listed: Vec<_> = c
+        .list_with_progress(&List { entity_type_id: 2 }, move |p| {
+            log.lock().expect("log").push(p)
+        })
+        .collect()
+        .await;
+    assert_eq!(listed.len(), N);
+    let reports = seen.lock().expect("log").clone();
+    assert_eq!(reports.len(), N.div_ceil(50));
+    assert_eq!(
+        reports.last(),
+        Some(&b24_runtime::Progress {
+            done: N as u64,
+            total: Some(N as u64)
+        })
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_record_once() {
     // The emulator runs unoptimised in tests and scans its store per page: 2,000 records in

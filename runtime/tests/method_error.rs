@@ -118,3 +118,12 @@ fn runtime_errors_wrap_method_errors() {
     assert_eq!(e.status(), Some(503));
     assert!(e.to_string().contains("QUERY_LIMIT_EXCEEDED"));
 }
+
+#[test]
+fn descriptions_ending_in_a_character_of_several_bytes_are_compared_without_panicking() {
+    // "<br>" is 4 bytes; the last 4 bytes of "не найдено" are inside a character.
+    let e = BadgeAddError::from(ApiError::new(400, "", "не найдено", "{}"));
+    assert!(matches!(e, BadgeAddError::Other(_)));
+    let e = BadgeAddError::from(ApiError::new(400, "", "Value out of range<br>", "{}"));
+    assert!(matches!(e, BadgeAddError::Range(_)));
+}

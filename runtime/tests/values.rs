@@ -7,6 +7,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+fn v(text: &str) -> Value {
+    serde_json::from_str(text).expect("json")
+}
+
 /// Decodes `text` as `T`, re-encodes it, and checks the JSON text is unchanged.
 fn round_trip<T: DeserializeOwned + Serialize>(text: &str) -> T {
     let v: T = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -332,4 +336,46 @@ fn values_read_from_json_values() {
         .expect("ser");
         assert_eq!(back, value, "{text} as {ty}");
     }
+}
+
+#[test]
+fn ids_and_amounts_debug_without_quotes_whatever_form_they_came_in() {
+    let id: Int = serde_json::from_value(v(r#""42""#)).expect("id");
+    assert_eq!(format!("{id:?}"), "42");
+    assert_eq!(format!("{:?}", Some(Int::from(7))), "Some(7)");
+    let amount: Double = serde_json::from_value(v(r#""1500.00""#)).expect("amount");
+    assert_eq!(format!("{amount:?}"), "1500.00");
+    assert_eq!(
+        serde_json::to_value(&id).expect("ser"),
+        v(r#""42""#),
+        "still written as it came"
+    );
+}
+
+#[test]
+fn money_reads_as_an_exact_decimal() {
+    use b24_runtime::value::Decimal;
+    let exact: Double = serde_json::from_value(v(r#""12345678901234567.89""#)).expect("text");
+    assert_eq!(
+        exact.to_decimal().map(|d| d.to_string()),
+        Some("12345678901234567.89".into()),
+        "an f64 would give 12345678901234568"
+    );
+    let cents: Double = serde_json::from_value(v(r#""1500.10""#)).expect("text");
+    assert_eq!(
+        cents.to_decimal().map(|d| d.to_string()),
+        Some("1500.10".into())
+    );
+    let float: Double = serde_json::from_value(v("0.1")).expect("number");
+    assert_eq!(
+        float.to_decimal().map(|d| d.to_string()),
+        Some("0.1".into())
+    );
+    let int: Double = serde_json::from_value(v("7")).expect("int");
+    assert_eq!(int.to_decimal(), Some(Decimal::from(7)));
+    let written = Double::from("99.95".parse::<Decimal>().expect("decimal"));
+    assert_eq!(
+        serde_json::to_value(&written).expect("ser"),
+        v(r#""99.95""#)
+    );
 }

@@ -146,10 +146,12 @@ impl<'a> Module<'a> {
         let mut args = Vec::new();
         let mut inits = Vec::new();
         let mut families = Vec::new();
+        let mut custom_fields = false;
         for field in fields {
             // A row naming a family of keys (`UF_CRM_...`) is no field: its keys are in
             // `extra`, read through an accessor.
             if let Some(pattern) = field.pattern() {
+                custom_fields |= is_custom_prefix(&pattern.prefix);
                 let prefix = &pattern.prefix;
                 let digits = pattern.digits;
                 let accessor = ident(&field.rust_name);
@@ -203,6 +205,15 @@ impl<'a> Module<'a> {
         }
         let keys = (!keys.is_empty() || !families.is_empty())
             .then(|| quote!(impl #name { #(#keys)* #(#families)* }));
+        // Custom fields (`UF_CRM_...`) by name with a typed value: `uf::<T>`, `set_uf`.
+        let custom_fields = custom_fields.then(|| {
+            quote! {
+                impl #rt::uf::CustomFields for #name {
+                    fn extra(&self) -> &#rt::Extra { &self.extra }
+                    fn extra_mut(&mut self) -> &mut #rt::Extra { &mut self.extra }
+                }
+            }
+        });
         let type_name = name.to_string();
         // A request always has `new`; a structure it sends has one when it has required fields.
         let constructor =
@@ -243,6 +254,7 @@ impl<'a> Module<'a> {
                 pub extra: #rt::Extra,
             }
             #keys
+            #custom_fields
             #constructor
             impl<'de> #serde::Deserialize<'de> for #name {
                 fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
@@ -443,6 +455,15 @@ pub fn ident(name: &str) -> Ident {
         None if valid(name) => format_ident!("{}", name),
         _ => ident(&names::snake(name)),
     }
+}
+
+/// Whether a pattern row's prefix names custom fields (`UF_CRM_`, `ufCrm`): their structure
+/// implements `uf::CustomFields`.
+fn is_custom_prefix(prefix: &str) -> bool {
+    prefix.starts_with("UF_")
+        || prefix.strip_prefix("uf").is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        })
 }
 
 #[cfg(test)]
