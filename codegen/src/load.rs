@@ -358,7 +358,6 @@ struct Loader {
     method_structures: HashMap<usize, Vec<Type>>,
     /// How many method pages are being read for a structure, one inside the other.
     method_chain: usize,
-    rust_names: names::Scope,
     files_read: Vec<PathBuf>,
 }
 
@@ -439,7 +438,6 @@ impl Loader {
             visiting: Vec::new(),
             method_structures: HashMap::new(),
             method_chain: 0,
-            rust_names: names::Scope::default(),
             files_read: Vec::new(),
         }
     }
@@ -830,7 +828,9 @@ impl Loader {
             } else {
                 anchor.clone()
             };
-            let rust_name = self.rust_names.claim(names::camel(&hint));
+            // Not made unique here: the generator resolves names that collide, by where the
+            // docs define them (not by the order pages are read in).
+            let rust_name = names::camel(&hint);
             self.types.insert(
                 key.clone(),
                 NamedType {

@@ -391,7 +391,9 @@ impl fmt::Display for TypeKey {
 /// A structure described once and used by several methods.
 #[derive(Clone, Debug, Serialize)]
 pub struct NamedType {
-    /// The Rust type name, unique in [`Api::types`], e.g. `UfEnumElement`.
+    /// The name the docs give it (after its section's anchor or title), e.g. `UfEnumElement`.
+    /// Not unique: the generator qualifies names that collide by the page's path, so that a
+    /// name depends only on where the docs define the structure.
     pub rust_name: String,
     /// The section heading it comes from.
     pub title: String,

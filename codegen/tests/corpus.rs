@@ -76,12 +76,15 @@ fn whole_corpus_loads_every_method_page() {
     for d in &api.diagnostics {
         assert!(!d.source.file.is_empty(), "{d}");
     }
-    // Shared structures are shared: no two with one Rust name.
-    let mut names: Vec<&str> = api.types.values().map(|t| t.rust_name.as_str()).collect();
-    let count = names.len();
-    names.sort_unstable();
-    names.dedup();
-    assert_eq!(names.len(), count);
+    // Shared structures are named after their sections; names that collide are resolved by
+    // the generator, by where the docs define them (tests/names.rs), so the model's may repeat.
+    for t in api.types.values() {
+        assert!(
+            t.rust_name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_'),
+            "{}",
+            t.rust_name
+        );
+    }
     // Rust names are unique within each parameter list.
     for m in &api.methods {
         let mut seen = std::collections::HashSet::new();

@@ -94,12 +94,11 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
         for e in list {
             let type_name = ident(&type_names.claim(names::camel(&e.type_name)));
             let module = ident(&module_names.claim(names::snake(&e.type_name)));
-            let mut data = Module::new(ctx, depth, &["Data"]);
             let data_doc = format!(
                 " The `data` of `{}`, as its page describes it (`{}`).",
                 e.name, e.source
             );
-            let def = match &e.data {
+            let (def, data) = Module::planned(ctx, depth, &["Data"], |data| match &e.data {
                 Type::Object { fields } => {
                     data.struct_def(&ident("Data"), quote!(#[doc = #data_doc]), fields, false)
                 }
@@ -107,7 +106,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
                     let ty = data.rust_type(other, "Data value");
                     quote!(#[doc = #data_doc] pub type Data = #ty;)
                 }
-            };
+            });
             let nested = &data.items;
             let doc = event_doc(e);
             let module_doc = format!(" The types of `{}`.", e.name);
@@ -241,12 +240,13 @@ fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
         let stem = p.name.replace('*', "");
         let type_name = ident(&type_names.claim(names::camel(&stem)));
         let module = ident(&module_names.claim(names::snake(&stem)));
-        let mut m = Module::new(ctx, 2, &["Options"]);
         let doc = format!(
             " `PLACEMENT_OPTIONS` of `{}`: the call context its handler receives (`{}`).",
             p.name, p.source
         );
-        let def = m.struct_def(&ident("Options"), quote!(#[doc = #doc]), &p.options, false);
+        let (def, m) = Module::planned(ctx, 2, &["Options"], |m| {
+            m.struct_def(&ident("Options"), quote!(#[doc = #doc]), &p.options, false)
+        });
         let nested = &m.items;
         let codes = &p.codes;
         let mut text = format!("{} (`{}`).", p.title.trim(), p.name);

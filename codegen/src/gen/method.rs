@@ -40,7 +40,6 @@ pub fn module_doc(method: &Method) -> TokenStream {
 /// `METHOD`, `Request`, `Response`, `Error`, the `Method` impls, `call` and nested types.
 pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
     let rt = &ctx.runtime;
-    let mut module = Module::new(ctx, depth, RESERVED);
     let name = &method.name;
     let deprecated = method.deprecated.as_ref().map(|note| {
         let note = note.trim();
@@ -48,16 +47,20 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
     });
 
     let request_doc = format!(" The parameters of `{name}`.");
-    module.request_side = true;
-    let request = module.struct_def(
-        &ident("Request"),
-        quote!(#[doc = #request_doc]),
-        &method.params,
-        true,
-    );
-    module.request_side = false;
-    let response = response(&mut module, method);
-    let list_impl = list_impl(&mut module, method);
+    let ((request, response, list_impl), module) =
+        Module::planned(ctx, depth, RESERVED, |module| {
+            module.request_side = true;
+            let request = module.struct_def(
+                &ident("Request"),
+                quote!(#[doc = #request_doc]),
+                &method.params,
+                true,
+            );
+            module.request_side = false;
+            let response = response(module, method);
+            let list_impl = list_impl(module, method);
+            (request, response, list_impl)
+        });
     let error = error_enum(ctx, method);
 
     let version = match method.version {

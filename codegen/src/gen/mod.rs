@@ -9,6 +9,7 @@
 mod docs;
 mod events;
 mod method;
+mod naming;
 mod types;
 
 pub use method::RUNTIME_CODES;
@@ -19,7 +20,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::diag::Severity;
-use crate::model::{Api, ApiVersion, Method};
+use crate::model::{Api, ApiVersion, Method, NamedType, TypeKey};
 use crate::names::{self, Scope};
 
 use types::{ident, Module};
@@ -60,6 +61,22 @@ impl Options {
 pub struct Context<'a> {
     api: &'a Api,
     runtime: TokenStream,
+    /// The names of the shared structures and of the types nested in them.
+    shared: naming::SharedNames,
+}
+
+impl Context<'_> {
+    /// The name of the shared structure `key` in the `types` module.
+    fn shared_name<'k>(&'k self, key: &'k TypeKey) -> &'k str {
+        match self.shared.types.get(key) {
+            Some(name) => name,
+            None => self
+                .api
+                .types
+                .get(key)
+                .map_or(key.0.as_str(), |t| t.rust_name.as_str()),
+        }
+    }
 }
 
 /// Generates the Rust code for every selected method of `api`.
@@ -67,10 +84,12 @@ pub struct Context<'a> {
 /// Pages that could not be turned into a method are listed in a `SKIPPED_PAGES` constant (the
 /// macro additionally turns them into compile errors unless told to skip them).
 pub fn generate(api: &Api, options: &Options) -> TokenStream {
-    let ctx = Context {
+    let mut ctx = Context {
         api,
         runtime: options.runtime.clone(),
+        shared: naming::SharedNames::default(),
     };
+    ctx.shared = shared_names(&ctx);
     let tree = tree(api, options).tokens(&ctx, 0);
     let shared = shared_types(&ctx);
     let events = events::tokens(&ctx, options);
@@ -116,20 +135,27 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// The children with their module names, in a stable order: names are claimed in the
-    /// order of the API segments, so two segments with one Rust name (`Chat`, `chat`) get
-    /// `chat` and `chat_2` every time.
+    /// The children with their module names, in a stable order: two segments with one Rust
+    /// name (`chat`, `Chat`) get `chat` and `chat_2` every time, whatever else is there.
     fn named_children(&self) -> Vec<(String, &str, &Node<'a>)> {
-        // `types` is the shared module at the root.
+        // `types` is the shared module at the root. A segment written as its module name
+        // (`chat`) claims it first, so a sibling spelt otherwise (`Chat`) added or removed
+        // never renames it.
         let mut module_names = Scope::with_reserved(&["types"]);
+        let mut named: BTreeMap<&str, String> = BTreeMap::new();
+        for exact in [true, false] {
+            for segment in self.children.keys() {
+                let snake = names::snake(segment);
+                if (snake == *segment) == exact {
+                    named.insert(segment, module_names.claim(snake));
+                }
+            }
+        }
         self.children
             .iter()
             .map(|(segment, child)| {
-                (
-                    module_names.claim(names::snake(segment)),
-                    segment.as_str(),
-                    child,
-                )
+                let name = named.remove(segment.as_str()).unwrap_or_default();
+                (name, segment.as_str(), child)
             })
             .collect()
     }
@@ -203,25 +229,53 @@ pub fn module_paths<'a>(api: &'a Api, options: &Options) -> Vec<(&'a Method, Str
     paths
 }
 
-/// The `types` module: structures shared by several methods.
-fn shared_types(ctx: &Context) -> TokenStream {
-    let taken: Vec<&str> = ctx
-        .api
-        .types
-        .values()
-        .map(|t| t.rust_name.as_str())
-        .collect();
-    let mut module = Module::new(ctx, 1, &taken);
-    for named in ctx.api.types.values() {
-        let doc = format!(
-            "{}\n\n{}\n\nDescribed at `{}`.",
-            named.title, named.description, named.source
-        );
-        let doc = docs::attrs(&doc, &named.source.file);
-        let def = module.struct_def(&ident(&named.rust_name), doc, &named.fields, false);
-        module.items.push(def);
+/// The names of the `types` module's items: each shared structure's definition is made dry
+/// to learn the names its nested types want, then every name is resolved at once
+/// ([`naming::shared_names`]).
+fn shared_names(ctx: &Context) -> naming::SharedNames {
+    let mut wanted = Vec::new();
+    for (key, named) in &ctx.api.types {
+        let base = names::camel(&named.rust_name);
+        let mut module = shared_module(ctx, key);
+        shared_def(&mut module, named, &base);
+        let own = naming::shared_wanted(key, &base);
+        wanted.push((key.clone(), own, std::mem::take(&mut module.wanted)));
     }
-    let items = &module.items;
+    naming::shared_names(wanted)
+}
+
+/// The module a shared structure's definition is made in: nested names are qualified by the
+/// structure's name, then by its page's path.
+fn shared_module<'a>(ctx: &'a Context<'a>, key: &TypeKey) -> Module<'a> {
+    let mut module = Module::new(ctx, 1);
+    module.qualifiers = naming::page_segments(&key.0)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    module.order = format!("{key} ");
+    module
+}
+
+/// The definition of a shared structure named `name`, pushed to `module`'s items.
+fn shared_def(module: &mut Module, named: &NamedType, name: &str) {
+    let doc = format!(
+        "{}\n\n{}\n\nDescribed at `{}`.",
+        named.title, named.description, named.source
+    );
+    let doc = module.doc(&doc, &named.source.file);
+    let def = module.struct_def(&ident(name), doc, &named.fields, false);
+    module.items.push(def);
+}
+
+/// The `types` module: structures shared by several methods, and the types nested in them.
+fn shared_types(ctx: &Context) -> TokenStream {
+    let mut items = Vec::new();
+    for (key, named) in &ctx.api.types {
+        let plan = ctx.shared.nested.get(key).cloned().unwrap_or_default();
+        let mut module = shared_module(ctx, key).with_plan(plan);
+        shared_def(&mut module, named, ctx.shared_name(key));
+        items.append(&mut module.items);
+    }
     quote! {
         /// Structures shared by several methods.
         #[allow(deprecated)]

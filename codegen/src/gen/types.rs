@@ -8,15 +8,19 @@ use quote::{format_ident, quote};
 use crate::model::{Field, Required, Scalar, Type};
 use crate::names::{self, Scope};
 
+use super::naming::{self, Wanted};
 use super::{docs, Context};
 
 /// The items of one generated module (a method module or the shared `types` module) and the
 /// type names already used in it.
+///
+/// Names are made in two passes ([`Module::planned`]): a dry pass, which writes no docs, learns
+/// every name the module's items want (with the names of the types they sit in, to qualify
+/// them); [`naming::resolve`] settles them; the second pass makes the items under those names.
 pub struct Module<'a> {
     ctx: &'a Context<'a>,
     /// How many modules deep this module is below the generated root.
     depth: usize,
-    names: Scope,
     /// The Rust type already made for a model node (by its address): one node, one Rust type.
     made: HashMap<usize, TokenStream>,
     /// Struct and enum definitions, in the order they were first needed.
@@ -24,18 +28,71 @@ pub struct Module<'a> {
     /// True while the types of a request are made: their structures demand the fields the docs
     /// mark required (in a constructor), as the request itself does.
     pub request_side: bool,
+    /// The dry pass: names are learnt, docs are not written.
+    dry: bool,
+    /// The names of the types being made, outermost first: what qualifies a nested name.
+    stack: Vec<String>,
+    /// What qualifies a name after the types it sits in (a shared structure's page path).
+    pub qualifiers: Vec<String>,
+    /// Put before each wanted name's order (a shared structure's key).
+    pub order: String,
+    /// Every name wanted, in the order they were claimed (the dry pass).
+    pub wanted: Vec<Wanted>,
+    /// The names to hand out, in claim order (the second pass).
+    pub plan: Option<Vec<String>>,
+    claims: usize,
 }
 
 impl<'a> Module<'a> {
-    /// An empty module `depth` levels below the root, with `reserved` type names taken.
-    pub fn new(ctx: &'a Context<'a>, depth: usize, reserved: &[&str]) -> Self {
+    /// An empty module `depth` levels below the root, making names in a dry pass.
+    pub fn new(ctx: &'a Context<'a>, depth: usize) -> Self {
         Module {
             ctx,
             depth,
-            names: Scope::with_reserved(reserved),
             made: HashMap::new(),
             items: Vec::new(),
             request_side: false,
+            dry: true,
+            stack: Vec::new(),
+            qualifiers: Vec::new(),
+            order: String::new(),
+            wanted: Vec::new(),
+            plan: None,
+            claims: 0,
+        }
+    }
+
+    /// Runs `make` twice: dry, to learn the names it wants, then with those names resolved
+    /// (`reserved` taken). Returns what the second run made, and the module with its items.
+    pub fn planned<T>(
+        ctx: &'a Context<'a>,
+        depth: usize,
+        reserved: &[&str],
+        mut make: impl FnMut(&mut Module<'a>) -> T,
+    ) -> (T, Module<'a>) {
+        let mut dry = Module::new(ctx, depth);
+        make(&mut dry);
+        let plan = naming::resolve(&dry.wanted, reserved);
+        let mut module = Module::new(ctx, depth);
+        module.dry = false;
+        module.plan = Some(plan);
+        let made = make(&mut module);
+        (made, module)
+    }
+
+    /// This module, for the second pass with `plan` (names resolved elsewhere).
+    pub fn with_plan(mut self, plan: Vec<String>) -> Self {
+        self.dry = false;
+        self.plan = Some(plan);
+        self
+    }
+
+    /// Doc attributes for a Markdown text (none in the dry pass).
+    pub fn doc(&self, markdown: &str, page: &str) -> TokenStream {
+        if self.dry {
+            TokenStream::new()
+        } else {
+            docs::attrs(markdown, page)
         }
     }
 
@@ -54,9 +111,41 @@ impl<'a> Module<'a> {
         self.ctx.runtime.clone()
     }
 
-    /// A fresh type name in this module, derived from `hint`.
+    /// A fresh type name in this module, derived from `hint`: in the dry pass the name is
+    /// wanted, qualified by the names of the types it sits in; in the second, it is the one
+    /// the plan gives.
     pub fn claim_name(&mut self, hint: &str) -> Ident {
-        ident(&self.names.claim(names::camel(hint)))
+        let base = names::camel(hint);
+        let index = self.claims;
+        self.claims += 1;
+        if let Some(name) = self.plan.as_ref().and_then(|plan| plan.get(index)) {
+            return ident(name);
+        }
+        let mut candidates = vec![base.clone()];
+        let mut name = base.clone();
+        let outer = self.stack.iter().rev().cloned();
+        for q in outer.chain(self.qualifiers.iter().map(|q| names::camel(q))) {
+            let next = naming::merge(&q, &name);
+            if next != name {
+                name = next;
+                candidates.push(name.clone());
+            }
+        }
+        self.wanted.push(Wanted {
+            candidates,
+            order: format!("{}{index:08}", self.order),
+        });
+        ident(&base)
+    }
+
+    /// Makes the items `make` needs inside the type `name` (its nested names are qualified by it).
+    fn inside<T>(&mut self, name: &Ident, make: impl FnOnce(&mut Self) -> T) -> T {
+        let name = name.to_string();
+        self.stack
+            .push(name.strip_prefix("r#").unwrap_or(&name).to_owned());
+        let made = make(self);
+        self.stack.pop();
+        made
     }
 
     /// The Rust type for `ty`, defining any struct or enum it needs, named after `hint`.
@@ -98,14 +187,14 @@ impl<'a> Module<'a> {
                     let name = self.claim_name(hint);
                     let doc = format!(
                         " The `{hint}` structure as a request sends it: `types::{}` with its required fields demanded.",
-                        named.rust_name
+                        self.ctx.shared_name(key)
                     );
                     let def = self.struct_def(&name, quote!(#[doc = #doc]), &named.fields, true);
                     self.items.push(def);
                     quote!(#name)
                 }
-                Some(named) => {
-                    let name = ident(&named.rust_name);
+                Some(_) => {
+                    let name = ident(self.ctx.shared_name(key));
                     let up = (0..self.depth).map(|_| quote!(super::));
                     quote!(#(#up)* types::#name)
                 }
@@ -130,6 +219,16 @@ impl<'a> Module<'a> {
     /// and shared structures) every field is an `Option`: what comes back depends on `select`
     /// and the portal, and a shared table serves `add` and `update` alike.
     pub fn struct_def(
+        &mut self,
+        name: &Ident,
+        doc: TokenStream,
+        fields: &[Field],
+        plain_required: bool,
+    ) -> TokenStream {
+        self.inside(name, |m| m.struct_body(name, doc, fields, plain_required))
+    }
+
+    fn struct_body(
         &mut self,
         name: &Ident,
         doc: TokenStream,
@@ -162,7 +261,7 @@ impl<'a> Module<'a> {
                      with its value decoded.",
                     field.api_name
                 ));
-                let doc = docs::attrs(&doc, &field.source.file);
+                let doc = self.doc(&doc, &field.source.file);
                 families.push(quote! {
                     #doc
                     pub fn #accessor(&self) -> impl ::std::iter::Iterator<
@@ -286,7 +385,7 @@ impl<'a> Module<'a> {
             (ty, _) => ty,
         };
         let ty = self.rust_type(ty, &field.api_name);
-        let doc = docs::attrs(&field_doc(field, plain), &field.source.file);
+        let doc = self.doc(&field_doc(field, plain), &field.source.file);
         let def = if plain {
             quote! { #doc pub #name: #ty, }
         } else {

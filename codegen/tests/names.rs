@@ -1,0 +1,383 @@
+//! Names that do not move: generating with one unrelated page added or removed changes no
+//! other public path; names come from where the docs define a type, and collisions are
+//! resolved by looking only at the colliding items.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use b24_codegen::{generate, load, render, Options, Severity};
+
+/// A fresh folder under the target dir with `files` written in it.
+fn tree(name: &str, files: &[(&str, String)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("names-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn table(rows: &str) -> String {
+    format!("#|\n|| **Name**\n`type` | **Description** ||\n{rows}|#\n")
+}
+
+/// A method page with `params` and `returned` as field table rows.
+fn page(h1: &str, params: &str, returned: &str) -> String {
+    format!(
+        "# {h1}\n\n> Scope: [`crm`](x.md)\n>\n> Who can execute the method: any user\n\nDoes a thing.\n\n\
+         ## Method Parameters\n\n{}\n## Response Handling\n\n### Returned Data\n\n{}",
+        table(params),
+        table(returned)
+    )
+}
+
+/// A page describing shared structures: `(title, anchor, rows)` sections.
+fn structures(h1: &str, sections: &[(&str, &str, &str)]) -> String {
+    let mut text = format!("# {h1}\n\nWhat these things are.\n\n");
+    for (title, anchor, rows) in sections {
+        text.push_str(&format!("## {title} {{#{anchor}}}\n\n{}\n", table(rows)));
+    }
+    text
+}
+
+const INT: &str = "[`integer`](./data-types.md)";
+const STR: &str = "[`string`](./data-types.md)";
+const OBJ: &str = "[`object`](./data-types.md)";
+
+/// The docs tree of the test: two families whose shared structures both call themselves
+/// `fields` (a collision), each with a nested `settings`, and methods using them.
+fn base_files() -> Vec<(&'static str, String)> {
+    let fields = |what: &str| {
+        format!(
+            "|| **ID**\n{INT} | Id of the {what} ||\n|| **TITLE**\n{STR} | Title ||\n\
+             || **SETTINGS**\n{OBJ} | Settings of the {what} ||\n\
+             || **SETTINGS.mode**\n{STR} | Mode ||\n"
+        )
+    };
+    vec![
+        ("data-types.md", "# Data Types\n\nThe types.\n".to_owned()),
+        (
+            "deal/index.md",
+            structures(
+                "Deals",
+                &[("Deal Fields", "fields", &fields("deal")), ("Stage", "stage", &format!("|| **NAME**\n{STR} | Name ||\n"))],
+            ),
+        ),
+        (
+            "deal/deal-get.md",
+            page(
+                "Get a Deal deal.get",
+                &format!("|| **id***\n{INT} | Id ||\n"),
+                &format!(
+                    "|| **result**\n{OBJ} | The deal, see [its fields](./index.md#fields) ||\n"
+                ),
+            ),
+        ),
+        (
+            "deal/deal-add.md",
+            page(
+                "Add a Deal deal.add",
+                &format!(
+                    "|| **fields***\n{OBJ} | Values ||\n|| **fields.TITLE***\n{STR} | Title ||\n\
+                     || **fields.OPTIONS**\n{OBJ} | Options ||\n|| **fields.OPTIONS.copy**\n{STR} | Copy ||\n"
+                ),
+                &format!("|| **result**\n{INT} | Id ||\n"),
+            ),
+        ),
+        (
+            "item/index.md",
+            structures("Items", &[("Item Fields", "fields", &fields("item"))]),
+        ),
+        (
+            "item/item-get.md",
+            page(
+                "Get an Item item.get",
+                &format!("|| **id***\n{INT} | Id ||\n"),
+                &format!(
+                    "|| **result**\n{OBJ} | The item, see [its fields](./index.md#fields) ||\n\
+                     || **stage**\n{OBJ} | Its stage, see [stage](../deal/index.md#stage) ||\n"
+                ),
+            ),
+        ),
+    ]
+}
+
+/// An unrelated family: its own method, a shared structure of its own and nested types.
+fn unrelated_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "task/index.md",
+            structures(
+                "Tasks",
+                &[(
+                    "Task Checklist",
+                    "checklist",
+                    &format!("|| **ID**\n{INT} | Id ||\n|| **OPTIONS**\n{OBJ} | Options ||\n|| **OPTIONS.x**\n{STR} | X ||\n"),
+                )],
+            ),
+        ),
+        (
+            "task/task-get.md",
+            page(
+                "Get a Task task.get",
+                &format!("|| **id***\n{INT} | Id ||\n|| **filter**\n{OBJ} | Filter ||\n|| **filter.ID**\n{INT} | Id ||\n"),
+                &format!(
+                    "|| **result**\n{OBJ} | The task ||\n|| **checklist**\n{OBJ} | See [checklist](./index.md#checklist) ||\n\
+                     || **settings**\n{OBJ} | Settings ||\n|| **settings.mode**\n{STR} | Mode ||\n"
+                ),
+            ),
+        ),
+    ]
+}
+
+/// The generated code of a tree, checked to have loaded without errors.
+fn generated(dir: &Path) -> String {
+    let api = load(dir);
+    let errors: Vec<String> = api
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    assert!(errors.is_empty(), "pages failed: {errors:#?}");
+    render(&generate(&api, &Options::default()))
+}
+
+/// Every public path the code defines: modules, items, their fields and variants, and the
+/// names `pub use` gives.
+fn public_paths(code: &str) -> BTreeSet<String> {
+    fn walk(items: &[syn::Item], prefix: &str, out: &mut BTreeSet<String>) {
+        let public = |v: &syn::Visibility| matches!(v, syn::Visibility::Public(_));
+        for item in items {
+            let (name, vis): (String, &syn::Visibility) = match item {
+                syn::Item::Mod(m) => {
+                    let path = format!("{prefix}{}", m.ident);
+                    if public(&m.vis) {
+                        out.insert(path.clone());
+                        if let Some((_, inner)) = &m.content {
+                            walk(inner, &format!("{path}::"), out);
+                        }
+                    }
+                    continue;
+                }
+                syn::Item::Struct(s) => {
+                    for f in &s.fields {
+                        if let (Some(ident), true) = (&f.ident, public(&f.vis)) {
+                            out.insert(format!("{prefix}{}.{ident}", s.ident));
+                        }
+                    }
+                    (s.ident.to_string(), &s.vis)
+                }
+                syn::Item::Enum(e) => {
+                    for v in &e.variants {
+                        out.insert(format!("{prefix}{}::{}", e.ident, v.ident));
+                    }
+                    (e.ident.to_string(), &e.vis)
+                }
+                syn::Item::Type(t) => (t.ident.to_string(), &t.vis),
+                syn::Item::Const(c) => (c.ident.to_string(), &c.vis),
+                syn::Item::Fn(f) => (f.sig.ident.to_string(), &f.vis),
+                syn::Item::Use(u) => {
+                    if public(&u.vis) {
+                        let mut names = Vec::new();
+                        use_names(&u.tree, &mut names);
+                        for n in names {
+                            out.insert(format!("{prefix}{n}"));
+                        }
+                    }
+                    continue;
+                }
+                syn::Item::Impl(i) => {
+                    // Associated items (batch keys, accessors, constructors).
+                    if let syn::Type::Path(p) = &*i.self_ty {
+                        if i.trait_.is_none() {
+                            let ty = p.path.segments.last().map(|s| s.ident.to_string());
+                            for it in &i.items {
+                                let n = match it {
+                                    syn::ImplItem::Const(c) => c.ident.to_string(),
+                                    syn::ImplItem::Fn(f) => f.sig.ident.to_string(),
+                                    _ => continue,
+                                };
+                                out.insert(format!(
+                                    "{prefix}{}::{n}",
+                                    ty.clone().unwrap_or_default()
+                                ));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                syn::Item::Macro(m) => {
+                    // Items written through the runtime's macros: `struct Name` / `enum Name`.
+                    let tokens: Vec<String> = m
+                        .mac
+                        .tokens
+                        .clone()
+                        .into_iter()
+                        .map(|t| t.to_string())
+                        .collect();
+                    for w in tokens.windows(2) {
+                        if w[0] == "struct" || w[0] == "enum" {
+                            out.insert(format!("{prefix}{}", w[1]));
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if public(vis) {
+                out.insert(format!("{prefix}{name}"));
+            }
+        }
+    }
+    fn use_names(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => use_names(&p.tree, out),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.rename.to_string()),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_names(t, out)),
+            syn::UseTree::Glob(_) => {}
+        }
+    }
+    let file = syn::parse_file(code).expect("the generated code parses");
+    let mut out = BTreeSet::new();
+    walk(&file.items, "", &mut out);
+    out
+}
+
+#[test]
+fn an_unrelated_page_added_or_removed_changes_no_other_public_path() {
+    let base = tree("base", &base_files());
+    let mut with = base_files();
+    with.extend(unrelated_files());
+    let more = tree("more", &with);
+    let before = public_paths(&generated(&base));
+    let after = public_paths(&generated(&more));
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(
+        lost.is_empty(),
+        "paths the added pages took away: {lost:#?}"
+    );
+    let added: Vec<&String> = after.difference(&before).collect();
+    // What is new is the task family's own: its module, its structure and what is in them.
+    for path in &added {
+        assert!(
+            path.starts_with("task")
+                || path.starts_with("types::Checklist")
+                || path.starts_with("types::Options"),
+            "the added pages changed {path}: {added:#?}"
+        );
+    }
+    assert!(
+        added.iter().any(|p| p.as_str() == "types::Checklist"),
+        "{added:#?}"
+    );
+}
+
+#[test]
+fn colliding_names_are_qualified_by_where_the_docs_define_them() {
+    let dir = tree("collide", &base_files());
+    let paths = public_paths(&generated(&dir));
+    // `deal/index.md#fields` and `item/index.md#fields` both want `Fields`: each takes its
+    // page's folder; their nested `settings` follow their structure's names.
+    for expected in [
+        "types::DealFields",
+        "types::ItemFields",
+        "types::DealFieldsSettings",
+        "types::ItemFieldsSettings",
+        "types::Stage",
+        "deal::add::Fields",
+        "deal::add::Options",
+    ] {
+        assert!(paths.contains(expected), "{expected} missing: {paths:#?}");
+    }
+    let numbered: Vec<&String> = paths
+        .iter()
+        .filter(|p| !p.contains('.') && p.ends_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(
+        numbered.is_empty(),
+        "names made unique by a number: {numbered:#?}"
+    );
+}
+
+#[test]
+fn removing_a_colliding_page_renames_only_what_collided() {
+    let all = base_files();
+    let without: Vec<(&str, String)> = all
+        .iter()
+        .filter(|(p, _)| !p.starts_with("item/"))
+        .cloned()
+        .collect();
+    let before = public_paths(&generated(&tree("all", &all)));
+    let after = public_paths(&generated(&tree("without-item", &without)));
+    let changed: BTreeSet<&String> = before.symmetric_difference(&after).collect();
+    for path in &changed {
+        assert!(
+            path.starts_with("item")
+                || path.starts_with("types::DealFields")
+                || path.starts_with("types::ItemFields")
+                || path.starts_with("types::Fields")
+                || path.starts_with("types::Settings")
+                // Described on the deal page, used by item.get alone.
+                || path.starts_with("types::Stage"),
+            "{path} changed: {changed:#?}"
+        );
+    }
+    assert!(after.contains("types::Fields"), "{after:#?}");
+    // The nested `settings` no longer collides either.
+    assert!(after.contains("types::Settings"), "{after:#?}");
+}
+
+/// The corpus, when it is there (`B24_CORPUS`, or the shared checkout): one method page that
+/// nothing links to, removed, changes no public path outside its own module. About a minute
+/// in release mode: `cargo test --release -p b24-codegen --test names -- --ignored`.
+#[test]
+#[ignore = "reads the whole corpus twice"]
+fn the_corpus_without_one_page_keeps_every_other_public_path() {
+    let corpus = std::env::var_os("B24_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/b24restdocs"));
+    let page = "api-reference/user/userfields/user-userfield-file-get.md";
+    if !corpus.join(page).is_file() {
+        eprintln!("no corpus at {}: skipped", corpus.display());
+        return;
+    }
+    let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("names-corpus");
+    let _ = std::fs::remove_dir_all(&copy);
+    copy_tree(&corpus, &copy);
+    let code = |dir: &Path| render(&generate(&load(dir), &Options::default()));
+    let before = public_paths(&code(&copy));
+    std::fs::remove_file(copy.join(page)).unwrap();
+    let after = public_paths(&code(&copy));
+    let _ = std::fs::remove_dir_all(&copy);
+    let changed: Vec<&String> = before
+        .symmetric_difference(&after)
+        .filter(|p| !p.starts_with("user::userfield::file"))
+        .collect();
+    assert!(changed.is_empty(), "removing {page} changed: {changed:#?}");
+    assert!(before
+        .iter()
+        .any(|p| p.starts_with("user::userfield::file::get::")));
+    assert!(!after
+        .iter()
+        .any(|p| p.starts_with("user::userfield::file::get::")));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            if entry.file_name() != ".git" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
