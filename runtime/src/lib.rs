@@ -45,6 +45,7 @@ pub mod events;
 mod http;
 pub mod limits;
 pub mod method;
+mod generated;
 mod object;
 pub mod offline;
 pub mod paging;
@@ -73,13 +74,18 @@ pub use uf::{CustomFields, UserField};
 /// The date crate the date accessors of [`value`] use.
 pub use chrono;
 
-/// Unknown fields of a response object, kept as JSON (`#[serde(flatten)] pub extra: Extra`).
+/// What a generated structure's `extra` holds: the keys the docs do not describe, and
+/// documented fields that came as `null` or as an empty array, kept as they came (in the order
+/// they came), so that writing a value back gives what was read. A field set wins over an
+/// entry of `extra` with its key.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 /// Re-exports for generated code, so it needs no serde dependency of its own.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::object::{pattern_entries, Fields, ObjectWriter, Union};
+    pub use crate::object::{
+        opt, pattern_entries, present, read_object, req, seq, ObjectWriter, ReadObject, Union,
+    };
     pub use serde;
     pub use serde_json;
 }

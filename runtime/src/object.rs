@@ -1,17 +1,35 @@
-//! Serialization support for generated structures and unions.
+//! How generated structures and unions are defined and (de)serialized.
 //!
-//! Generated types do not derive `Serialize`/`Deserialize`: with thousands of structures a
-//! derive per structure costs minutes of compile time. Their impls are a few lines each that
-//! call these helpers, which exist once: an object is read into a JSON map and its documented
-//! fields are taken out one by one (what is left is kept as `extra`); a union tries its forms in
-//! order. Every helper is generic, so nothing is compiled for a type an application never uses.
+//! Generated code derives none of serde's traits: with thousands of structures, derives (or
+//! impls written out per structure) cost minutes of compile time. A generated structure is one
+//! [`object!`](crate::object) invocation, a list of fields with their wire names, and a union
+//! one [`union!`](crate::union) invocation. The macros write the type and, as asked, its
+//! `Deserialize`, its `Serialize`, the batch [`Key`](crate::batch::Key)s of its fields and a
+//! constructor; the rules those impls follow live here, once, in generic helpers:
+//!
+//! - an object is read straight from the deserializer, key by key: a documented key into its
+//!   field, any other into `extra`. A documented field that comes as `null`, or as `[]` where
+//!   its type is not a list (PHP's empty associative array), reads as `None` and is kept in
+//!   `extra` as it came, so writing the value back gives what was read. `[]` for a whole
+//!   object is the empty object.
+//! - an error names the structure and the field (`Response.ID: invalid type: …`);
+//! - a union tries its forms in order.
+//!
+//! Every helper is generic, so nothing is compiled for a type an application never decodes.
 
+use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
+use serde::de::value::{
+    BorrowedStrDeserializer, MapAccessDeserializer, StrDeserializer, StringDeserializer,
+};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess,
+    SeqAccess, Visitor,
+};
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
 
 use crate::Extra;
 
@@ -30,144 +48,433 @@ pub fn pattern_entries<'a, T: DeserializeOwned>(
     })
 }
 
-/// The fields of a JSON object being read into a generated structure. `E` is the error type
-/// of the deserializer it came from.
-pub struct Fields<E> {
-    map: Map<String, Value>,
+// ---------------------------------------------------------------------------------------------
+// Reading objects
+
+/// A generated structure read key by key (what [`object!`](crate::object) implements).
+pub trait ReadObject: Default {
+    /// The type's name, for errors.
+    const NAME: &'static str;
+
+    /// Reads the value of `key` into its field when `key` is documented; `false` (nothing
+    /// read) when it is not.
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error>;
+
+    /// Where keys that no field takes go.
+    fn extra(&mut self) -> &mut Extra;
+}
+
+/// Reads a [`ReadObject`] from any deserializer: an object, or `[]` (PHP's empty
+/// associative array) for the empty object.
+pub fn read_object<'de, D: Deserializer<'de>, T: ReadObject>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_any(ObjectVisitor(PhantomData))
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<T: ReadObject> ObjectVisitor<T> {
+    fn not_an_object<E: de::Error>(found: &str) -> E {
+        E::custom(format_args!(
+            "{}: expected an object, found {found}",
+            T::NAME
+        ))
+    }
+}
+
+impl<'de, T: ReadObject> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: an object", T::NAME)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut object = T::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if !object.read_field(key.as_str(), &mut map)? {
+                let value: Value = map.next_value()?;
+                object.extra().insert(key.into_string(), value);
+            }
+        }
+        Ok(object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        match seq.next_element::<IgnoredAny>()? {
+            None => Ok(T::default()),
+            Some(_) => Err(Self::not_an_object("an array")),
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Err(Self::not_an_object("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
+        Err(Self::not_an_object("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
+        Err(Self::not_an_object("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Err(Self::not_an_object("a number"))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<T, E> {
+        Err(Self::not_an_object("a string"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Err(Self::not_an_object("null"))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        Err(Self::not_an_object("null"))
+    }
+}
+
+/// An object key, borrowed from the input when it can be.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Key::Borrowed(s) => s.to_owned(),
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(s))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(s))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// Reads an optional field whose type takes no list: `null` and `[]` read as `None` and stay
+/// in `extra` as they came. (`opt` fields of [`object!`](crate::object).)
+pub fn opt<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    extra: &mut Extra,
+    key: &str,
+    map: &mut A,
     type_name: &'static str,
-    error: PhantomData<E>,
+) -> Result<bool, A::Error> {
+    let read = map
+        .next_value_seed(Lenient::<T>(PhantomData))
+        .map_err(|e| in_field(type_name, key, e))?;
+    keep(slot, extra, key, read);
+    Ok(true)
 }
 
-impl<E: serde::de::Error> Fields<E> {
-    /// Reads an object. An empty array is read as an empty object: PHP writes an empty
-    /// associative array as `[]`.
-    pub fn read<'de, D>(deserializer: D, type_name: &'static str) -> Result<Self, E>
+/// Reads an optional field whose type takes lists: `[]` is a value, `null` reads as `None`
+/// and stays in `extra`. (`seq` fields of [`object!`](crate::object).)
+pub fn seq<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    extra: &mut Extra,
+    key: &str,
+    map: &mut A,
+    type_name: &'static str,
+) -> Result<bool, A::Error> {
+    let read = map
+        .next_value_seed(NullOr::<T>(PhantomData))
+        .map_err(|e| in_field(type_name, key, e))?;
+    keep(slot, extra, key, read);
+    Ok(true)
+}
+
+/// Reads a field that must be present, as it comes (`null` included, for a nullable type).
+/// (`req` fields of [`object!`](crate::object), while the structure is being read.)
+pub fn req<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    _extra: &mut Extra,
+    key: &str,
+    map: &mut A,
+    type_name: &'static str,
+) -> Result<bool, A::Error> {
+    *slot = Some(map.next_value().map_err(|e| in_field(type_name, key, e))?);
+    Ok(true)
+}
+
+/// A required field's value once the whole object is read.
+pub fn present<T, E: de::Error>(slot: Option<T>, key: &str, type_name: &str) -> Result<T, E> {
+    slot.ok_or_else(|| E::custom(format_args!("{type_name}: missing field `{key}`")))
+}
+
+/// What an optional field came as.
+enum Read<T> {
+    Value(T),
+    Null,
+    EmptyArray,
+}
+
+fn keep<T>(slot: &mut Option<T>, extra: &mut Extra, key: &str, read: Read<T>) {
+    match read {
+        Read::Value(value) => *slot = Some(value),
+        Read::Null => {
+            extra.insert(key.to_owned(), Value::Null);
+        }
+        Read::EmptyArray => {
+            extra.insert(key.to_owned(), Value::Array(Vec::new()));
+        }
+    }
+}
+
+/// An error inside a field, named after the structure and the field. The position the JSON
+/// parser gave the inner error is dropped: the outer error gets it again.
+fn in_field<E: de::Error>(type_name: &str, key: &str, error: E) -> E {
+    let message = error.to_string();
+    E::custom(format_args!(
+        "{type_name}.{key}: {}",
+        without_position(&message)
+    ))
+}
+
+/// `message` without serde_json's ` at line N column M` suffix.
+fn without_position(message: &str) -> &str {
+    let Some((head, tail)) = message.rsplit_once(" at line ") else {
+        return message;
+    };
+    let numbers = tail.split_once(" column ").filter(|(line, column)| {
+        [line, column]
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if numbers.is_some() {
+        head
+    } else {
+        message
+    }
+}
+
+/// Reads a `T` that takes lists, or `null`.
+struct NullOr<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for NullOr<T> {
+    type Value = Read<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Read<T>, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for NullOr<T> {
+    type Value = Read<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Read<T>, E> {
+        Ok(Read::Null)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Read<T>, E> {
+        Ok(Read::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Read<T>, D::Error> {
+        T::deserialize(deserializer).map(Read::Value)
+    }
+}
+
+/// Reads a `T` that takes no list, `null` or `[]`: every other form is handed to `T`.
+struct Lenient<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Lenient<T> {
+    type Value = Read<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Read<T>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<T> Lenient<T> {
+    fn value<'de, E>(deserializer: impl Deserializer<'de, Error = E>) -> Result<Read<T>, E>
     where
-        D: Deserializer<'de, Error = E>,
+        T: Deserialize<'de>,
     {
-        let map = match Value::deserialize(deserializer)? {
-            Value::Object(map) => map,
-            Value::Array(items) if items.is_empty() => Map::new(),
-            other => {
-                return Err(E::custom(format_args!(
-                    "{type_name}: expected an object, found {}",
-                    kind(&other)
-                )))
-            }
-        };
-        Ok(Fields {
-            map,
-            type_name,
-            error: PhantomData,
-        })
-    }
-
-    /// A field that must be present (a required request parameter).
-    pub fn required<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, E> {
-        // `shift_remove`: what is left keeps the order it came in (`remove` swaps the last key in).
-        match self.map.shift_remove(key) {
-            Some(value) => self.decode(key, value),
-            None => Err(E::custom(format_args!(
-                "{}: missing field `{key}`",
-                self.type_name
-            ))),
-        }
-    }
-
-    /// A field that may be absent. A `null`, or an empty array where `T` is not a list
-    /// (PHP's empty associative array), reads as `None` and stays in [`Fields::rest`], so the
-    /// value is written back exactly as it came.
-    pub fn optional<T: DeserializeOwned + Serialize>(&mut self, key: &str) -> Result<Option<T>, E> {
-        // `shift_remove`: what is left keeps the order it came in (`remove` swaps the last key in).
-        match self.map.shift_remove(key) {
-            None => Ok(None),
-            Some(Value::Null) => {
-                self.map.insert(key.to_owned(), Value::Null);
-                Ok(None)
-            }
-            Some(Value::Array(items)) if items.is_empty() => {
-                let empty = Value::Array(items);
-                match serde_json::from_value::<T>(empty.clone()) {
-                    Ok(value) if serde_json::to_value(&value).ok().as_ref() == Some(&empty) => {
-                        Ok(Some(value))
-                    }
-                    _ => {
-                        self.map.insert(key.to_owned(), empty);
-                        Ok(None)
-                    }
-                }
-            }
-            Some(value) => self.decode(key, value).map(Some),
-        }
-    }
-
-    /// The fields no documented field took: kept as they came.
-    pub fn rest(self) -> Extra {
-        self.map
-    }
-
-    fn decode<T: DeserializeOwned>(&self, key: &str, value: Value) -> Result<T, E> {
-        serde_json::from_value(value)
-            .map_err(|e| E::custom(format_args!("{}.{key}: {e}", self.type_name)))
+        T::deserialize(deserializer).map(Read::Value)
     }
 }
 
-/// Writes a generated structure as a JSON object.
-pub struct ObjectWriter<'k, M> {
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Lenient<T> {
+    type Value = Read<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Read<T>, E> {
+        Ok(Read::Null)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Read<T>, E> {
+        Ok(Read::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Read<T>, D::Error> {
+        Self::value(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read<T>, A::Error> {
+        match seq.next_element::<IgnoredAny>()? {
+            None => Ok(Read::EmptyArray),
+            // Not a list type: let `T` say what it expected instead.
+            Some(_) => Err(de::Error::invalid_type(de::Unexpected::Seq, &self)),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Read<T>, A::Error> {
+        Self::value(MapAccessDeserializer::new(map))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_char<E: de::Error>(self, v: char) -> Result<Read<T>, E> {
+        Self::value(v.into_deserializer())
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Read<T>, E> {
+        Self::value(BorrowedStrDeserializer::new(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Read<T>, E> {
+        Self::value(StrDeserializer::new(v))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Read<T>, E> {
+        Self::value(StringDeserializer::new(v))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing objects
+
+/// Writes a generated structure as a JSON object: its set fields, then the `extra` entries no
+/// field wrote (a field set wins over an `extra` entry with its key).
+pub struct ObjectWriter<'a, M> {
     map: M,
-    written: Vec<&'k str>,
+    extra: &'a Extra,
+    /// The keys written from fields, kept only when there is an `extra` to check against.
+    written: Vec<&'static str>,
 }
 
-impl<'k, M: SerializeMap> ObjectWriter<'k, M> {
-    /// Starts an object.
-    pub fn new<S>(serializer: S) -> Result<Self, S::Error>
+impl<'a, M: SerializeMap> ObjectWriter<'a, M> {
+    /// Starts an object whose undocumented entries are `extra`.
+    pub fn new<S>(serializer: S, extra: &'a Extra) -> Result<Self, S::Error>
     where
         S: Serializer<SerializeMap = M, Error = M::Error>,
     {
         Ok(ObjectWriter {
             map: serializer.serialize_map(None)?,
+            extra,
             written: Vec::new(),
         })
     }
 
     /// A field that is always written.
-    pub fn required<T: Serialize + ?Sized>(
+    pub fn req<T: Serialize + ?Sized>(
         &mut self,
-        key: &'k str,
+        key: &'static str,
         value: &T,
     ) -> Result<(), M::Error> {
-        self.written.push(key);
+        if !self.extra.is_empty() {
+            self.written.push(key);
+        }
         self.map.serialize_entry(key, value)
     }
 
     /// An optional field: left out when unset (a request then leaves the server's value alone).
-    pub fn optional<T: Serialize>(
+    pub fn opt<T: Serialize>(
         &mut self,
-        key: &'k str,
+        key: &'static str,
         value: &Option<T>,
     ) -> Result<(), M::Error> {
         match value {
-            Some(value) => self.required(key, value),
+            Some(value) => self.req(key, value),
             None => Ok(()),
         }
     }
 
-    /// The `extra` map: undocumented fields, and documented ones that came as `null` or `[]`.
-    /// A key already written from its field is not written twice: the field wins.
-    pub fn extra(&mut self, extra: &Extra) -> Result<(), M::Error> {
-        for (key, value) in extra {
+    /// An optional field of a list type: as [`ObjectWriter::opt`].
+    pub fn seq<T: Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &Option<T>,
+    ) -> Result<(), M::Error> {
+        self.opt(key, value)
+    }
+
+    /// Writes the `extra` entries no field wrote, and ends the object.
+    pub fn end(mut self) -> Result<M::Ok, M::Error> {
+        for (key, value) in self.extra {
             if !self.written.contains(&key.as_str()) {
                 self.map.serialize_entry(key, value)?;
             }
         }
-        Ok(())
-    }
-
-    /// Ends the object.
-    pub fn end(self) -> Result<M::Ok, M::Error> {
         self.map.end()
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Unions
 
 /// A value being read into a generated union: its forms are tried in order.
 pub struct Union<E> {
@@ -176,7 +483,7 @@ pub struct Union<E> {
     error: PhantomData<E>,
 }
 
-impl<E: serde::de::Error> Union<E> {
+impl<E: de::Error> Union<E> {
     /// Reads the value.
     pub fn read<'de, D>(deserializer: D, type_name: &'static str) -> Result<Self, E>
     where
@@ -187,6 +494,11 @@ impl<E: serde::de::Error> Union<E> {
             type_name,
             error: PhantomData,
         })
+    }
+
+    /// True when the value is `[]`.
+    pub fn is_empty_array(&self) -> bool {
+        matches!(&self.value, Value::Array(items) if items.is_empty())
     }
 
     /// The value as `T`, if it has that form.
@@ -220,32 +532,32 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// What the generator writes for a structure with one required and one optional field.
-    #[derive(Debug, PartialEq)]
-    struct Sample {
-        code: String,
-        sort: Option<i64>,
-        extra: Extra,
-    }
-
-    impl<'de> Deserialize<'de> for Sample {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let mut fields = Fields::read(deserializer, "Sample")?;
-            Ok(Sample {
-                code: fields.required("code")?,
-                sort: fields.optional("sort")?,
-                extra: fields.rest(),
-            })
+    crate::object! {
+        /// A structure with one required, one optional and one list field.
+        pub struct Sample [de_req ser] {
+            req code: String = "code",
+            opt sort: i64 = "sort",
+            seq ids: Vec<i64> = "ids",
+            opt inner: Inner = "inner",
         }
+        new(code: String);
     }
 
-    impl Serialize for Sample {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let mut object = ObjectWriter::new(serializer)?;
-            object.required("code", &self.code)?;
-            object.optional("sort", &self.sort)?;
-            object.extra(&self.extra)?;
-            object.end()
+    crate::object! {
+        /// A structure of optional fields only.
+        pub struct Inner [de ser keys default] {
+            opt id: crate::value::Int = "ID" => ID,
+            opt flag: crate::value::Bool = "FLAG" => FLAG,
+        }
+        /// Custom fields.
+        fn uf -> i64 = "UF_", digits;
+    }
+
+    crate::one_of! {
+        /// A number or a list of numbers.
+        pub enum Ids [de ser] {
+            Integer(i64),
+            Array(Vec<i64>),
         }
     }
 
@@ -265,11 +577,28 @@ mod tests {
     #[test]
     fn the_rest_keeps_the_order_it_came_in() {
         let sample: Sample = serde_json::from_value(
-            json!({"code": "a", "UF_1": 1, "UF_2": 2, "sort": 5, "UF_3": 3}),
+            json!({"code": "a", "UF_1": 1, "UF_2": 2, "sort": 5, "ids": null, "UF_3": 3}),
         )
         .unwrap();
         let keys: Vec<&str> = sample.extra.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["UF_1", "UF_2", "UF_3"]);
+        assert_eq!(keys, ["UF_1", "UF_2", "ids", "UF_3"]);
+    }
+
+    #[test]
+    fn every_deserializer_reads_the_same() {
+        let text = r#"{"code": "a\n", "sort": 5, "ids": [1], "inner": {"ID": "7", "X": 1}}"#;
+        let from_str: Sample = serde_json::from_str(text).unwrap();
+        let from_reader: Sample = serde_json::from_reader(text.as_bytes()).unwrap();
+        let value: Value = serde_json::from_str(text).unwrap();
+        let from_value: Sample = serde_json::from_value(value.clone()).unwrap();
+        let from_ref = Sample::deserialize(&value).unwrap();
+        assert_eq!(from_str, from_reader);
+        assert_eq!(from_str, from_value);
+        assert_eq!(from_str, from_ref);
+        let inner = from_str.inner.as_ref().unwrap();
+        assert_eq!(inner.id.as_ref().map(|i| i.get()), Some(7));
+        assert_eq!(inner.extra.get("X"), Some(&json!(1)));
+        assert_eq!(serde_json::to_value(&from_str).unwrap(), value);
     }
 
     #[test]
@@ -278,10 +607,37 @@ mod tests {
         assert_eq!(missing.to_string(), "Sample: missing field `code`");
         let wrong = serde_json::from_str::<Sample>(r#"{"code": "a", "sort": "x"}"#).unwrap_err();
         assert!(wrong.to_string().starts_with("Sample.sort: "), "{wrong}");
+        assert_eq!(wrong.to_string().matches(" at line ").count(), 1, "{wrong}");
+        let nested =
+            serde_json::from_str::<Sample>(r#"{"code": "a", "inner": {"ID": "x"}}"#).unwrap_err();
+        assert!(
+            nested.to_string().starts_with("Sample.inner: Inner.ID: "),
+            "{nested}"
+        );
+        assert_eq!(
+            nested.to_string().matches(" at line ").count(),
+            1,
+            "{nested}"
+        );
         let scalar = serde_json::from_str::<Sample>("5").unwrap_err();
-        assert!(scalar
-            .to_string()
-            .starts_with("Sample: expected an object, found a number"));
+        assert!(
+            scalar
+                .to_string()
+                .starts_with("Sample: expected an object, found a number"),
+            "{scalar}"
+        );
+        let list = serde_json::from_str::<Inner>("[1]").unwrap_err();
+        assert!(
+            list.to_string()
+                .starts_with("Inner: expected an object, found an array"),
+            "{list}"
+        );
+        let not_a_list =
+            serde_json::from_str::<Sample>(r#"{"code": "a", "sort": [1]}"#).unwrap_err();
+        assert!(
+            not_a_list.to_string().starts_with("Sample.sort: "),
+            "{not_a_list}"
+        );
     }
 
     #[test]
@@ -289,21 +645,27 @@ mod tests {
         for original in [
             json!({"code": "a", "sort": null}),
             json!({"code": "a", "sort": []}),
+            json!({"code": "a", "inner": []}),
+            json!({"code": "a", "ids": null}),
             json!({"code": "a"}),
         ] {
             let sample: Sample = serde_json::from_value(original.clone()).unwrap();
             assert_eq!(sample.sort, None);
+            assert_eq!(sample.inner, None);
+            assert_eq!(sample.ids, None);
             assert_eq!(serde_json::to_value(&sample).unwrap(), original);
         }
         // A list field keeps its empty list as a value.
-        let list: Option<Vec<i64>> = Fields::<serde_json::Error>::read(json!({"ids": []}), "T")
-            .unwrap()
-            .optional("ids")
-            .unwrap();
-        assert_eq!(list, Some(vec![]));
+        let sample: Sample = serde_json::from_value(json!({"code": "a", "ids": []})).unwrap();
+        assert_eq!(sample.ids, Some(vec![]));
+        assert!(sample.extra.is_empty());
         // An empty array is an empty object at the top level.
         let err = serde_json::from_value::<Sample>(json!([])).unwrap_err();
         assert_eq!(err.to_string(), "Sample: missing field `code`");
+        assert_eq!(
+            serde_json::from_str::<Inner>("[]").unwrap(),
+            Inner::default()
+        );
     }
 
     #[test]
@@ -319,6 +681,22 @@ mod tests {
     }
 
     #[test]
+    fn constructors_keys_and_pattern_accessors() {
+        let sample = Sample::new("c");
+        assert_eq!(sample.code, "c");
+        assert_eq!(sample.sort, None);
+        assert_eq!(serde_json::to_value(&sample).unwrap(), json!({"code": "c"}));
+        assert_eq!(Inner::ID.name(), "ID");
+        assert_eq!(Inner::FLAG.name(), "FLAG");
+        let inner: Inner =
+            serde_json::from_value(json!({"UF_1": 5, "UF_X": 6, "UF_": 7, "FLAG": "Y"})).unwrap();
+        let uf: Vec<(&str, i64)> = inner.uf().map(|(k, v)| (k, v.unwrap())).collect();
+        assert_eq!(uf, vec![("UF_1", 5)]);
+        assert!(inner.flag.unwrap().get());
+        assert!(format!("{inner:?}").starts_with("Inner { id: None, flag: Some(true)"));
+    }
+
+    #[test]
     fn union_forms_are_tried_in_order() {
         let union = Union::<serde_json::Error>::read(json!("5"), "U").unwrap();
         assert_eq!(union.try_form::<i64>(), None);
@@ -327,5 +705,44 @@ mod tests {
             union.no_form().to_string(),
             "U: no documented form accepts a string"
         );
+        assert_eq!(
+            serde_json::from_value::<Ids>(json!(5)).unwrap(),
+            Ids::Integer(5)
+        );
+        assert_eq!(
+            serde_json::from_value::<Ids>(json!([])).unwrap(),
+            Ids::Array(vec![])
+        );
+        let err = serde_json::from_value::<Ids>(json!("x")).unwrap_err();
+        assert_eq!(err.to_string(), "Ids: no documented form accepts a string");
+    }
+
+    crate::one_of! {
+        /// A structure or anything.
+        pub enum Loose [de ser] {
+            Object(Inner),
+            Any(Value) as list,
+        }
+    }
+
+    #[test]
+    fn an_empty_array_is_read_by_the_forms_that_take_lists_first() {
+        // `[]` is the empty structure to `Inner`, but a list to the catch-all: kept as a list,
+        // it writes back as it came.
+        let loose: Loose = serde_json::from_str("[]").unwrap();
+        assert_eq!(loose, Loose::Any(json!([])));
+        assert_eq!(serde_json::to_string(&loose).unwrap(), "[]");
+        let loose: Loose = serde_json::from_str(r#"{"ID": 1}"#).unwrap();
+        assert!(matches!(loose, Loose::Object(_)));
+    }
+
+    #[test]
+    fn positions_are_dropped_only_when_they_are_positions() {
+        assert_eq!(without_position("bad at line 1 column 5"), "bad");
+        assert_eq!(
+            without_position("bad at line one column 5"),
+            "bad at line one column 5"
+        );
+        assert_eq!(without_position("plain"), "plain");
     }
 }

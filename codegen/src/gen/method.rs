@@ -52,7 +52,7 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
             module.request_side = true;
             let request = module.struct_def(
                 &ident("Request"),
-                quote!(#[doc = #request_doc]),
+                quote!(#[doc = #request_doc] #deprecated),
                 &method.params,
                 true,
             );
@@ -77,7 +77,6 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
         /// The REST name of this method.
         pub const METHOD: &str = #name;
 
-        #deprecated
         #request
         #response
         #error

@@ -10,9 +10,11 @@ mod docs;
 mod events;
 mod method;
 mod naming;
+mod render;
 mod types;
 
 pub use method::RUNTIME_CODES;
+pub use render::render;
 
 use std::collections::BTreeMap;
 
@@ -104,15 +106,6 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
         #events
         /// Pages that could not be turned into code, with the reason (`file:line: ...`).
         pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
-    }
-}
-
-/// Formats generated tokens as Rust source (prettyplease). Tokens that do not parse as a file
-/// are returned unformatted, so a generator bug shows up in the compiler, not as a panic here.
-pub fn render(tokens: &TokenStream) -> String {
-    match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
-        Err(_) => tokens.to_string(),
     }
 }
 
@@ -370,8 +363,11 @@ mod tests {
         let file: syn::File = syn::parse_str(&code).expect("generated code parses");
         assert!(code.contains("pub mod crm"), "{code}");
         assert!(code.contains("pub const METHOD: &str = \"crm.activity.badge.add\";"));
-        assert!(code.contains("pub r#type: ::std::option::Option<::std::string::String>"));
-        assert!(code.contains("pub enum Title"));
+        assert!(
+            code.contains("opt r#type: ::std::string::String = \"type\","),
+            "{code}"
+        );
+        assert!(code.contains("pub enum Title [de ser]"), "{code}");
         assert!(code.contains("type Item = Badge;"), "{code}");
         assert!(
             code.contains("```text"),

@@ -236,14 +236,9 @@ impl<'a> Module<'a> {
         plain_required: bool,
     ) -> TokenStream {
         let rt = self.ctx.runtime.clone();
-        let serde = quote!(#rt::__private::serde);
         let mut all_optional = true;
-        let mut defs = Vec::new();
-        let mut reads = Vec::new();
-        let mut writes = Vec::new();
-        let mut keys = Vec::new();
+        let mut lines = Vec::new();
         let mut args = Vec::new();
-        let mut inits = Vec::new();
         let mut families = Vec::new();
         let mut custom_fields = false;
         for field in fields {
@@ -252,67 +247,33 @@ impl<'a> Module<'a> {
             if let Some(pattern) = field.pattern() {
                 custom_fields |= is_custom_prefix(&pattern.prefix);
                 let prefix = &pattern.prefix;
-                let digits = pattern.digits;
+                let digits = pattern.digits.then(|| quote!(, digits));
                 let accessor = ident(&field.rust_name);
                 let ty = self.rust_type(&field.ty, &field.api_name);
-                let mut doc = field_doc(field, false);
-                doc.push_str(&format!(
-                    "\n\nThe keys of this family (`{}`) are kept in `extra`; this reads each \
-                     with its value decoded.",
-                    field.api_name
-                ));
-                let doc = self.doc(&doc, &field.source.file);
-                families.push(quote! {
-                    #doc
-                    pub fn #accessor(&self) -> impl ::std::iter::Iterator<
-                        Item = (&str, ::std::result::Result<#ty, #rt::__private::serde_json::Error>),
-                    > + '_ {
-                        #rt::__private::pattern_entries(&self.extra, #prefix, #digits)
-                    }
-                });
+                let doc = self.doc(&field_doc(field, false), &field.source.file);
+                families.push(quote!(#doc fn #accessor -> #ty = #prefix #digits;));
                 continue;
             }
             let plain = plain_required && field.required == Required::Yes;
             all_optional &= !plain;
             let member = ident(&field.rust_name);
             let api = &field.api_name;
-            let access = if plain {
-                quote!(required)
+            let (doc, ty, takes_lists) = self.field_def(field, plain);
+            let kind = if plain {
+                args.push(quote!(#member: #ty));
+                quote!(req)
+            } else if takes_lists {
+                quote!(seq)
             } else {
-                quote!(optional)
+                quote!(opt)
             };
-            reads.push(quote!(#member: fields.#access(#api)?,));
-            writes.push(quote!(object.#access(#api, &self.#member)?;));
-            let (def, ty) = self.field_def(field, plain);
-            defs.push(def);
-            if plain {
-                args.push(quote!(#member: impl ::std::convert::Into<#ty>));
-                inits.push(quote!(#member: #member.into(),));
-            } else {
-                inits.push(quote!(#member: ::std::option::Option::None,));
-            }
-            if !plain_required {
+            // Batch keys for what responses bring (a request's structures are sent, not read).
+            let key = (!plain_required).then(|| {
                 let key = format_ident!("{}", key_name(&field.rust_name));
-                let doc = format!(
-                    " `{api}`, for a typed batch reference: `cmd.result().get({name}::{key})`."
-                );
-                keys.push(quote! {
-                    #[doc = #doc]
-                    pub const #key: #rt::batch::Key<#name, #ty> = #rt::batch::Key::new(#api);
-                });
-            }
+                quote!(=> #key)
+            });
+            lines.push(quote!(#doc #kind #member: #ty = #api #key,));
         }
-        let keys = (!keys.is_empty() || !families.is_empty())
-            .then(|| quote!(impl #name { #(#keys)* #(#families)* }));
-        // Custom fields (`UF_CRM_...`) by name with a typed value: `uf::<T>`, `set_uf`.
-        let custom_fields = custom_fields.then(|| {
-            quote! {
-                impl #rt::uf::CustomFields for #name {
-                    fn extra(&self) -> &#rt::Extra { &self.extra }
-                    fn extra_mut(&mut self) -> &mut #rt::Extra { &mut self.extra }
-                }
-            }
-        });
         let type_name = name.to_string();
         // A request always has `new`; a structure it sends has one when it has required fields.
         let constructor =
@@ -329,82 +290,62 @@ impl<'a> Module<'a> {
                 } else {
                     format!(" {noun} with the required fields set and the optional ones unset.")
                 };
-                quote! {
-                    impl #name {
-                        #[doc = #doc]
-                        pub fn new(#(#args),*) -> Self {
-                            #name {
-                                #(#inits)*
-                                extra: ::std::default::Default::default(),
-                            }
-                        }
-                    }
-                }
+                quote!(new #[doc = #doc] (#(#args),*);)
             });
-        let default = all_optional.then(|| quote!(Default,));
+        let mut flags = vec![
+            if all_optional {
+                quote!(de)
+            } else {
+                quote!(de_req)
+            },
+            quote!(ser),
+        ];
+        if !plain_required {
+            flags.push(quote!(keys));
+        }
+        if all_optional {
+            flags.push(quote!(default));
+        }
+        if custom_fields {
+            flags.push(quote!(uf));
+        }
         quote! {
-            #doc
-            #[derive(Clone, Debug, #default PartialEq)]
-            pub struct #name {
-                #(#defs)*
-                /// Fields the docs do not describe, and documented fields that came as `null`
-                /// or as an empty array, kept as they came: writing the value back gives what was
-                /// read.
-                pub extra: #rt::Extra,
-            }
-            #keys
-            #custom_fields
-            #constructor
-            impl<'de> #serde::Deserialize<'de> for #name {
-                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    #[allow(unused_mut)]
-                    let mut fields = #rt::__private::Fields::read(deserializer, #type_name)?;
-                    ::std::result::Result::Ok(#name {
-                        #(#reads)*
-                        extra: fields.rest(),
-                    })
+            #rt::object! {
+                #doc
+                pub struct #name [#(#flags)*] {
+                    #(#lines)*
                 }
-            }
-            impl #serde::Serialize for #name {
-                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                    let mut object = #rt::__private::ObjectWriter::new(serializer)?;
-                    #(#writes)*
-                    object.extra(&self.extra)?;
-                    object.end()
-                }
+                #(#families)*
+                #constructor
             }
         }
     }
 
-    /// The field's definition, and its type without the `Option` of an optional field.
-    fn field_def(&mut self, field: &Field, plain: bool) -> (TokenStream, TokenStream) {
-        let name = ident(&field.rust_name);
+    /// The field's docs, its type without the `Option` of an optional field, and whether `[]`
+    /// is a value of that type (rather than PHP's empty associative array).
+    fn field_def(&mut self, field: &Field, plain: bool) -> (TokenStream, TokenStream, bool) {
         // `Option<T | null>` is just `Option<T>`.
         let ty = match (&field.ty, plain) {
             (Type::Nullable { inner }, false) => inner.as_ref(),
             (ty, _) => ty,
         };
+        let takes_lists = takes_lists(ty);
         let ty = self.rust_type(ty, &field.api_name);
         let doc = self.doc(&field_doc(field, plain), &field.source.file);
-        let def = if plain {
-            quote! { #doc pub #name: #ty, }
-        } else {
-            quote! { #doc pub #name: ::std::option::Option<#ty>, }
-        };
-        (def, ty)
+        (doc, ty, takes_lists)
     }
 
     fn union_type(&mut self, variants: &[Type], hint: &str) -> TokenStream {
         let rt = self.ctx.runtime.clone();
-        let mut forms: Vec<(String, TokenStream)> = Vec::new();
+        let mut forms: Vec<(String, TokenStream, bool)> = Vec::new();
         for variant in variants {
             let ty = self.rust_type(variant, &format!("{hint} {}", variant_name(variant)));
             // Two forms with one Rust type (`string|text`) need one variant only.
             if !forms
                 .iter()
-                .any(|(_, seen)| seen.to_string() == ty.to_string())
+                .any(|(_, seen, _)| seen.to_string() == ty.to_string())
             {
-                forms.push((variant_name(variant), ty));
+                forms.push((variant_name(variant), ty, takes_lists(variant)));
             }
         }
         match forms.len() {
@@ -414,50 +355,37 @@ impl<'a> Module<'a> {
         }
         // Forms are tried in order: the catch-all JSON value must come last.
         let any = quote!(#rt::__private::serde_json::Value).to_string();
-        forms.sort_by_key(|(_, ty)| ty.to_string() == any);
+        forms.sort_by_key(|(_, ty, _)| ty.to_string() == any);
         let name = self.claim_name(hint);
-        let type_name = name.to_string();
-        let serde = quote!(#rt::__private::serde);
         let mut variant_names = Scope::default();
-        let mut variants = Vec::new();
-        let mut tries = Vec::new();
-        let mut writes = Vec::new();
-        for (form, ty) in &forms {
+        let variants = forms.iter().map(|(form, ty, list)| {
             let variant = ident(&variant_names.claim(names::camel(form)));
-            let doc = format!(" The `{form}` form.");
-            variants.push(quote!(#[doc = #doc] #variant(#ty),));
-            tries.push(quote! {
-                if let ::std::option::Option::Some(value) = union.try_form::<#ty>() {
-                    return ::std::result::Result::Ok(#name::#variant(value));
-                }
-            });
-            writes.push(
-                quote!(#name::#variant(value) => #serde::Serialize::serialize(value, serializer),),
-            );
-        }
+            // `[]` is read by the forms that take lists first.
+            let list = list.then(|| quote!(as list));
+            quote!(#variant(#ty) #list,)
+        });
         let doc = format!(" One of the forms the docs allow for `{hint}`.");
         self.items.push(quote! {
-            #[doc = #doc]
-            #[derive(Clone, Debug, PartialEq)]
-            pub enum #name {
-                #(#variants)*
-            }
-            impl<'de> #serde::Deserialize<'de> for #name {
-                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    let union = #rt::__private::Union::read(deserializer, #type_name)?;
-                    #(#tries)*
-                    ::std::result::Result::Err(union.no_form())
-                }
-            }
-            impl #serde::Serialize for #name {
-                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                    match self {
-                        #(#writes)*
-                    }
+            #rt::one_of! {
+                #[doc = #doc]
+                pub enum #name [de ser] {
+                    #(#variants)*
                 }
             }
         });
         quote!(#name)
+    }
+}
+
+/// Whether `[]` is a value of `ty` (a list, raw JSON, a file, a union with such a form) rather
+/// than PHP's empty associative array.
+fn takes_lists(ty: &Type) -> bool {
+    match ty {
+        Type::Array { .. } | Type::Untyped { .. } => true,
+        Type::Scalar { scalar } => matches!(scalar, Scalar::Any | Scalar::File),
+        Type::Nullable { inner } => takes_lists(inner),
+        Type::Union { variants } => variants.iter().any(takes_lists),
+        Type::Object { .. } | Type::Map { .. } | Type::Ref { .. } => false,
     }
 }
 
