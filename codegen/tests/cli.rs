@@ -145,7 +145,7 @@ fn generate_prints_formatted_rust_that_parses() {
     let code = stdout(&out);
     let file = syn::parse_file(&code).expect("valid Rust");
     assert!(!file.items.is_empty());
-    assert!(code.contains("pub const METHOD: &str = \"crm.activity.badge.add\";"));
+    assert!(code.contains("__b24::method!(\"crm.activity.badge.add\", V2, Write);"));
     // Formatted: one item per line, indented, not one long token line.
     assert!(code.lines().count() > 500);
     let long = code.lines().map(str::trim_start).find(|l| {

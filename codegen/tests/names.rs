@@ -96,7 +96,8 @@ fn base_files() -> Vec<(&'static str, String)> {
                 "Get an Item item.get",
                 &format!("|| **id***\n{INT} | Id ||\n"),
                 &format!(
-                    "|| **result**\n{OBJ} | The item, see [its fields](./index.md#fields) ||\n\
+                    "|| **result**\n{OBJ} | The answer ||\n\
+                     || **item**\n{OBJ} | The item, see [its fields](./index.md#fields) ||\n\
                      || **stage**\n{OBJ} | Its stage, see [stage](../deal/index.md#stage) ||\n"
                 ),
             ),

@@ -114,6 +114,7 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
     let options = Options {
         runtime,
         only: args.only.clone(),
+        ..Options::default()
     };
     let code = b24_codegen::generate(&api, &options);
 

@@ -575,6 +575,7 @@ macro_rules! method_error {
 
         impl $name {
             /// How the docs say this error is recognised; `None` for `Other`.
+            #[inline]
             pub fn documented(&self) -> ::core::option::Option<$crate::error::Recognise> {
                 match self {
                     $( $name::$variant(_) => ::core::option::Option::Some($crate::error::Recognise::$kind($text)), )*
@@ -583,12 +584,15 @@ macro_rules! method_error {
             }
 
             /// The documented code of this variant, for variants recognised by their code.
+            #[inline]
             pub fn documented_code(&self) -> ::core::option::Option<&'static str> {
                 match self.documented() {
                     ::core::option::Option::Some($crate::error::Recognise::Code(code)) => ::core::option::Option::Some(code),
                     _ => ::core::option::Option::None,
                 }
             }
+
+            #[inline]
 
             fn meaning(&self) -> &'static [&'static str] {
                 match self {
@@ -599,6 +603,7 @@ macro_rules! method_error {
         }
 
         impl ::core::convert::From<$crate::ApiError> for $name {
+            #[inline]
             fn from(e: $crate::ApiError) -> Self {
                 $( if $crate::error::Recognise::$kind($text).by_code(&e) { return $name::$variant(e); } )*
                 $( if $crate::error::Recognise::$kind($text).by_message(&e) { return $name::$variant(e); } )*
@@ -607,6 +612,7 @@ macro_rules! method_error {
         }
 
         impl ::core::fmt::Display for $name {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 $crate::error::__fmt_method_error(
                     f,
@@ -619,6 +625,7 @@ macro_rules! method_error {
         impl ::std::error::Error for $name {}
 
         impl $crate::MethodError for $name {
+            #[inline]
             fn api_error(&self) -> &$crate::ApiError {
                 match self {
                     $( $name::$variant(e) => e, )*

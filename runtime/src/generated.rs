@@ -169,10 +169,19 @@ macro_rules! __object_part {
     ) => {
         const _: () = {
             // The fields while they are read; required ones are checked at the end.
-            #[derive(Default)]
             struct Reading {
                 $( $field: ::core::option::Option<$ty>, )*
                 extra: $crate::Extra,
+            }
+
+            impl ::core::default::Default for Reading {
+                #[inline]
+                fn default() -> Self {
+                    Reading {
+                        $( $field: ::core::option::Option::None, )*
+                        extra: ::core::default::Default::default(),
+                    }
+                }
             }
 
             impl $crate::__private::ReadObject for Reading {
@@ -287,6 +296,7 @@ macro_rules! __object_methods {
                 ///
                 /// The keys of this family are kept in `extra`; this reads each with its value
                 /// decoded.
+                #[inline]
                 pub fn $accessor(&self) -> impl ::core::iter::Iterator<
                     Item = (&str, ::core::result::Result<$pty, $crate::__private::serde_json::Error>),
                 > + '_ {
@@ -461,13 +471,17 @@ macro_rules! method {
 
         #[doc = ::core::concat!("Calls `", $name, "`.")]
         $(#[$meta])*
-        // Inline: an application compiles the call path only for the methods it calls.
+        // Not an `async fn`: its state machine would be compiled here, for every method, with
+        // the whole decoding path of its response. This hands out the runtime's future, which
+        // an application compiles only for the methods it calls.
         #[inline]
-        pub async fn call(
-            client: &$crate::Client,
-            request: &Request,
-        ) -> ::core::result::Result<Response, $crate::Error<Error>> {
-            client.call(request).await
+        pub fn call<'a>(
+            client: &'a $crate::Client,
+            request: &'a Request,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<Response, $crate::Error<Error>>,
+        > + 'a {
+            client.call(request)
         }
     };
 }

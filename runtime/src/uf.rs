@@ -209,16 +209,32 @@ fn flag(value: Option<&Value>) -> Option<bool> {
 impl crate::Client {
     /// The custom fields the portal has, from a call of `P.fields` or `P.userfield.list`
     /// (for example `crm::deal::fields::Request::new()`); see [`UserField::list`].
-    pub async fn user_fields<M>(&self, request: &M) -> Result<Vec<UserField>, Error<M::Error>>
-    where
-        M: Method,
-        M::Response: Serialize,
-    {
-        let response = self.call(request).await?;
-        let answer = serde_json::to_value(&response)
-            .map_err(|e| Error::InvalidArgument(format!("the answer does not serialize: {e}")))?;
+    pub async fn user_fields<M: Method>(
+        &self,
+        request: &M,
+    ) -> Result<Vec<UserField>, Error<M::Error>> {
+        let answer = self.call(&AsJson(request)).await?;
         Ok(UserField::list(&answer))
     }
+}
+
+/// A call of `M` whose `result` is read as JSON: the same name, version, access, parameters
+/// and errors. (Generated responses are read, not written: there is no typed answer to turn
+/// back into JSON.)
+struct AsJson<'a, M>(&'a M);
+
+impl<M: Serialize> Serialize for AsJson<'_, M> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<M: Method> Method for AsJson<'_, M> {
+    const NAME: &'static str = M::NAME;
+    const VERSION: crate::ApiVersion = M::VERSION;
+    const ACCESS: crate::Access = M::ACCESS;
+    type Response = Value;
+    type Error = M::Error;
 }
 
 #[cfg(test)]

@@ -162,7 +162,11 @@ serde_json = {{ version = "1", features = ["float_roundtrip", "preserve_order"] 
          pub mod api;\npub mod support;\n",
     )?;
     std::fs::write(out.join("src/support.rs"), SUPPORT)?;
-    let options = Options::default();
+    // The tests read and write every request and response: every type gets both impls.
+    let options = Options {
+        round_trip: true,
+        ..Options::default()
+    };
     std::fs::write(
         out.join("src/api.rs"),
         render(&crate::generate(api, &options)),

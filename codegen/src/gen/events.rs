@@ -115,6 +115,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
             items.push(quote! {
                 #[doc = #module_doc]
                 pub mod #module {
+                    use super::__b24;
                     #def
                     #(#nested)*
                     #[doc = #code_doc]
@@ -135,7 +136,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
                 let doc = format!(" Events of the scope `{scope}`.");
                 modules.push(quote! {
                     #[doc = #doc]
-                    pub mod #s { #(#items)* }
+                    pub mod #s { use super::__b24; #(#items)* }
                 });
             }
             _ => top.extend(items),
@@ -148,8 +149,8 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
     let arms = cases.iter().map(|(v, _, code)| {
         quote! {
             #code => match #rt::events::Incoming::from_event(&raw) {
-                ::std::result::Result::Ok(typed) => Event::#v(typed),
-                ::std::result::Result::Err(error) => Event::Invalid { raw, error },
+                Ok(typed) => Event::#v(typed),
+                Err(error) => Event::Invalid { raw, error },
             },
         }
     });
@@ -166,6 +167,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
         /// decodes any incoming event by its code.
         #[allow(deprecated, clippy::large_enum_variant)]
         pub mod events {
+            use super::__b24;
             #(#modules)*
             #(#top)*
 
@@ -260,6 +262,7 @@ fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
         items.push(quote! {
             #[doc = #module_doc]
             pub mod #module {
+                    use super::__b24;
                 #def
                 #(#nested)*
                 /// The placement codes the page lists.
@@ -274,6 +277,7 @@ fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
         /// handler receives. Read them with `FrameRequest::options_as`.
         #[allow(deprecated)]
         pub mod placements {
+            use super::__b24;
             #(#items)*
         }
     }

@@ -6,7 +6,7 @@ use quote::quote;
 use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Method, Type};
 use crate::names::{self, Scope};
 
-use super::types::{ident, Module};
+use super::types::{ident, Module, Sides};
 use super::{docs, Context};
 
 /// Names the generated method module uses itself.
@@ -50,6 +50,7 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
     let ((request, response, list_impl), module) =
         Module::planned(ctx, depth, RESERVED, |module| {
             module.request_side = true;
+            module.side = Sides::REQUEST;
             let request = module.struct_def(
                 &ident("Request"),
                 quote!(#[doc = #request_doc] #deprecated),
@@ -57,6 +58,7 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
                 true,
             );
             module.request_side = false;
+            module.side = Sides::RESPONSE;
             let response = response(module, method);
             let list_impl = list_impl(module, method);
             (request, response, list_impl)
@@ -71,36 +73,14 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
         Access::Read => quote!(Read),
         Access::Write => quote!(Write),
     };
-    let call_doc = format!(" Calls `{name}`.");
     let nested = &module.items;
+    let deprecated = deprecated.iter();
     quote! {
-        /// The REST name of this method.
-        pub const METHOD: &str = #name;
-
+        #rt::method!(#name, #version, #access #(, #deprecated)*);
         #request
         #response
         #error
-
-        impl #rt::Method for Request {
-            const NAME: &'static str = METHOD;
-            const VERSION: #rt::ApiVersion = #rt::ApiVersion::#version;
-            const ACCESS: #rt::Access = #rt::Access::#access;
-            type Response = Response;
-            type Error = Error;
-        }
         #list_impl
-
-        #[doc = #call_doc]
-        #deprecated
-        // Inline: an application compiles the call path only for the methods it calls.
-        #[inline]
-        pub async fn call(
-            client: &#rt::Client,
-            request: &Request,
-        ) -> ::std::result::Result<Response, #rt::Error<Error>> {
-            client.call(request).await
-        }
-
         #(#nested)*
     }
 }
@@ -187,7 +167,7 @@ fn list_impl(module: &mut Module, method: &Method) -> TokenStream {
     quote! {
         impl #rt::ListMethod for Request {
             type Item = #item_ty;
-            fn into_items(response: Response) -> ::std::vec::Vec<Self::Item> {
+            fn into_items(response: Response) -> Vec<Self::Item> {
                 #into_items
             }
             #id_field

@@ -16,16 +16,17 @@ mod types;
 pub use method::RUNTIME_CODES;
 pub use render::render;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::diag::Severity;
-use crate::model::{Api, ApiVersion, Method, NamedType, TypeKey};
+use crate::model::{Api, ApiVersion, Method, NamedType, Type, TypeKey};
 use crate::names::{self, Scope};
 
-use types::{ident, Module};
+use types::{ident, Module, Sides};
 
 /// How to generate.
 #[derive(Clone, Debug)]
@@ -34,7 +35,14 @@ pub struct Options {
     pub runtime: TokenStream,
     /// Generate only methods whose name is one of these or starts with one of these followed by
     /// a dot (`crm.item` selects `crm.item.add` but not `crm.itemx.add`). Empty: every method.
+    /// Only the shared structures the selected methods (and events, placements) reach are
+    /// generated.
     pub only: Vec<String>,
+    /// Give every type both `Serialize` and `Deserialize` (the conformance crate reads and
+    /// writes requests and responses alike). Otherwise a type gets `Serialize` when a request
+    /// reaches it, and `Deserialize` and batch keys when a response (an event, a placement)
+    /// does.
+    pub round_trip: bool,
 }
 
 impl Default for Options {
@@ -42,6 +50,7 @@ impl Default for Options {
         Options {
             runtime: quote!(::b24_runtime),
             only: Vec::new(),
+            round_trip: false,
         }
     }
 }
@@ -65,9 +74,20 @@ pub struct Context<'a> {
     runtime: TokenStream,
     /// The names of the shared structures and of the types nested in them.
     shared: naming::SharedNames,
+    /// Every type gets both `Serialize` and `Deserialize` ([`Options::round_trip`]).
+    round_trip: bool,
+    /// The shared structures the generated modules refer to, and from which side.
+    reached: RefCell<BTreeMap<TypeKey, Sides>>,
 }
 
 impl Context<'_> {
+    /// Records that `side` reaches the shared structure `key`.
+    fn reach(&self, key: &TypeKey, side: Sides) {
+        let mut reached = self.reached.borrow_mut();
+        let entry = reached.entry(key.clone()).or_default();
+        *entry = entry.or(side);
+    }
+
     /// The name of the shared structure `key` in the `types` module.
     fn shared_name<'k>(&'k self, key: &'k TypeKey) -> &'k str {
         match self.shared.types.get(key) {
@@ -88,22 +108,31 @@ impl Context<'_> {
 pub fn generate(api: &Api, options: &Options) -> TokenStream {
     let mut ctx = Context {
         api,
-        runtime: options.runtime.clone(),
+        // Generated code names the runtime through one short path, imported at the root and
+        // by each module from its parent.
+        runtime: quote!(__b24),
         shared: naming::SharedNames::default(),
+        round_trip: options.round_trip,
+        reached: RefCell::default(),
     };
     ctx.shared = shared_names(&ctx);
     let tree = tree(api, options).tokens(&ctx, 0);
-    let shared = shared_types(&ctx);
     let events = events::tokens(&ctx, options);
+    // Last: what the modules above reach.
+    let shared = shared_types(&ctx);
     let skipped = api
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .map(|d| d.to_string());
+    let runtime = &options.runtime;
     quote! {
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        use #runtime::__private as __b24;
         #tree
-        #shared
         #events
+        #shared
         /// Pages that could not be turned into code, with the reason (`file:line: ...`).
         pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
     }
@@ -130,11 +159,17 @@ impl<'a> Node<'a> {
 
     /// The children with their module names, in a stable order: two segments with one Rust
     /// name (`chat`, `Chat`) get `chat` and `chat_2` every time, whatever else is there.
-    fn named_children(&self) -> Vec<(String, &str, &Node<'a>)> {
-        // `types` is the shared module at the root. A segment written as its module name
-        // (`chat`) claims it first, so a sibling spelt otherwise (`Chat`) added or removed
-        // never renames it.
-        let mut module_names = Scope::with_reserved(&["types"]);
+    fn named_children(&self, root: bool) -> Vec<(String, &str, &Node<'a>)> {
+        // `types` is the shared module at the root, next to `events` and `placements` (the
+        // method `events` is `events_2`). A segment written as its module name (`chat`)
+        // claims it first, so a sibling spelt otherwise (`Chat`) added or removed never
+        // renames it.
+        let reserved: &[&str] = if root {
+            &["types", "events", "placements"]
+        } else {
+            &["types"]
+        };
+        let mut module_names = Scope::with_reserved(reserved);
         let mut named: BTreeMap<&str, String> = BTreeMap::new();
         for exact in [true, false] {
             for segment in self.children.keys() {
@@ -156,7 +191,7 @@ impl<'a> Node<'a> {
     /// The child modules of this node, `depth` levels below the root.
     fn tokens(&self, ctx: &Context, depth: usize) -> TokenStream {
         let modules = self
-            .named_children()
+            .named_children(depth == 0)
             .into_iter()
             .map(|(name, segment, child)| {
                 let name = ident(&name);
@@ -176,6 +211,7 @@ impl<'a> Node<'a> {
                     #doc
                     #[allow(deprecated)]
                     pub mod #name {
+                        use super::__b24;
                         #body
                         #inner
                     }
@@ -186,7 +222,7 @@ impl<'a> Node<'a> {
 
     /// Records the module path (`crm::item::add`) of every generated method below this node.
     fn collect_paths(&self, prefix: &str, paths: &mut Vec<(&'a Method, String)>) {
-        for (name, _, child) in self.named_children() {
+        for (name, _, child) in self.named_children(prefix.is_empty()) {
             let path = if prefix.is_empty() {
                 name
             } else {
@@ -241,6 +277,7 @@ fn shared_names(ctx: &Context) -> naming::SharedNames {
 /// structure's name, then by its page's path.
 fn shared_module<'a>(ctx: &'a Context<'a>, key: &TypeKey) -> Module<'a> {
     let mut module = Module::new(ctx, 1);
+    module.marks = false;
     module.qualifiers = naming::page_segments(&key.0)
         .into_iter()
         .map(str::to_owned)
@@ -260,21 +297,63 @@ fn shared_def(module: &mut Module, named: &NamedType, name: &str) {
     module.items.push(def);
 }
 
-/// The `types` module: structures shared by several methods, and the types nested in them.
+/// The `types` module: the shared structures something generated reaches (through each
+/// other too), and the types nested in them.
 fn shared_types(ctx: &Context) -> TokenStream {
+    let mut reached = ctx.reached.borrow().clone();
+    let mut stack: Vec<TypeKey> = reached.keys().cloned().collect();
+    while let Some(key) = stack.pop() {
+        let (Some(named), Some(&side)) = (ctx.api.types.get(&key), reached.get(&key)) else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        for f in &named.fields {
+            refs_of(&f.ty, &mut refs);
+        }
+        for r in refs {
+            let entry = reached.entry(r.clone()).or_default();
+            if entry.or(side) != *entry {
+                *entry = entry.or(side);
+                stack.push(r.clone());
+            }
+        }
+    }
     let mut items = Vec::new();
     for (key, named) in &ctx.api.types {
+        let Some(&side) = reached.get(key) else {
+            continue;
+        };
         let plan = ctx.shared.nested.get(key).cloned().unwrap_or_default();
         let mut module = shared_module(ctx, key).with_plan(plan);
+        module.side = side;
         shared_def(&mut module, named, ctx.shared_name(key));
         items.append(&mut module.items);
     }
+    let import = (!items.is_empty()).then(|| {
+        quote!(
+            use super::__b24;
+        )
+    });
     quote! {
         /// Structures shared by several methods.
         #[allow(deprecated)]
         pub mod types {
+            #import
             #(#items)*
         }
+    }
+}
+
+/// The shared structures `ty` refers to.
+fn refs_of<'t>(ty: &'t Type, out: &mut Vec<&'t TypeKey>) {
+    match ty {
+        Type::Ref { key } => out.push(key),
+        Type::Array { item } => refs_of(item, out),
+        Type::Nullable { inner } => refs_of(inner, out),
+        Type::Map { value } => refs_of(value, out),
+        Type::Union { variants } => variants.iter().for_each(|v| refs_of(v, out)),
+        Type::Object { fields } => fields.iter().for_each(|f| refs_of(&f.ty, out)),
+        Type::Scalar { .. } | Type::Untyped { .. } => {}
     }
 }
 
@@ -362,12 +441,16 @@ mod tests {
         let code = render(&generate(&api, &Options::default()));
         let file: syn::File = syn::parse_str(&code).expect("generated code parses");
         assert!(code.contains("pub mod crm"), "{code}");
-        assert!(code.contains("pub const METHOD: &str = \"crm.activity.badge.add\";"));
+        assert!(code.contains("__b24::method!(\"crm.activity.badge.add\", V2, Write);"));
+        assert!(code.contains("opt r#type: String = \"type\","), "{code}");
+        // Impls for what reaches a type: a request sends `Title`, a response brings `Badge`
+        // (batch keys too).
+        assert!(code.contains("pub enum Title [ser]"), "{code}");
         assert!(
-            code.contains("opt r#type: ::std::string::String = \"type\","),
+            code.contains("pub struct Badge [de keys default]"),
             "{code}"
         );
-        assert!(code.contains("pub enum Title [de ser]"), "{code}");
+        assert!(code.contains("pub struct Request [ser default]"), "{code}");
         assert!(code.contains("type Item = Badge;"), "{code}");
         assert!(
             code.contains("```text"),

@@ -11,6 +11,39 @@ use crate::names::{self, Scope};
 use super::naming::{self, Wanted};
 use super::{docs, Context};
 
+/// Who reaches a type: what its impls are for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sides {
+    /// A request sends it: `Serialize`.
+    pub request: bool,
+    /// A response (or an event, a placement) brings it: `Deserialize` and batch keys.
+    pub response: bool,
+}
+
+impl Sides {
+    /// Reached by a request.
+    pub const REQUEST: Sides = Sides {
+        request: true,
+        response: false,
+    };
+    /// Reached by a response.
+    pub const RESPONSE: Sides = Sides {
+        request: false,
+        response: true,
+    };
+
+    /// Both `self` and `other`.
+    pub fn or(self, other: Sides) -> Sides {
+        Sides {
+            request: self.request || other.request,
+            response: self.response || other.response,
+        }
+    }
+}
+
+/// Names generated code uses bare (the prelude's): no generated type takes them.
+pub const PRELUDE: &[&str] = &["Option", "Vec", "String", "Box", "Result"];
+
 /// The items of one generated module (a method module or the shared `types` module) and the
 /// type names already used in it.
 ///
@@ -28,6 +61,12 @@ pub struct Module<'a> {
     /// True while the types of a request are made: their structures demand the fields the docs
     /// mark required (in a constructor), as the request itself does.
     pub request_side: bool,
+    /// Who reaches the types being made: a request (they need `Serialize`), a response
+    /// (`Deserialize` and batch keys), or both.
+    pub side: Sides,
+    /// Whether the shared structures it refers to are recorded as reached (not in the
+    /// `types` module, whose reach is what the other modules reach).
+    pub marks: bool,
     /// The dry pass: names are learnt, docs are not written.
     dry: bool,
     /// The names of the types being made, outermost first: what qualifies a nested name.
@@ -52,6 +91,8 @@ impl<'a> Module<'a> {
             made: HashMap::new(),
             items: Vec::new(),
             request_side: false,
+            side: Sides::RESPONSE,
+            marks: true,
             dry: true,
             stack: Vec::new(),
             qualifiers: Vec::new(),
@@ -72,7 +113,8 @@ impl<'a> Module<'a> {
     ) -> (T, Module<'a>) {
         let mut dry = Module::new(ctx, depth);
         make(&mut dry);
-        let plan = naming::resolve(&dry.wanted, reserved);
+        let reserved: Vec<&str> = reserved.iter().chain(PRELUDE).copied().collect();
+        let plan = naming::resolve(&dry.wanted, &reserved);
         let mut module = Module::new(ctx, depth);
         module.dry = false;
         module.plan = Some(plan);
@@ -138,6 +180,15 @@ impl<'a> Module<'a> {
         ident(&base)
     }
 
+    /// The impls the types being made need: what reaches them, or both for a round trip.
+    fn impls(&self) -> Sides {
+        if self.ctx.round_trip {
+            Sides::REQUEST.or(Sides::RESPONSE)
+        } else {
+            self.side
+        }
+    }
+
     /// Makes the items `make` needs inside the type `name` (its nested names are qualified by it).
     fn inside<T>(&mut self, name: &Ident, make: impl FnOnce(&mut Self) -> T) -> T {
         let name = name.to_string();
@@ -166,15 +217,15 @@ impl<'a> Module<'a> {
             Type::Scalar { scalar } => scalar_type(rt, *scalar),
             Type::Array { item } => {
                 let item = self.rust_type(item, &singular(hint));
-                quote!(::std::vec::Vec<#item>)
+                quote!(Vec<#item>)
             }
             Type::Nullable { inner } => {
                 let inner = self.rust_type(inner, hint);
-                quote!(::std::option::Option<#inner>)
+                quote!(Option<#inner>)
             }
             Type::Map { value } => {
                 let value = self.rust_type(value, &format!("{hint} value"));
-                quote!(::std::collections::BTreeMap<::std::string::String, #value>)
+                quote!(#rt::BTreeMap<String, #value>)
             }
             Type::Ref { key } => match self.ctx.api.types.get(key) {
                 // A shared structure with required fields, sent by a request: the request gets
@@ -194,13 +245,16 @@ impl<'a> Module<'a> {
                     quote!(#name)
                 }
                 Some(_) => {
+                    if self.marks {
+                        self.ctx.reach(key, self.side);
+                    }
                     let name = ident(self.ctx.shared_name(key));
                     let up = (0..self.depth).map(|_| quote!(super::));
                     quote!(#(#up)* types::#name)
                 }
-                None => quote!(#rt::__private::serde_json::Value),
+                None => quote!(#rt::Value),
             },
-            Type::Untyped { .. } => quote!(#rt::__private::serde_json::Value),
+            Type::Untyped { .. } => quote!(#rt::Value),
             Type::Object { fields } => {
                 let name = self.claim_name(hint);
                 let doc = format!(" The `{hint}` structure.");
@@ -236,6 +290,7 @@ impl<'a> Module<'a> {
         plain_required: bool,
     ) -> TokenStream {
         let rt = self.ctx.runtime.clone();
+        let keyed = self.side.response && !plain_required;
         let mut all_optional = true;
         let mut lines = Vec::new();
         let mut args = Vec::new();
@@ -249,7 +304,11 @@ impl<'a> Module<'a> {
                 let prefix = &pattern.prefix;
                 let digits = pattern.digits.then(|| quote!(, digits));
                 let accessor = ident(&field.rust_name);
+                // The accessor decodes the family's values from `extra`: their type is read.
+                let side = self.side;
+                self.side = side.or(Sides::RESPONSE);
                 let ty = self.rust_type(&field.ty, &field.api_name);
+                self.side = side;
                 let doc = self.doc(&field_doc(field, false), &field.source.file);
                 families.push(quote!(#doc fn #accessor -> #ty = #prefix #digits;));
                 continue;
@@ -258,7 +317,15 @@ impl<'a> Module<'a> {
             all_optional &= !plain;
             let member = ident(&field.rust_name);
             let api = &field.api_name;
+            // A request's `filter` and `order` are also built from a `Filter` / `Order`
+            // (`select::Filter::to`), which reads them: their types are read too.
+            let side = self.side;
+            if name == "Request" && ["filter", "order"].contains(&api.to_ascii_lowercase().as_str())
+            {
+                self.side = side.or(Sides::RESPONSE);
+            }
             let (doc, ty, takes_lists) = self.field_def(field, plain);
+            self.side = side;
             let kind = if plain {
                 args.push(quote!(#member: #ty));
                 quote!(req)
@@ -268,7 +335,7 @@ impl<'a> Module<'a> {
                 quote!(opt)
             };
             // Batch keys for what responses bring (a request's structures are sent, not read).
-            let key = (!plain_required).then(|| {
+            let key = keyed.then(|| {
                 let key = format_ident!("{}", key_name(&field.rust_name));
                 quote!(=> #key)
             });
@@ -292,15 +359,19 @@ impl<'a> Module<'a> {
                 };
                 quote!(new #[doc = #doc] (#(#args),*);)
             });
-        let mut flags = vec![
-            if all_optional {
+        let mut flags = Vec::new();
+        let sides = self.impls();
+        if sides.response {
+            flags.push(if all_optional {
                 quote!(de)
             } else {
                 quote!(de_req)
-            },
-            quote!(ser),
-        ];
-        if !plain_required {
+            });
+        }
+        if sides.request {
+            flags.push(quote!(ser));
+        }
+        if keyed && !lines.is_empty() {
             flags.push(quote!(keys));
         }
         if all_optional {
@@ -349,12 +420,12 @@ impl<'a> Module<'a> {
             }
         }
         match forms.len() {
-            0 => return quote!(#rt::__private::serde_json::Value),
+            0 => return quote!(#rt::Value),
             1 => return forms.remove(0).1,
             _ => {}
         }
         // Forms are tried in order: the catch-all JSON value must come last.
-        let any = quote!(#rt::__private::serde_json::Value).to_string();
+        let any = quote!(#rt::Value).to_string();
         forms.sort_by_key(|(_, ty, _)| ty.to_string() == any);
         let name = self.claim_name(hint);
         let mut variant_names = Scope::default();
@@ -365,10 +436,16 @@ impl<'a> Module<'a> {
             quote!(#variant(#ty) #list,)
         });
         let doc = format!(" One of the forms the docs allow for `{hint}`.");
+        let sides = self.impls();
+        let flags = [
+            sides.response.then(|| quote!(de)),
+            sides.request.then(|| quote!(ser)),
+        ];
+        let flags = flags.iter().flatten();
         self.items.push(quote! {
             #rt::one_of! {
                 #[doc = #doc]
-                pub enum #name [de ser] {
+                pub enum #name [#(#flags)*] {
                     #(#variants)*
                 }
             }
@@ -392,14 +469,14 @@ fn takes_lists(ty: &Type) -> bool {
 /// The runtime type a scalar is carried in.
 fn scalar_type(rt: &TokenStream, scalar: Scalar) -> TokenStream {
     match scalar {
-        Scalar::Integer | Scalar::Timestamp => quote!(#rt::value::Int),
-        Scalar::Double => quote!(#rt::value::Double),
-        Scalar::String => quote!(::std::string::String),
-        Scalar::Boolean | Scalar::YesNo => quote!(#rt::value::Bool),
-        Scalar::Date => quote!(#rt::value::Date),
-        Scalar::DateTime => quote!(#rt::value::DateTime),
-        Scalar::File => quote!(#rt::value::File),
-        Scalar::Any => quote!(#rt::__private::serde_json::Value),
+        Scalar::Integer | Scalar::Timestamp => quote!(#rt::Int),
+        Scalar::Double => quote!(#rt::Double),
+        Scalar::String => quote!(String),
+        Scalar::Boolean | Scalar::YesNo => quote!(#rt::Bool),
+        Scalar::Date => quote!(#rt::Date),
+        Scalar::DateTime => quote!(#rt::DateTime),
+        Scalar::File => quote!(#rt::File),
+        Scalar::Any => quote!(#rt::Value),
     }
 }
 
@@ -441,10 +518,70 @@ fn field_doc(field: &Field, plain: bool) -> String {
         Required::Conditional => doc.push_str("\n\nRequired in some cases (see the description)."),
         _ => {}
     }
-    if !field.doc_type.is_empty() {
+    if !field.doc_type.trim().is_empty() && says_more(&field.doc_type, &field.ty) {
         doc.push_str(&format!("\n\nType in the docs: `{}`.", field.doc_type));
     }
     doc
+}
+
+/// Whether the docs' type (`integer[]`, `crm_status`, `string|array`) says more than the Rust
+/// type of `ty` does: it names something other than the dictionary's basic words, or a kind of
+/// value the Rust type does not hold.
+fn says_more(doc_type: &str, ty: &Type) -> bool {
+    let mut held = Vec::new();
+    kinds(ty, &mut held);
+    let mut said = false;
+    for word in doc_type
+        .split(['|', ','])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        let (base, dims) = crate::extract::types::strip_array(word);
+        let kind = match base.trim().to_ascii_lowercase().as_str() {
+            "integer" | "int" => "integer",
+            "string" | "text" => "string",
+            "boolean" | "bool" => "boolean",
+            "double" | "float" | "number" => "double",
+            "date" => "date",
+            "datetime" => "datetime",
+            "object" => "object",
+            "array" => "array",
+            "file" => "file",
+            "any" | "mixed" => "any",
+            "null" => continue,
+            _ => return true,
+        };
+        if !held.contains(&kind) || dims > 0 && !held.contains(&"array") {
+            return true;
+        }
+        said = true;
+    }
+    !said
+}
+
+/// The kinds of value a type holds, in the words of [`says_more`].
+fn kinds(ty: &Type, out: &mut Vec<&'static str>) {
+    match ty {
+        Type::Scalar { scalar } => out.push(match scalar {
+            Scalar::Integer | Scalar::Timestamp => "integer",
+            Scalar::Double => "double",
+            Scalar::String => "string",
+            Scalar::Boolean | Scalar::YesNo => "boolean",
+            Scalar::Date => "date",
+            Scalar::DateTime => "datetime",
+            Scalar::File => "file",
+            Scalar::Any => "any",
+        }),
+        Type::Array { item } => {
+            out.push("array");
+            kinds(item, out);
+        }
+        Type::Nullable { inner } => kinds(inner, out),
+        Type::Union { variants } => variants.iter().for_each(|v| kinds(v, out)),
+        Type::Object { .. } | Type::Map { .. } | Type::Ref { .. } => out.push("object"),
+        Type::Untyped { object: true, .. } => out.push("object"),
+        Type::Untyped { .. } => out.push("any"),
+    }
 }
 
 /// A rough singular for naming array items: `badges` → `badge`, `categories` → `category`.
