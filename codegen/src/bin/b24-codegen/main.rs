@@ -1,4 +1,4 @@
-//! `b24-codegen`: check docs pages and generate Rust from them.
+//! `b24-codegen`: check docs pages, generate Rust from them, and compare two docs versions.
 //!
 //! ```text
 //! b24-codegen check PATH [--json]
@@ -7,107 +7,133 @@
 //! b24-codegen diff OLD NEW [--json]
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
+//!
+//! Exit codes: 0 success; 1 the command ran and found a failure (a page that cannot be read
+//! or generated, a breaking change, a conformance rate below `--require`); 2 the command line
+//! is wrong (unknown command or flag, a missing or extra argument).
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 mod conformance;
 
-const USAGE: &str = "\
-usage:
-  b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary;
-                                         exits 1 when a page cannot be read or a method page
-                                         produces no method
-  b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted (the
-                                         other pages' code also when one fails; exits 1 then)
-  b24-codegen facts PATH [--json]        what the model says of every method page, in the facts
-                                         form of the fidelity check (one JSON array; --json is
-                                         the default and only form)
-  b24-codegen diff OLD NEW [--json]      what changed in the API from the OLD docs to the NEW:
-                                         methods added, removed and changed (parameters,
-                                         response fields, types, error codes), breaking changes
-                                         marked; exits 1 when a change is breaking
-  b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
-                                         write a crate with the bindings and one round-trip test
-                                         per docs example; --run runs its tests and counts the
-                                         failures by kind; --require fails when the pass rate
-                                         over examples with no listed docs defect is below it
+/// Reads Bitrix24 REST documentation pages and generates typed Rust from them.
+///
+/// PATH is a docs folder or a single page.
+#[derive(Parser, Debug)]
+#[command(
+    name = "b24-codegen",
+    version,
+    after_help = "Exit codes:\n  0  success\n  1  the command found a failure (an unreadable or ungenerated page, a breaking \
+                  change, a conformance rate below --require)\n  2  the command line is wrong"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-PATH is a docs folder or a single page.";
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse every page, print diagnostics and a summary.
+    ///
+    /// Exits 1 when a page cannot be read or a method page produces no method.
+    Check {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print or write the generated Rust, formatted.
+    ///
+    /// The other pages' code is generated also when one fails; the command exits 1 then.
+    Generate {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// Write the code to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// What the model says of every method page, in the facts form of the fidelity check.
+    ///
+    /// One JSON array; `--json` is the default and only form.
+    Facts {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// Accepted for symmetry with `check`: the output is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed in the API from the OLD docs to the NEW.
+    ///
+    /// Methods added, removed and changed (parameters, response fields, types, error codes),
+    /// breaking changes marked. Exits 1 when a change is breaking.
+    Diff {
+        /// The old docs folder or page.
+        old: PathBuf,
+        /// The new docs folder or page.
+        new: PathBuf,
+        /// Print the diff as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a crate with the bindings and one round-trip test per docs example.
+    Conformance {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// The crate folder to write.
+        #[arg(long, value_name = "CRATE_DIR")]
+        out: PathBuf,
+        /// Run the crate's tests and count the failures by kind.
+        #[arg(long)]
+        run: bool,
+        /// Fail when the pass rate over examples with no listed docs defect is below this.
+        #[arg(long, value_name = "PERCENT")]
+        require: Option<f64>,
+        /// The b24-runtime crate the written crate depends on (default: this repository's).
+        #[arg(long, value_name = "DIR")]
+        runtime_dir: Option<PathBuf>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    match run(cli.command) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("b24-codegen: {message}\n\n{USAGE}");
-            ExitCode::from(2)
+            eprintln!("b24-codegen: {message}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (command, rest) = args.split_first().ok_or("no command given")?;
-    let mut paths = Vec::new();
-    let mut json = false;
-    let mut out = None;
-    let mut run_tests = false;
-    let mut require = None;
-    let mut runtime_dir = None;
-    let mut rest = rest.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--json" => json = true,
-            "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a path")?)),
-            "--run" => run_tests = true,
-            "--require" => {
-                let value = rest.next().ok_or("--require needs a percentage")?;
-                require = Some(
-                    value
-                        .parse::<f64>()
-                        .map_err(|_| format!("--require: not a number: {value}"))?,
-                );
-            }
-            "--runtime-dir" => {
-                runtime_dir = Some(PathBuf::from(
-                    rest.next().ok_or("--runtime-dir needs a folder")?,
-                ))
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(ExitCode::SUCCESS);
-            }
-            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            _ => paths.push(PathBuf::from(arg)),
-        }
-    }
-    let wanted = if command == "diff" { 2 } else { 1 };
-    if paths.len() < wanted {
-        return Err(format!("{command} needs {wanted} path(s)"));
-    }
-    if let Some(extra) = paths.get(wanted) {
-        return Err(format!("unexpected argument {}", extra.display()));
-    }
-    let path = &paths[0];
-    match command.as_str() {
-        "check" => Ok(check(path, json)),
-        "generate" => generate(path, out),
-        "facts" => facts(path),
-        "diff" => diff(path, &paths[1], json),
-        "conformance" => {
-            let out = out.ok_or("conformance needs --out CRATE_DIR")?;
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Check { path, json } => Ok(check(&path, json)),
+        Command::Generate { path, out } => generate(&path, out),
+        Command::Facts { path, json: _ } => facts(&path),
+        Command::Diff { old, new, json } => diff(&old, &new, json),
+        Command::Conformance {
+            path,
+            out,
+            run,
+            require,
+            runtime_dir,
+        } => {
             let runtime_dir = runtime_dir.unwrap_or_else(|| {
                 PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime"))
             });
-            conformance::run(path, &out, &runtime_dir, run_tests, require)
+            conformance::run(&path, &out, &runtime_dir, run, require)
         }
-        other => Err(format!("unknown command {other}")),
     }
 }
 
-fn facts(path: &std::path::Path) -> Result<ExitCode, String> {
+fn facts(path: &Path) -> Result<ExitCode, String> {
     let api = b24_codegen::load(path);
     let facts = b24_codegen::facts::facts(&api);
     let text = serde_json::to_string_pretty(&facts).map_err(|e| e.to_string())?;
@@ -115,7 +141,7 @@ fn facts(path: &std::path::Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(path: &std::path::Path, json: bool) -> ExitCode {
+fn check(path: &Path, json: bool) -> ExitCode {
     let api = b24_codegen::load(path);
     let summary = b24_codegen::check::summary(&api);
     if json {
@@ -136,7 +162,7 @@ fn check(path: &std::path::Path, json: bool) -> ExitCode {
     }
 }
 
-fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<ExitCode, String> {
+fn diff(old: &Path, new: &Path, json: bool) -> Result<ExitCode, String> {
     let changes = b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new));
     if json {
         let text = serde_json::to_string_pretty(&changes)
@@ -152,7 +178,7 @@ fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<Exit
     })
 }
 
-fn generate(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
+fn generate(path: &Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
     let api = b24_codegen::load(path);
     for diagnostic in api
         .diagnostics
