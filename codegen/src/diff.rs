@@ -8,7 +8,14 @@
 //!
 //! A change is *breaking* when code generated from the old docs may stop compiling or
 //! behaving against the new ones: a method, parameter, response field or error code removed,
-//! a type changed, a parameter newly required.
+//! a method or field renamed (its Rust path moves), a type changed, a parameter newly required.
+//!
+//! Every change has a [`Category`] that says what a maintainer has to do about it:
+//! `added`, `removed`, `renamed` (the same wire name in other letter case, or the same method
+//! on another page), `newly_typed` (the old docs gave no type, the new ones do), `retyped`,
+//! `required_changed`, `deprecated`, and `changed` for the rest (error-code, access and paging
+//! facts). [`ApiDiff::bump`] is the semver bump a crate regenerated from the new docs needs,
+//! and [`ApiDiff::changelog`] a section in the Keep a Changelog form.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -25,10 +32,96 @@ const MAX_DEPTH: usize = 6;
 pub struct ApiDiff {
     /// Methods only in the new docs.
     pub added: Vec<MethodRef>,
-    /// Methods only in the old docs.
+    /// Methods only in the old docs (and not renamed).
     pub removed: Vec<MethodRef>,
-    /// Methods in both whose surface changed.
+    /// Methods whose name changed letter case only (`disk.file.copyto` → `disk.file.copyTo`):
+    /// the server answers both, the Rust path moves.
+    pub renamed: Vec<MethodRename>,
+    /// Methods in both (or renamed) whose surface changed.
     pub changed: Vec<MethodChanges>,
+}
+
+/// A method whose REST name changed letter case only.
+#[derive(Clone, Debug, Serialize)]
+pub struct MethodRename {
+    /// The old REST name.
+    pub from: String,
+    /// The method in the new docs.
+    pub to: MethodRef,
+    /// The old docs' page.
+    pub was: Source,
+}
+
+/// What a maintainer has to do about a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// A method, field or error code the old docs did not have.
+    Added,
+    /// A method, field or error code the new docs no longer have.
+    Removed,
+    /// The same method or field under another spelling, or the same method on another page.
+    Renamed,
+    /// The old docs gave no type where the new ones do (`untyped` → `string`).
+    NewlyTyped,
+    /// A type changed otherwise.
+    Retyped,
+    /// A parameter became required or optional.
+    RequiredChanged,
+    /// A method newly marked deprecated.
+    Deprecated,
+    /// Anything else: access, paging, no longer deprecated.
+    Changed,
+}
+
+impl Category {
+    /// Every category, in report order.
+    pub const ALL: [Category; 8] = [
+        Category::Added,
+        Category::Removed,
+        Category::Renamed,
+        Category::NewlyTyped,
+        Category::Retyped,
+        Category::RequiredChanged,
+        Category::Deprecated,
+        Category::Changed,
+    ];
+
+    /// The name in reports: `added`, `newly typed`, ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Added => "added",
+            Category::Removed => "removed",
+            Category::Renamed => "renamed",
+            Category::NewlyTyped => "newly typed",
+            Category::Retyped => "retyped",
+            Category::RequiredChanged => "required changed",
+            Category::Deprecated => "deprecated",
+            Category::Changed => "changed",
+        }
+    }
+}
+
+/// A semver bump, smallest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bump {
+    /// Nothing in the API changed (prose, examples, a page moved).
+    Patch,
+    /// Only additions and other changes code using the old crate survives.
+    Minor,
+    /// Code using the old crate may break.
+    Major,
+}
+
+impl fmt::Display for Bump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Bump::Patch => "patch",
+            Bump::Minor => "minor",
+            Bump::Major => "major",
+        })
+    }
 }
 
 /// A method and where its page is.
@@ -58,6 +151,8 @@ pub struct MethodChanges {
 /// One change to a method.
 #[derive(Clone, Debug, Serialize)]
 pub struct Change {
+    /// What kind of change it is.
+    pub category: Category,
     /// Whether code generated from the old docs may break.
     pub breaking: bool,
     /// What changed, e.g. ``parameter `fields.TITLE`: type string → integer``.
@@ -69,16 +164,167 @@ pub struct Change {
 impl ApiDiff {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.renamed.is_empty()
+            && self.changed.is_empty()
     }
 
-    /// True when any change is breaking (a removed method counts).
+    /// True when any change is breaking (a removed or renamed method counts).
     pub fn is_breaking(&self) -> bool {
-        !self.removed.is_empty()
-            || self
-                .changed
-                .iter()
-                .any(|m| m.changes.iter().any(|c| c.breaking))
+        self.bump() == Bump::Major
+    }
+
+    /// The semver bump a crate generated from the new docs needs over one generated from the
+    /// old: major when anything is breaking, minor when anything else but a page move changed,
+    /// patch otherwise.
+    pub fn bump(&self) -> Bump {
+        let method_level = if !self.removed.is_empty() || !self.renamed.is_empty() {
+            Bump::Major
+        } else if !self.added.is_empty() {
+            Bump::Minor
+        } else {
+            Bump::Patch
+        };
+        self.changed
+            .iter()
+            .flat_map(|m| &m.changes)
+            .map(Change::bump)
+            .fold(method_level, Ord::max)
+    }
+
+    /// How many changes of each category, methods and their fields together (a renamed method
+    /// counts once, under `renamed`, and its own changes under theirs).
+    pub fn counts(&self) -> BTreeMap<Category, usize> {
+        let mut counts: BTreeMap<Category, usize> = Category::ALL.iter().map(|c| (*c, 0)).collect();
+        *counts.entry(Category::Added).or_default() += self.added.len();
+        *counts.entry(Category::Removed).or_default() += self.removed.len();
+        *counts.entry(Category::Renamed).or_default() += self.renamed.len();
+        for c in self.changed.iter().flat_map(|m| &m.changes) {
+            *counts.entry(c.category).or_default() += 1;
+        }
+        counts
+    }
+
+    /// A changelog section in the Keep a Changelog form (`## [heading]`, then `### Added`,
+    /// `### Changed`, `### Deprecated`, `### Removed`), every entry with its file:line and
+    /// breaking entries marked **Breaking**. Renamed, retyped, newly typed, required and other
+    /// changes go under `Changed`, each with its category.
+    pub fn changelog(&self, heading: &str) -> String {
+        let mut sections: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut entry = |section: &'static str, line: String| {
+            sections.entry(section).or_default().push(line);
+        };
+        for m in &self.added {
+            entry(
+                "Added",
+                format!("- `{}`{} ({})", m.name, version_suffix(m.version), m.source),
+            );
+        }
+        for r in &self.renamed {
+            entry(
+                "Changed",
+                format!(
+                    "- **Breaking** (renamed): `{}` is now spelled `{}`{} ({}, was {})",
+                    r.from,
+                    r.to.name,
+                    version_suffix(r.to.version),
+                    r.to.source,
+                    r.was
+                ),
+            );
+        }
+        for m in &self.removed {
+            entry(
+                "Removed",
+                format!(
+                    "- **Breaking**: `{}`{} (was {})",
+                    m.name,
+                    version_suffix(m.version),
+                    m.source
+                ),
+            );
+        }
+        for m in &self.changed {
+            for c in &m.changes {
+                let section = match c.category {
+                    Category::Added => "Added",
+                    Category::Removed => "Removed",
+                    Category::Deprecated => "Deprecated",
+                    _ => "Changed",
+                };
+                let mut line = String::from("- ");
+                if c.breaking {
+                    line.push_str("**Breaking** ");
+                }
+                let _ = write!(
+                    line,
+                    "({}): `{}`{}: {} ({})",
+                    c.category.label(),
+                    m.name,
+                    version_suffix(m.version),
+                    c.what,
+                    c.source
+                );
+                entry(section, line);
+            }
+        }
+        let mut out = format!("## [{heading}]\n\nSemver: {} bump.\n", self.bump());
+        for section in ["Added", "Changed", "Deprecated", "Removed"] {
+            if let Some(lines) = sections.get(section) {
+                let _ = write!(out, "\n### {section}\n\n");
+                for line in lines {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Change {
+    /// The bump this change alone needs.
+    pub fn bump(&self) -> Bump {
+        if self.breaking {
+            Bump::Major
+        } else if self.category == Category::Renamed {
+            // A page moved: the method keeps its name and its Rust path.
+            Bump::Patch
+        } else {
+            Bump::Minor
+        }
+    }
+}
+
+/// Inserts a changelog `section` into the text of a `CHANGELOG.md` (`None` when there is
+/// none yet): before the first release section, so the newest comes first.
+pub fn insert_changelog(existing: Option<&str>, section: &str) -> String {
+    match existing {
+        None => format!(
+            "# Changelog\n\nAll notable changes to this crate, as the docs they are generated \
+             from changed.\n\n{section}"
+        ),
+        Some(text) => {
+            let at = if text.starts_with("## ") {
+                Some(0)
+            } else {
+                text.find("\n## ").map(|i| i + 1)
+            };
+            match at {
+                Some(i) => format!("{}{section}\n{}", &text[..i], &text[i..]),
+                None => {
+                    let sep = if text.ends_with("\n\n") || text.is_empty() {
+                        ""
+                    } else if text.ends_with('\n') {
+                        "\n"
+                    } else {
+                        "\n\n"
+                    };
+                    format!("{text}{sep}{section}")
+                }
+            }
+        }
     }
 }
 
@@ -87,26 +333,62 @@ pub fn diff(old: &Api, new: &Api) -> ApiDiff {
     let key = |m: &Method| (m.name.clone(), m.version);
     let old_methods: BTreeMap<_, _> = old.methods.iter().map(|m| (key(m), m)).collect();
     let new_methods: BTreeMap<_, _> = new.methods.iter().map(|m| (key(m), m)).collect();
-    let mut out = ApiDiff::default();
+    // A method only in the old docs and one only in the new whose names differ in letter case
+    // only are one method renamed (when the folding pairs exactly one with one).
+    let fold = |k: &(String, ApiVersion)| (k.0.to_lowercase(), k.1);
+    let mut gone: BTreeMap<_, Vec<&Method>> = BTreeMap::new();
     for (k, m) in &old_methods {
         if !new_methods.contains_key(k) {
+            gone.entry(fold(k)).or_default().push(m);
+        }
+    }
+    let mut came: BTreeMap<_, Vec<&Method>> = BTreeMap::new();
+    for (k, m) in &new_methods {
+        if !old_methods.contains_key(k) {
+            came.entry(fold(k)).or_default().push(m);
+        }
+    }
+    let mut renamed_from: BTreeMap<(String, ApiVersion), &Method> = BTreeMap::new();
+    for (k, olds) in &gone {
+        if let (Some([before]), [_]) = (came.get(k).map(Vec::as_slice), olds.as_slice()) {
+            renamed_from.insert((before.name.clone(), before.version), olds[0]);
+        }
+    }
+    let renamed_old: Vec<(&str, ApiVersion)> = renamed_from
+        .values()
+        .map(|m| (m.name.as_str(), m.version))
+        .collect();
+
+    let mut out = ApiDiff::default();
+    for (k, m) in &old_methods {
+        if !new_methods.contains_key(k) && !renamed_old.contains(&(k.0.as_str(), k.1)) {
             out.removed.push(method_ref(m));
         }
     }
     for (k, m) in &new_methods {
-        match old_methods.get(k) {
-            None => out.added.push(method_ref(m)),
-            Some(before) => {
-                let changes = method_changes(old, before, new, m);
-                if !changes.is_empty() {
-                    out.changed.push(MethodChanges {
-                        name: m.name.clone(),
-                        version: m.version,
-                        source: m.source.clone(),
-                        changes,
-                    });
-                }
+        let before = match (old_methods.get(k), renamed_from.get(k)) {
+            (Some(before), _) => before,
+            (None, Some(before)) => {
+                out.renamed.push(MethodRename {
+                    from: before.name.clone(),
+                    to: method_ref(m),
+                    was: before.source.clone(),
+                });
+                before
             }
+            (None, None) => {
+                out.added.push(method_ref(m));
+                continue;
+            }
+        };
+        let changes = method_changes(old, before, new, m);
+        if !changes.is_empty() {
+            out.changed.push(MethodChanges {
+                name: m.name.clone(),
+                version: m.version,
+                source: m.source.clone(),
+                changes,
+            });
         }
     }
     out
@@ -122,6 +404,14 @@ fn method_ref(m: &Method) -> MethodRef {
 
 fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> Vec<Change> {
     let mut changes = Vec::new();
+    if old.source.file != new.source.file {
+        changes.push(Change {
+            category: Category::Renamed,
+            breaking: false,
+            what: format!("page moved from {}", old.source),
+            source: new.source.clone(),
+        });
+    }
     let old_params = Surface::of_fields(old_api, &old.params);
     let new_params = Surface::of_fields(new_api, &new.params);
     compare(&old_params, &new_params, "parameter", true, &mut changes);
@@ -140,6 +430,7 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
     for (code, e) in &old_errors {
         if !new_errors.contains_key(code) {
             changes.push(Change {
+                category: Category::Removed,
                 breaking: true,
                 what: format!("error code `{code}` removed"),
                 source: e.source.clone(),
@@ -149,6 +440,7 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
     for (code, e) in &new_errors {
         if !old_errors.contains_key(code) {
             changes.push(Change {
+                category: Category::Added,
                 breaking: false,
                 what: format!("error code `{code}` added"),
                 source: e.source.clone(),
@@ -156,20 +448,22 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
         }
     }
 
-    let mut flag = |breaking: bool, what: String| {
+    let mut flag = |category: Category, breaking: bool, what: String| {
         changes.push(Change {
+            category,
             breaking,
             what,
             source: new.source.clone(),
         })
     };
     match (&old.deprecated, &new.deprecated) {
-        (None, Some(_)) => flag(false, "now deprecated".into()),
-        (Some(_), None) => flag(false, "no longer deprecated".into()),
+        (None, Some(_)) => flag(Category::Deprecated, false, "now deprecated".into()),
+        (Some(_), None) => flag(Category::Changed, false, "no longer deprecated".into()),
         _ => {}
     }
     if old.access != new.access {
         flag(
+            Category::Changed,
             false,
             format!("access {:?} → {:?}", old.access, new.access).to_lowercase(),
         );
@@ -183,6 +477,7 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
             },
         };
         flag(
+            Category::Changed,
             true,
             format!("{} → {}", describe(&old.paging), describe(&new.paging)),
         );
@@ -197,6 +492,7 @@ struct Surface {
 
 /// One flattened field.
 struct Entry {
+    ty: Type,
     signature: String,
     required: Required,
     source: Source,
@@ -242,6 +538,7 @@ impl Surface {
         self.fields.insert(
             path.to_owned(),
             Entry {
+                ty: shape(ty),
                 signature: signature(ty),
                 required,
                 source: source.clone(),
@@ -303,23 +600,65 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
         .map(|(path, _)| path.as_str())
         .collect();
     let mut removed: Vec<&str> = Vec::new();
-    for (path, e) in &old.fields {
+    for path in old.fields.keys() {
         if !new.fields.contains_key(path) && !under(path, &removed) && !under(path, &retyped) {
             removed.push(path);
-            out.push(Change {
-                breaking: true,
-                what: format!("{noun} `{path}` removed"),
-                source: e.source.clone(),
-            });
         }
     }
     let mut added: Vec<&str> = Vec::new();
+    for path in new.fields.keys() {
+        if !old.fields.contains_key(path) && !under(path, &added) && !under(path, &retyped) {
+            added.push(path);
+        }
+    }
+    // A removed and an added path equal but for letter case are one field renamed, when the
+    // folding pairs exactly one with one.
+    let folded = |paths: &[&str]| {
+        let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, p) in paths.iter().enumerate() {
+            by.entry(p.to_lowercase()).or_default().push(i);
+        }
+        by
+    };
+    let (gone, came) = (folded(&removed), folded(&added));
+    let mut renames: Vec<(&str, &str)> = Vec::new();
+    for (key, olds) in &gone {
+        if let (&[o], Some(&[n])) = (olds.as_slice(), came.get(key).map(Vec::as_slice)) {
+            renames.push((removed[o], added[n]));
+        }
+    }
+    let renamed_old: Vec<&str> = renames.iter().map(|r| r.0).collect();
+    let renamed_new: Vec<&str> = renames.iter().map(|r| r.1).collect();
+    for path in &removed {
+        if renamed_old.contains(path) {
+            continue;
+        }
+        out.push(Change {
+            category: Category::Removed,
+            breaking: true,
+            what: format!("{noun} `{path}` removed"),
+            source: old.fields[*path].source.clone(),
+        });
+    }
+    for (from, to) in &renames {
+        let (before, e) = (&old.fields[*from], &new.fields[*to]);
+        let mut what = format!("{noun} `{from}` renamed to `{to}`");
+        if before.signature != e.signature {
+            let _ = write!(what, " (type {} → {})", before.signature, e.signature);
+        }
+        out.push(Change {
+            category: Category::Renamed,
+            breaking: true,
+            what,
+            source: e.source.clone(),
+        });
+    }
     for (path, e) in &new.fields {
         match old.fields.get(path) {
-            None if !under(path, &added) && !under(path, &retyped) => {
-                added.push(path);
+            None if added.contains(&path.as_str()) && !renamed_new.contains(&path.as_str()) => {
                 let required = request && e.required == Required::Yes;
                 out.push(Change {
+                    category: Category::Added,
                     breaking: required,
                     what: format!(
                         "{noun} `{path}` added ({}{})",
@@ -332,7 +671,13 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
             None => {}
             Some(before) => {
                 if before.signature != e.signature {
+                    let category = if refines(&before.ty, &e.ty) {
+                        Category::NewlyTyped
+                    } else {
+                        Category::Retyped
+                    };
                     out.push(Change {
+                        category,
                         breaking: true,
                         what: format!(
                             "{noun} `{path}`: type {} → {}",
@@ -343,6 +688,7 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
                 }
                 if request && before.required != e.required {
                     out.push(Change {
+                        category: Category::RequiredChanged,
                         breaking: e.required == Required::Yes,
                         what: format!(
                             "{noun} `{path}`: {} → {}",
@@ -354,6 +700,39 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
                 }
             }
         }
+    }
+}
+
+/// The shape of a type without the fields of its objects (they are compared one by one).
+fn shape(ty: &Type) -> Type {
+    match ty {
+        Type::Object { .. } => Type::Object { fields: Vec::new() },
+        Type::Array { item } => Type::array(shape(item)),
+        Type::Map { value } => Type::Map {
+            value: Box::new(shape(value)),
+        },
+        Type::Nullable { inner } => Type::Nullable {
+            inner: Box::new(shape(inner)),
+        },
+        Type::Union { variants } => Type::Union {
+            variants: variants.iter().map(shape).collect(),
+        },
+        Type::Scalar { .. } | Type::Ref { .. } | Type::Untyped { .. } => ty.clone(),
+    }
+}
+
+/// True when `new` differs from `old` only where `old` is untyped: the docs newly state a
+/// type (`untyped` → `string`, `untyped[]` → `integer[]`) rather than change one.
+fn refines(old: &Type, new: &Type) -> bool {
+    match (old, new) {
+        (Type::Untyped { .. }, _) => true,
+        (Type::Array { item: a }, Type::Array { item: b })
+        | (Type::Map { value: a }, Type::Map { value: b })
+        | (Type::Nullable { inner: a }, Type::Nullable { inner: b }) => refines(a, b),
+        (Type::Union { variants: a }, Type::Union { variants: b }) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| refines(a, b))
+        }
+        _ => signature(old) == signature(new),
     }
 }
 
@@ -395,11 +774,19 @@ impl fmt::Display for ApiDiff {
             .count();
         writeln!(
             f,
-            "methods: {} added, {} removed, {} changed ({breaking} with breaking changes)",
+            "methods: {} added, {} removed, {} renamed, {} changed ({breaking} with breaking changes)",
             self.added.len(),
             self.removed.len(),
+            self.renamed.len(),
             self.changed.len()
         )?;
+        let counts = self.counts();
+        let counts: Vec<String> = Category::ALL
+            .iter()
+            .map(|c| format!("{} {}", counts[c], c.label()))
+            .collect();
+        writeln!(f, "changes: {}", counts.join(", "))?;
+        writeln!(f, "semver: {}", self.bump())?;
         for m in &self.added {
             writeln!(
                 f,
@@ -418,6 +805,17 @@ impl fmt::Display for ApiDiff {
                 m.source
             )?;
         }
+        for r in &self.renamed {
+            writeln!(
+                f,
+                "> {} → {}{} ({}, was {}) [renamed] [breaking]",
+                r.from,
+                r.to.name,
+                version_suffix(r.to.version),
+                r.to.source,
+                r.was
+            )?;
+        }
         for m in &self.changed {
             writeln!(
                 f,
@@ -427,7 +825,7 @@ impl fmt::Display for ApiDiff {
                 m.source
             )?;
             for c in &m.changes {
-                let mut line = format!("    {}", c.what);
+                let mut line = format!("    [{}] {}", c.category.label(), c.what);
                 if c.breaking {
                     line.push_str(" [breaking]");
                 }

@@ -162,7 +162,9 @@ fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
     assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
     assert_eq!(
         stdout(&same),
-        "methods: 0 added, 0 removed, 0 changed (0 with breaking changes)\n"
+        "methods: 0 added, 0 removed, 0 renamed, 0 changed (0 with breaking changes)\n\
+         changes: 0 added, 0 removed, 0 renamed, 0 newly typed, 0 retyped, 0 required changed, \
+         0 deprecated, 0 changed\nsemver: patch\n"
     );
 
     // One page alone against the whole folder: the 26 other methods added, nothing removed.
@@ -181,7 +183,7 @@ fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
     // The other way round, 26 methods are removed: breaking.
     let shrunk = run(&["diff", docs.to_str().unwrap(), page.to_str().unwrap()]);
     assert_eq!(shrunk.status.code(), Some(1));
-    assert!(stdout(&shrunk).starts_with("methods: 0 added, 26 removed, "));
+    assert!(stdout(&shrunk).starts_with("methods: 0 added, 26 removed, 0 renamed, "));
 }
 
 #[test]

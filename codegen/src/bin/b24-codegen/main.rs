@@ -69,10 +69,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// What changed in the API from the OLD docs to the NEW.
+    /// What changed in the API from the OLD docs to the NEW, and what to do about it.
     ///
-    /// Methods added, removed and changed (parameters, response fields, types, error codes),
-    /// breaking changes marked. Exits 1 when a change is breaking.
+    /// Every change in a category (added, removed, renamed, newly typed, retyped, required
+    /// changed, deprecated, changed) with its file:line, breaking changes marked, and the
+    /// semver bump a crate regenerated from the new docs needs. Exits 1 when a change is
+    /// breaking (the bump is major).
     Diff {
         /// The old docs folder or page.
         old: PathBuf,
@@ -81,6 +83,18 @@ enum Command {
         /// Print the diff as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also write a changelog section (Keep a Changelog form) into this file: inserted
+        /// above the newest release section, or a new file.
+        #[arg(long, value_name = "FILE")]
+        changelog: Option<PathBuf>,
+        /// The heading of the changelog section.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "Unreleased",
+            requires = "changelog"
+        )]
+        release: String,
     },
     /// Write a crate with the bindings and one round-trip test per docs example.
     Conformance {
@@ -117,7 +131,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Check { path, json } => Ok(check(&path, json)),
         Command::Generate { path, out } => generate(&path, out),
         Command::Facts { path, json: _ } => facts(&path),
-        Command::Diff { old, new, json } => diff(&old, &new, json),
+        Command::Diff {
+            old,
+            new,
+            json,
+            changelog,
+            release,
+        } => diff(&old, &new, json, changelog.as_deref(), &release),
         Command::Conformance {
             path,
             out,
@@ -162,12 +182,50 @@ fn check(path: &Path, json: bool) -> ExitCode {
     }
 }
 
-fn diff(old: &Path, new: &Path, json: bool) -> Result<ExitCode, String> {
+fn diff(
+    old: &Path,
+    new: &Path,
+    json: bool,
+    changelog: Option<&Path>,
+    release: &str,
+) -> Result<ExitCode, String> {
     let changes = b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new));
+    report(&changes, json, changelog, release)
+}
+
+/// Prints a diff (text or JSON), writes its changelog section when asked, and gives the exit
+/// code: 1 when the bump is major.
+fn report(
+    changes: &b24_codegen::diff::ApiDiff,
+    json: bool,
+    changelog: Option<&Path>,
+    release: &str,
+) -> Result<ExitCode, String> {
+    if let Some(file) = changelog {
+        let existing = match std::fs::read_to_string(file) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+        };
+        let text =
+            b24_codegen::diff::insert_changelog(existing.as_deref(), &changes.changelog(release));
+        std::fs::write(file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
     if json {
-        let text = serde_json::to_string_pretty(&changes)
-            .map_err(|e| format!("cannot write the diff: {e}"))?;
-        println!("{text}");
+        let fail = |e: serde_json::Error| format!("cannot write the diff: {e}");
+        // The diff, with the bump and the count of each category beside it.
+        let mut value = serde_json::to_value(changes).map_err(fail)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "bump".into(),
+                serde_json::to_value(changes.bump()).map_err(fail)?,
+            );
+            object.insert(
+                "counts".into(),
+                serde_json::to_value(changes.counts()).map_err(fail)?,
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&value).map_err(fail)?);
     } else {
         print!("{changes}");
     }
