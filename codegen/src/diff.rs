@@ -22,10 +22,8 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
-use crate::model::{Api, ApiVersion, Field, Method, Required, Source, Type};
-
-/// Shared structures are followed this deep; deeper (or recursive) ones are compared by name.
-const MAX_DEPTH: usize = 6;
+use crate::lock::{parse_source, version_name, Lock, LockedField, LockedMethod};
+use crate::model::{Api, ApiVersion, Source};
 
 /// Everything that changed between two docs trees.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -330,38 +328,43 @@ pub fn insert_changelog(existing: Option<&str>, section: &str) -> String {
 
 /// Compares the API of `old` docs with the API of `new` docs.
 pub fn diff(old: &Api, new: &Api) -> ApiDiff {
-    let key = |m: &Method| (m.name.clone(), m.version);
-    let old_methods: BTreeMap<_, _> = old.methods.iter().map(|m| (key(m), m)).collect();
-    let new_methods: BTreeMap<_, _> = new.methods.iter().map(|m| (key(m), m)).collect();
+    diff_locks(&Lock::of(old, ""), &Lock::of(new, ""))
+}
+
+/// Compares a published API (a lock) with the API of the new docs (as [`Lock::of`] them).
+///
+/// The methods the old lock keeps as dropped or as an old spelling are not compared: they
+/// were reported when they went, and stay deprecated.
+pub fn diff_locks(old: &Lock, new: &Lock) -> ApiDiff {
+    let key = |m: &LockedMethod| (m.name.clone(), parse_version(&m.version));
+    let old_methods: BTreeMap<_, _> = old.current().map(|m| (key(m), m)).collect();
+    let new_methods: BTreeMap<_, _> = new.current().map(|m| (key(m), m)).collect();
     // A method only in the old docs and one only in the new whose names differ in letter case
     // only are one method renamed (when the folding pairs exactly one with one).
     let fold = |k: &(String, ApiVersion)| (k.0.to_lowercase(), k.1);
-    let mut gone: BTreeMap<_, Vec<&Method>> = BTreeMap::new();
+    let mut gone: BTreeMap<_, Vec<&LockedMethod>> = BTreeMap::new();
     for (k, m) in &old_methods {
         if !new_methods.contains_key(k) {
             gone.entry(fold(k)).or_default().push(m);
         }
     }
-    let mut came: BTreeMap<_, Vec<&Method>> = BTreeMap::new();
+    let mut came: BTreeMap<_, Vec<&LockedMethod>> = BTreeMap::new();
     for (k, m) in &new_methods {
         if !old_methods.contains_key(k) {
             came.entry(fold(k)).or_default().push(m);
         }
     }
-    let mut renamed_from: BTreeMap<(String, ApiVersion), &Method> = BTreeMap::new();
+    let mut renamed_from: BTreeMap<(String, ApiVersion), &LockedMethod> = BTreeMap::new();
     for (k, olds) in &gone {
-        if let (Some([before]), [_]) = (came.get(k).map(Vec::as_slice), olds.as_slice()) {
-            renamed_from.insert((before.name.clone(), before.version), olds[0]);
+        if let (Some([after]), [before]) = (came.get(k).map(Vec::as_slice), olds.as_slice()) {
+            renamed_from.insert(key(after), before);
         }
     }
-    let renamed_old: Vec<(&str, ApiVersion)> = renamed_from
-        .values()
-        .map(|m| (m.name.as_str(), m.version))
-        .collect();
+    let renamed_old: Vec<(String, ApiVersion)> = renamed_from.values().map(|m| key(m)).collect();
 
     let mut out = ApiDiff::default();
     for (k, m) in &old_methods {
-        if !new_methods.contains_key(k) && !renamed_old.contains(&(k.0.as_str(), k.1)) {
+        if !new_methods.contains_key(k) && !renamed_old.contains(k) {
             out.removed.push(method_ref(m));
         }
     }
@@ -372,7 +375,7 @@ pub fn diff(old: &Api, new: &Api) -> ApiDiff {
                 out.renamed.push(MethodRename {
                     from: before.name.clone(),
                     to: method_ref(m),
-                    was: before.source.clone(),
+                    was: parse_source(&before.source),
                 });
                 before
             }
@@ -381,12 +384,12 @@ pub fn diff(old: &Api, new: &Api) -> ApiDiff {
                 continue;
             }
         };
-        let changes = method_changes(old, before, new, m);
+        let changes = method_changes(before, m);
         if !changes.is_empty() {
             out.changed.push(MethodChanges {
                 name: m.name.clone(),
-                version: m.version,
-                source: m.source.clone(),
+                version: k.1,
+                source: parse_source(&m.source),
                 changes,
             });
         }
@@ -394,32 +397,37 @@ pub fn diff(old: &Api, new: &Api) -> ApiDiff {
     out
 }
 
-fn method_ref(m: &Method) -> MethodRef {
-    MethodRef {
-        name: m.name.clone(),
-        version: m.version,
-        source: m.source.clone(),
+fn parse_version(v: &str) -> ApiVersion {
+    if v == version_name(ApiVersion::V3) {
+        ApiVersion::V3
+    } else {
+        ApiVersion::V2
     }
 }
 
-fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> Vec<Change> {
+fn method_ref(m: &LockedMethod) -> MethodRef {
+    MethodRef {
+        name: m.name.clone(),
+        version: parse_version(&m.version),
+        source: parse_source(&m.source),
+    }
+}
+
+fn method_changes(old: &LockedMethod, new: &LockedMethod) -> Vec<Change> {
     let mut changes = Vec::new();
-    if old.source.file != new.source.file {
+    let (old_source, new_source) = (parse_source(&old.source), parse_source(&new.source));
+    if old_source.file != new_source.file {
         changes.push(Change {
             category: Category::Renamed,
             breaking: false,
-            what: format!("page moved from {}", old.source),
-            source: new.source.clone(),
+            what: format!("page moved from {old_source}"),
+            source: new_source.clone(),
         });
     }
-    let old_params = Surface::of_fields(old_api, &old.params);
-    let new_params = Surface::of_fields(new_api, &new.params);
-    compare(&old_params, &new_params, "parameter", true, &mut changes);
-    let old_result = Surface::of_type(old_api, "result", &old.result, &old.source);
-    let new_result = Surface::of_type(new_api, "result", &new.result, &new.source);
+    compare(&old.params, &new.params, "parameter", true, &mut changes);
     compare(
-        &old_result,
-        &new_result,
+        &old.result,
+        &new.result,
         "response field",
         false,
         &mut changes,
@@ -433,7 +441,7 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
                 category: Category::Removed,
                 breaking: true,
                 what: format!("error code `{code}` removed"),
-                source: e.source.clone(),
+                source: parse_source(&e.source),
             });
         }
     }
@@ -443,7 +451,7 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
                 category: Category::Added,
                 breaking: false,
                 what: format!("error code `{code}` added"),
-                source: e.source.clone(),
+                source: parse_source(&e.source),
             });
         }
     }
@@ -453,7 +461,7 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
             category,
             breaking,
             what,
-            source: new.source.clone(),
+            source: new_source.clone(),
         })
     };
     match (&old.deprecated, &new.deprecated) {
@@ -465,16 +473,13 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
         flag(
             Category::Changed,
             false,
-            format!("access {:?} → {:?}", old.access, new.access).to_lowercase(),
+            format!("access {} → {}", old.access, new.access),
         );
     }
     if old.paging != new.paging {
-        let describe = |p: &Option<crate::model::Paging>| match p {
+        let describe = |p: &Option<String>| match p {
             None => "not paged".to_owned(),
-            Some(p) => match &p.items_key {
-                Some(key) => format!("paged (items in `result.{key}`)"),
-                None => "paged (items in `result`)".to_owned(),
-            },
+            Some(items) => format!("paged (items in `{items}`)"),
         };
         flag(
             Category::Changed,
@@ -485,101 +490,15 @@ fn method_changes(old_api: &Api, old: &Method, new_api: &Api, new: &Method) -> V
     changes
 }
 
-/// The fields of a request or a response, flattened to paths.
-struct Surface {
-    fields: BTreeMap<String, Entry>,
-}
-
-/// One flattened field.
-struct Entry {
-    ty: Type,
-    signature: String,
-    required: Required,
-    source: Source,
-}
-
-impl Surface {
-    fn of_fields(api: &Api, fields: &[Field]) -> Surface {
-        let mut s = Surface {
-            fields: BTreeMap::new(),
-        };
-        s.add_fields(api, "", fields, 0);
-        s
-    }
-
-    fn of_type(api: &Api, path: &str, ty: &Type, source: &Source) -> Surface {
-        let mut s = Surface {
-            fields: BTreeMap::new(),
-        };
-        s.add(api, path, ty, Required::No, source, 0);
-        s
-    }
-
-    fn add_fields(&mut self, api: &Api, prefix: &str, fields: &[Field], depth: usize) {
-        for f in fields {
-            let path = if prefix.is_empty() {
-                f.api_name.clone()
-            } else {
-                format!("{prefix}.{}", f.api_name)
-            };
-            self.add(api, &path, &f.ty, f.required, &f.source, depth);
-        }
-    }
-
-    fn add(
-        &mut self,
-        api: &Api,
-        path: &str,
-        ty: &Type,
-        required: Required,
-        source: &Source,
-        depth: usize,
-    ) {
-        self.fields.insert(
-            path.to_owned(),
-            Entry {
-                ty: shape(ty),
-                signature: signature(ty),
-                required,
-                source: source.clone(),
-            },
-        );
-        self.add_inner(api, path, ty, source, depth);
-    }
-
-    /// The fields inside `path`'s type: object fields, array items, map values, and the
-    /// fields of every form of a union or a nullable type, all under `path`.
-    fn add_inner(&mut self, api: &Api, path: &str, ty: &Type, source: &Source, depth: usize) {
-        if depth >= MAX_DEPTH {
-            return;
-        }
-        match ty {
-            Type::Object { fields } => self.add_fields(api, path, fields, depth + 1),
-            Type::Ref { key } => {
-                if let Some(named) = api.types.get(key) {
-                    self.add_fields(api, path, &named.fields, depth + 1);
-                }
-            }
-            Type::Array { item } => {
-                let items = format!("{path}[]");
-                self.add(api, &items, item, Required::No, source, depth + 1)
-            }
-            Type::Map { value } => {
-                let values = format!("{path}{{}}");
-                self.add(api, &values, value, Required::No, source, depth + 1)
-            }
-            Type::Nullable { inner } => self.add_inner(api, path, inner, source, depth),
-            Type::Union { variants } => {
-                for v in variants {
-                    self.add_inner(api, path, v, source, depth);
-                }
-            }
-            Type::Scalar { .. } | Type::Untyped { .. } => {}
-        }
-    }
-}
-
-fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Vec<Change>) {
+fn compare(
+    old: &[LockedField],
+    new: &[LockedField],
+    noun: &str,
+    request: bool,
+    out: &mut Vec<Change>,
+) {
+    let old: BTreeMap<&str, &LockedField> = old.iter().map(|f| (f.path.as_str(), f)).collect();
+    let new: BTreeMap<&str, &LockedField> = new.iter().map(|f| (f.path.as_str(), f)).collect();
     // A field under a removed or added field is not reported again.
     let under = |path: &str, parents: &[&str]| {
         parents.iter().any(|p| {
@@ -590,24 +509,19 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
     };
     // Nor is the inside of a field whose type changed: the type change says it.
     let retyped: Vec<&str> = new
-        .fields
         .iter()
-        .filter(|(path, e)| {
-            old.fields
-                .get(*path)
-                .is_some_and(|b| b.signature != e.signature)
-        })
-        .map(|(path, _)| path.as_str())
+        .filter(|(path, e)| old.get(*path).is_some_and(|b| b.signature != e.signature))
+        .map(|(path, _)| *path)
         .collect();
     let mut removed: Vec<&str> = Vec::new();
-    for path in old.fields.keys() {
-        if !new.fields.contains_key(path) && !under(path, &removed) && !under(path, &retyped) {
+    for path in old.keys() {
+        if !new.contains_key(path) && !under(path, &removed) && !under(path, &retyped) {
             removed.push(path);
         }
     }
     let mut added: Vec<&str> = Vec::new();
-    for path in new.fields.keys() {
-        if !old.fields.contains_key(path) && !under(path, &added) && !under(path, &retyped) {
+    for path in new.keys() {
+        if !old.contains_key(path) && !under(path, &added) && !under(path, &retyped) {
             added.push(path);
         }
     }
@@ -637,11 +551,11 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
             category: Category::Removed,
             breaking: true,
             what: format!("{noun} `{path}` removed"),
-            source: old.fields[*path].source.clone(),
+            source: parse_source(&old[path].source),
         });
     }
     for (from, to) in &renames {
-        let (before, e) = (&old.fields[*from], &new.fields[*to]);
+        let (before, e) = (old[from], new[to]);
         let mut what = format!("{noun} `{from}` renamed to `{to}`");
         if before.signature != e.signature {
             let _ = write!(what, " (type {} → {})", before.signature, e.signature);
@@ -650,13 +564,13 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
             category: Category::Renamed,
             breaking: true,
             what,
-            source: e.source.clone(),
+            source: parse_source(&e.source),
         });
     }
-    for (path, e) in &new.fields {
-        match old.fields.get(path) {
-            None if added.contains(&path.as_str()) && !renamed_new.contains(&path.as_str()) => {
-                let required = request && e.required == Required::Yes;
+    for (path, e) in &new {
+        match old.get(path) {
+            None if added.contains(path) && !renamed_new.contains(path) => {
+                let required = request && e.required == "yes";
                 out.push(Change {
                     category: Category::Added,
                     breaking: required,
@@ -665,13 +579,13 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
                         if required { "required, " } else { "" },
                         e.signature
                     ),
-                    source: e.source.clone(),
+                    source: parse_source(&e.source),
                 });
             }
             None => {}
             Some(before) => {
                 if before.signature != e.signature {
-                    let category = if refines(&before.ty, &e.ty) {
+                    let category = if refines(&before.signature, &e.signature) {
                         Category::NewlyTyped
                     } else {
                         Category::Retyped
@@ -683,19 +597,19 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
                             "{noun} `{path}`: type {} → {}",
                             before.signature, e.signature
                         ),
-                        source: e.source.clone(),
+                        source: parse_source(&e.source),
                     });
                 }
                 if request && before.required != e.required {
                     out.push(Change {
                         category: Category::RequiredChanged,
-                        breaking: e.required == Required::Yes,
+                        breaking: e.required == "yes",
                         what: format!(
                             "{noun} `{path}`: {} → {}",
-                            required_word(before.required),
-                            required_word(e.required)
+                            required_word(&before.required),
+                            required_word(&e.required)
                         ),
-                        source: e.source.clone(),
+                        source: parse_source(&e.source),
                     });
                 }
             }
@@ -703,65 +617,40 @@ fn compare(old: &Surface, new: &Surface, noun: &str, request: bool, out: &mut Ve
     }
 }
 
-/// The shape of a type without the fields of its objects (they are compared one by one).
-fn shape(ty: &Type) -> Type {
-    match ty {
-        Type::Object { .. } => Type::Object { fields: Vec::new() },
-        Type::Array { item } => Type::array(shape(item)),
-        Type::Map { value } => Type::Map {
-            value: Box::new(shape(value)),
-        },
-        Type::Nullable { inner } => Type::Nullable {
-            inner: Box::new(shape(inner)),
-        },
-        Type::Union { variants } => Type::Union {
-            variants: variants.iter().map(shape).collect(),
-        },
-        Type::Scalar { .. } | Type::Ref { .. } | Type::Untyped { .. } => ty.clone(),
+/// True when the `new` signature differs from the `old` one only where `old` says
+/// `untyped`: the docs newly state a type (`untyped` → `string`, `untyped[]` →
+/// `integer[]`, `string|untyped` → `string|object`) rather than change one.
+fn refines(old: &str, new: &str) -> bool {
+    let mut parts = old.split("untyped");
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let Some(mut rest) = new.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    if parts.is_empty() {
+        return rest.is_empty();
     }
-}
-
-/// True when `new` differs from `old` only where `old` is untyped: the docs newly state a
-/// type (`untyped` → `string`, `untyped[]` → `integer[]`) rather than change one.
-fn refines(old: &Type, new: &Type) -> bool {
-    match (old, new) {
-        (Type::Untyped { .. }, _) => true,
-        (Type::Array { item: a }, Type::Array { item: b })
-        | (Type::Map { value: a }, Type::Map { value: b })
-        | (Type::Nullable { inner: a }, Type::Nullable { inner: b }) => refines(a, b),
-        (Type::Union { variants: a }, Type::Union { variants: b }) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| refines(a, b))
+    // Each `untyped` stands for a non-empty piece: match the literal parts between them in
+    // order, the last one at the end.
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.len() > part.len() && rest.ends_with(part);
         }
-        _ => signature(old) == signature(new),
+        match rest.get(1..).and_then(|r| r.find(part)) {
+            Some(at) => rest = &rest[1 + at + part.len()..],
+            None => return false,
+        }
     }
+    false
 }
 
-fn required_word(r: Required) -> &'static str {
+fn required_word(r: &str) -> &'static str {
     match r {
-        Required::Yes => "required",
-        Required::Conditional => "required in some cases",
-        Required::No => "optional",
-    }
-}
-
-/// A short rendering of a type's shape: `integer`, `string[]`, `string|object`, `map<integer>`.
-/// Shared structures render as `object`: their fields are compared one by one.
-fn signature(ty: &Type) -> String {
-    match ty {
-        Type::Scalar { scalar } => format!("{scalar:?}").to_lowercase(),
-        Type::Array { item } => format!("{}[]", wrap(item)),
-        Type::Union { variants } => variants.iter().map(signature).collect::<Vec<_>>().join("|"),
-        Type::Nullable { inner } => format!("{}|null", signature(inner)),
-        Type::Object { .. } | Type::Ref { .. } => "object".into(),
-        Type::Map { value } => format!("map<{}>", signature(value)),
-        Type::Untyped { .. } => "untyped".into(),
-    }
-}
-
-fn wrap(ty: &Type) -> String {
-    match ty {
-        Type::Union { .. } | Type::Nullable { .. } => format!("({})", signature(ty)),
-        _ => signature(ty),
+        "yes" => "required",
+        "conditional" => "required in some cases",
+        _ => "optional",
     }
 }
 

@@ -222,7 +222,7 @@ fn every_subcommand_has_help_and_the_binary_a_version() {
     let top = run(&["--help"]);
     assert_eq!(top.status.code(), Some(0), "{}", stderr(&top));
     let text = stdout(&top);
-    let commands = ["check", "generate", "facts", "diff", "conformance"];
+    let commands = ["check", "generate", "facts", "diff", "lock", "conformance"];
     for command in commands {
         assert!(text.contains(command), "{command} not in\n{text}");
     }
@@ -238,6 +238,9 @@ fn every_subcommand_has_help_and_the_binary_a_version() {
             );
         }
     }
+    let update = stdout(&run(&["lock", "update", "--help"]));
+    assert!(update.contains("Usage: b24-codegen lock update"), "{update}");
+    assert!(update.contains("--docs-version"), "{update}");
     let help = stdout(&run(&["help", "diff"]));
     assert!(help.contains("--json"), "{help}");
     let version = run(&["--version"]);

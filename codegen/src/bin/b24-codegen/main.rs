@@ -4,7 +4,9 @@
 //! b24-codegen check PATH [--json]
 //! b24-codegen generate PATH [--out FILE]
 //! b24-codegen facts PATH [--json]
-//! b24-codegen diff OLD NEW [--json]
+//! b24-codegen diff OLD NEW [--json] [--changelog FILE [--release NAME]]
+//! b24-codegen diff --lock b24.lock NEW [--json] [--changelog FILE [--release NAME]]
+//! b24-codegen lock update DOCS --lock b24.lock [--docs-version VERSION]
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
 //!
@@ -75,11 +77,15 @@ enum Command {
     /// changed, deprecated, changed) with its file:line, breaking changes marked, and the
     /// semver bump a crate regenerated from the new docs needs. Exits 1 when a change is
     /// breaking (the bump is major).
+    ///
+    /// With `--lock b24.lock NEW`, the old side is the published API the lock records.
     Diff {
-        /// The old docs folder or page.
-        old: PathBuf,
-        /// The new docs folder or page.
-        new: PathBuf,
+        /// OLD NEW, or NEW alone with `--lock`: docs folders or pages.
+        #[arg(value_name = "OLD NEW", num_args = 1..=2, required = true)]
+        paths: Vec<PathBuf>,
+        /// Compare NEW with the published API in this lock instead of with OLD docs.
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
         /// Print the diff as one JSON object.
         #[arg(long)]
         json: bool,
@@ -95,6 +101,11 @@ enum Command {
             requires = "changelog"
         )]
         release: String,
+    },
+    /// Work with the lock of the published API (`b24.lock`).
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
     },
     /// Write a crate with the bindings and one round-trip test per docs example.
     Conformance {
@@ -115,6 +126,26 @@ enum Command {
     },
 }
 
+/// The subcommands of `lock`.
+#[derive(Subcommand, Debug)]
+enum LockCommand {
+    /// Write the lock of DOCS' API; what the previous lock had and DOCS no longer do is kept,
+    /// deprecated, with the docs version that dropped it.
+    ///
+    /// Prints the diff from the previous lock (or says the lock is new). Exits 0 when the
+    /// lock was written.
+    Update {
+        /// The docs folder or page.
+        docs: PathBuf,
+        /// The lock file to read (when it exists) and write.
+        #[arg(long, value_name = "FILE")]
+        lock: PathBuf,
+        /// The docs version recorded in the lock (default: the docs folder's name).
+        #[arg(long, value_name = "VERSION")]
+        docs_version: Option<String>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
@@ -132,12 +163,35 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Generate { path, out } => generate(&path, out),
         Command::Facts { path, json: _ } => facts(&path),
         Command::Diff {
-            old,
-            new,
+            paths,
+            lock,
             json,
             changelog,
             release,
-        } => diff(&old, &new, json, changelog.as_deref(), &release),
+        } => {
+            let changes = match (lock, paths.as_slice()) {
+                (None, [old, new]) => {
+                    b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new))
+                }
+                (Some(lock), [new]) => {
+                    let old = b24_codegen::lock::Lock::read(&lock)
+                        .map_err(|e| format!("{}: {e}", lock.display()))?;
+                    let new = b24_codegen::lock::Lock::of(&b24_codegen::load(new), "");
+                    b24_codegen::diff::diff_locks(&old, &new)
+                }
+                (None, _) => usage_error("diff needs OLD and NEW (or --lock FILE and NEW)"),
+                (Some(_), _) => usage_error("diff --lock FILE takes NEW alone"),
+            };
+            report(&changes, json, changelog.as_deref(), &release)
+        }
+        Command::Lock {
+            command:
+                LockCommand::Update {
+                    docs,
+                    lock,
+                    docs_version,
+                },
+        } => lock_update(&docs, &lock, docs_version),
         Command::Conformance {
             path,
             out,
@@ -157,7 +211,7 @@ fn facts(path: &Path) -> Result<ExitCode, String> {
     let api = b24_codegen::load(path);
     let facts = b24_codegen::facts::facts(&api);
     let text = serde_json::to_string_pretty(&facts).map_err(|e| e.to_string())?;
-    println!("{text}");
+    write_out(&format!("{text}\n"));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -166,14 +220,14 @@ fn check(path: &Path, json: bool) -> ExitCode {
     let summary = b24_codegen::check::summary(&api);
     if json {
         match serde_json::to_string_pretty(&summary) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => write_out(&format!("{text}\n")),
             Err(e) => {
                 eprintln!("b24-codegen: cannot write the summary: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        print!("{}", b24_codegen::check::render_text(&summary));
+        write_out(&b24_codegen::check::render_text(&summary));
     }
     if summary.passed() {
         ExitCode::SUCCESS
@@ -182,15 +236,53 @@ fn check(path: &Path, json: bool) -> ExitCode {
     }
 }
 
-fn diff(
-    old: &Path,
-    new: &Path,
-    json: bool,
-    changelog: Option<&Path>,
-    release: &str,
-) -> Result<ExitCode, String> {
-    let changes = b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new));
-    report(&changes, json, changelog, release)
+/// Writes to standard output; a reader that went away (`| head`) ends the output, not the
+/// program.
+fn write_out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Exits with clap's usage error (code 2).
+fn usage_error(message: &str) -> ! {
+    use clap::CommandFactory as _;
+    Cli::command()
+        .error(clap::error::ErrorKind::WrongNumberOfValues, message)
+        .exit()
+}
+
+fn lock_update(docs: &Path, file: &Path, docs_version: Option<String>) -> Result<ExitCode, String> {
+    use b24_codegen::lock::Lock;
+    let previous = if file.exists() {
+        Some(Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?)
+    } else {
+        None
+    };
+    let version = docs_version.unwrap_or_else(|| {
+        docs.canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default()
+    });
+    let api = b24_codegen::load(docs);
+    let new = Lock::of(&api, &version);
+    let (next, said) = match &previous {
+        Some(previous) => (
+            previous.update(&new),
+            b24_codegen::diff::diff_locks(previous, &new).to_string(),
+        ),
+        None => {
+            let said = format!("new lock: {} methods\n", new.methods.len());
+            (new, said)
+        }
+    };
+    std::fs::write(file, next.to_json())
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    write_out(&said);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a diff (text or JSON), writes its changelog section when asked, and gives the exit
@@ -225,9 +317,12 @@ fn report(
                 serde_json::to_value(changes.counts()).map_err(fail)?,
             );
         }
-        println!("{}", serde_json::to_string_pretty(&value).map_err(fail)?);
+        write_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).map_err(fail)?
+        ));
     } else {
-        print!("{changes}");
+        write_out(&changes.to_string());
     }
     Ok(if changes.is_breaking() {
         ExitCode::FAILURE
@@ -249,7 +344,7 @@ fn generate(path: &Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
     match out {
         Some(file) => std::fs::write(&file, code)
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
-        None => print!("{code}"),
+        None => write_out(&code),
     }
     Ok(if b24_codegen::check::summary(&api).passed() {
         ExitCode::SUCCESS
