@@ -235,6 +235,57 @@ impl Lock {
         next
     }
 
+    /// Adds to `api` what this lock published and the docs no longer have, so that code
+    /// generated from `api` keeps every published Rust path: the old spelling of a method
+    /// renamed in letter case only, as a copy of the new one under the old name (the server
+    /// reads method names case-insensitively), and every method the docs dropped, rebuilt from
+    /// the lock's facts (its top-level parameters with their types; nested structure and
+    /// `result` fields are not in a form the generator can rebuild, and become untyped JSON).
+    /// Both are marked deprecated. Entries `api` already has are left alone.
+    ///
+    /// Returns how many methods were added.
+    pub fn apply(&self, api: &mut Api) -> usize {
+        let has = |api: &Api, name: &str, version: ApiVersion| {
+            api.methods
+                .iter()
+                .any(|m| m.name == name && m.version == version)
+        };
+        let mut added = Vec::new();
+        for locked in &self.methods {
+            let version = if locked.version == version_name(ApiVersion::V3) {
+                ApiVersion::V3
+            } else {
+                ApiVersion::V2
+            };
+            if has(api, &locked.name, version) {
+                continue;
+            }
+            let note = locked
+                .deprecated
+                .clone()
+                .unwrap_or_else(|| "no longer in the docs".to_owned());
+            if let Some(spelling) = &locked.renamed_to {
+                if let Some(now) = api
+                    .methods
+                    .iter()
+                    .find(|m| &m.name == spelling && m.version == version)
+                {
+                    let mut old = now.clone();
+                    old.name = locked.name.clone();
+                    old.deprecated = Some(note);
+                    added.push(old);
+                }
+            } else if locked.dropped_in.is_some() {
+                added.push(rebuilt(locked, version, note));
+            }
+        }
+        let count = added.len();
+        api.methods.extend(added);
+        api.methods
+            .sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
+        count
+    }
+
     /// The methods the docs of this lock's version have: neither dropped nor an old spelling.
     pub fn current(&self) -> impl Iterator<Item = &LockedMethod> {
         self.methods
@@ -291,6 +342,108 @@ pub fn version_name(v: ApiVersion) -> &'static str {
         ApiVersion::V2 => "v2",
         ApiVersion::V3 => "v3",
     }
+}
+
+/// A method the docs dropped, from what the lock says of it.
+fn rebuilt(locked: &LockedMethod, version: ApiVersion, note: String) -> Method {
+    let top_level = |f: &&LockedField| !f.path.contains(['.', '[', '{']);
+    let params = locked
+        .params
+        .iter()
+        .filter(top_level)
+        .map(|f| Field {
+            api_name: f.path.clone(),
+            rust_name: f
+                .rust_name
+                .clone()
+                .unwrap_or_else(|| crate::names::snake(&f.path)),
+            doc_type: f.signature.clone(),
+            ty: type_of(&f.signature),
+            required: match f.required.as_str() {
+                "yes" => Required::Yes,
+                "conditional" => Required::Conditional,
+                _ => Required::No,
+            },
+            description: String::new(),
+            source: parse_source(&f.source),
+        })
+        .collect();
+    let result = locked.result.first().map_or_else(
+        || Type::untyped("not in the lock"),
+        |r| type_of(&r.signature),
+    );
+    Method {
+        name: locked.name.clone(),
+        version,
+        title: String::new(),
+        description: note.clone(),
+        scopes: Vec::new(),
+        who_can_call: None,
+        deprecated: Some(note),
+        access: if locked.access == "read" {
+            Access::Read
+        } else {
+            Access::Write
+        },
+        params,
+        result,
+        paging: locked.paging.as_ref().map(|p| crate::model::Paging {
+            items_key: p.strip_prefix("result.").map(str::to_owned),
+        }),
+        errors: Vec::new(),
+        examples: Vec::new(),
+        source: parse_source(&locked.source),
+    }
+}
+
+/// A type back from its [`signature`], where the signature says all of it (scalars, arrays,
+/// nullable and maps of those); objects and unions become untyped JSON.
+fn type_of(signature: &str) -> Type {
+    use crate::model::Scalar;
+    let scalar = match signature {
+        "integer" => Some(Scalar::Integer),
+        "double" => Some(Scalar::Double),
+        "string" => Some(Scalar::String),
+        "boolean" => Some(Scalar::Boolean),
+        "yesno" => Some(Scalar::YesNo),
+        "date" => Some(Scalar::Date),
+        "datetime" => Some(Scalar::DateTime),
+        "timestamp" => Some(Scalar::Timestamp),
+        "file" => Some(Scalar::File),
+        "any" => Some(Scalar::Any),
+        _ => None,
+    };
+    if let Some(scalar) = scalar {
+        return Type::scalar(scalar);
+    }
+    if let Some(item) = signature.strip_suffix("[]") {
+        let item = item
+            .strip_prefix('(')
+            .and_then(|i| i.strip_suffix(')'))
+            .unwrap_or(item);
+        return Type::array(type_of(item));
+    }
+    if let Some(inner) = signature.strip_suffix("|null") {
+        if !inner.contains('|') {
+            return Type::Nullable {
+                inner: Box::new(type_of(inner)),
+            };
+        }
+    }
+    if let Some(value) = signature
+        .strip_prefix("map<")
+        .and_then(|v| v.strip_suffix('>'))
+    {
+        return Type::Map {
+            value: Box::new(type_of(value)),
+        };
+    }
+    if signature == "object" {
+        return Type::untyped_object("dropped from the docs: its fields are not rebuilt");
+    }
+    Type::untyped(format!(
+        "dropped from the docs: `{signature}` is not rebuilt"
+    ))
 }
 
 fn locked_method(api: &Api, m: &Method, rust_path: Option<String>) -> LockedMethod {

@@ -239,7 +239,10 @@ fn every_subcommand_has_help_and_the_binary_a_version() {
         }
     }
     let update = stdout(&run(&["lock", "update", "--help"]));
-    assert!(update.contains("Usage: b24-codegen lock update"), "{update}");
+    assert!(
+        update.contains("Usage: b24-codegen lock update"),
+        "{update}"
+    );
     assert!(update.contains("--docs-version"), "{update}");
     let help = stdout(&run(&["help", "diff"]));
     assert!(help.contains("--json"), "{help}");

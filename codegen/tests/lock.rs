@@ -244,3 +244,72 @@ fn a_bad_lock_or_a_bad_command_line_is_refused() {
         assert_eq!(run(args).status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn generate_with_the_lock_keeps_every_published_rust_path() {
+    let root = dir("lock-generate");
+    let (v1, v2) = (docs(&root, 1), docs(&root, 2));
+    let file = root.join("b24.lock");
+    run(&[
+        "lock",
+        "update",
+        s(&v1),
+        "--lock",
+        s(&file),
+        "--docs-version",
+        "v1",
+    ]);
+    run(&[
+        "lock",
+        "update",
+        s(&v2),
+        "--lock",
+        s(&file),
+        "--docs-version",
+        "v2",
+    ]);
+
+    let plain = String::from_utf8(run(&["generate", s(&v2)]).stdout).unwrap();
+    let out = run(&["generate", s(&v2), "--lock", s(&file)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let locked = String::from_utf8(out.stdout).unwrap();
+    syn::parse_file(&locked).expect("valid Rust");
+    for module in ["pub mod move_to", "pub mod get"] {
+        assert!(
+            plain.contains(module) && locked.contains(module),
+            "{module}"
+        );
+    }
+    // Without the lock the old paths are gone; with it they are there, deprecated.
+    for (module, wire) in [
+        ("pub mod moveto", "\"gadget.moveto\""),
+        ("pub mod drop", "\"gadget.drop\""),
+    ] {
+        assert!(!plain.contains(module), "{module} without the lock");
+        assert!(locked.contains(module), "{module} with the lock");
+        assert!(locked.contains(wire), "{wire}");
+    }
+    assert!(locked.contains("renamed to `gadget.moveTo`"), "{locked}");
+    assert!(locked.contains("dropped from the docs in version v2"));
+    // The dropped method keeps its typed parameter.
+    let lock = Lock::read(&file).unwrap();
+    let mut api = b24_codegen::load(&v2);
+    assert_eq!(lock.apply(&mut api), 2);
+    let dropped = api
+        .methods
+        .iter()
+        .find(|m| m.name == "gadget.drop")
+        .unwrap();
+    assert_eq!(dropped.params[0].api_name, "id");
+    assert_eq!(
+        dropped.params[0].ty,
+        b24_codegen::model::Type::scalar(b24_codegen::model::Scalar::Integer)
+    );
+    assert!(dropped.deprecated.is_some());
+    // Applying twice adds nothing more.
+    assert_eq!(lock.apply(&mut api), 0);
+}

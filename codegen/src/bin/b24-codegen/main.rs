@@ -60,6 +60,10 @@ enum Command {
         /// Write the code to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Keep every Rust path this lock published: old spellings of renamed methods and
+        /// methods the docs dropped are generated too, `#[deprecated]`.
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
     },
     /// What the model says of every method page, in the facts form of the fidelity check.
     ///
@@ -160,7 +164,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Check { path, json } => Ok(check(&path, json)),
-        Command::Generate { path, out } => generate(&path, out),
+        Command::Generate { path, out, lock } => generate(&path, out, lock.as_deref()),
         Command::Facts { path, json: _ } => facts(&path),
         Command::Diff {
             paths,
@@ -331,8 +335,17 @@ fn report(
     })
 }
 
-fn generate(path: &Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
-    let api = b24_codegen::load(path);
+fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<ExitCode, String> {
+    let mut api = b24_codegen::load(path);
+    if let Some(file) = lock {
+        let lock =
+            b24_codegen::lock::Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let kept = lock.apply(&mut api);
+        eprintln!(
+            "b24-codegen: {kept} methods kept from {}, deprecated",
+            file.display()
+        );
+    }
     for diagnostic in api
         .diagnostics
         .iter()
