@@ -37,6 +37,9 @@ pub struct ApiDiff {
     pub renamed: Vec<MethodRename>,
     /// Methods in both (or renamed) whose surface changed.
     pub changed: Vec<MethodChanges>,
+    /// True when the crate is generated with the lock (`generate --lock`), which keeps removed
+    /// methods and old spellings, deprecated: then neither is breaking.
+    pub kept_by_lock: bool,
 }
 
 /// A method whose REST name changed letter case only.
@@ -177,9 +180,10 @@ impl ApiDiff {
     /// old: major when anything is breaking, minor when anything else but a page move changed,
     /// patch otherwise.
     pub fn bump(&self) -> Bump {
-        let method_level = if !self.removed.is_empty() || !self.renamed.is_empty() {
+        let gone = !self.removed.is_empty() || !self.renamed.is_empty();
+        let method_level = if gone && !self.kept_by_lock {
             Bump::Major
-        } else if !self.added.is_empty() {
+        } else if gone || !self.added.is_empty() {
             Bump::Minor
         } else {
             Bump::Patch
@@ -219,29 +223,40 @@ impl ApiDiff {
                 format!("- `{}`{} ({})", m.name, version_suffix(m.version), m.source),
             );
         }
+        let kept = self.kept_by_lock;
         for r in &self.renamed {
-            entry(
-                "Changed",
-                format!(
-                    "- **Breaking** (renamed): `{}` is now spelled `{}`{} ({}, was {})",
-                    r.from,
-                    r.to.name,
-                    version_suffix(r.to.version),
-                    r.to.source,
-                    r.was
-                ),
+            let spelled = format!(
+                "`{}` is now spelled `{}`{} ({}, was {})",
+                r.from,
+                r.to.name,
+                version_suffix(r.to.version),
+                r.to.source,
+                r.was
             );
+            if kept {
+                entry(
+                    "Deprecated",
+                    format!("- (renamed): {spelled}; the old path stays, deprecated"),
+                );
+            } else {
+                entry("Changed", format!("- **Breaking** (renamed): {spelled}"));
+            }
         }
         for m in &self.removed {
-            entry(
-                "Removed",
-                format!(
-                    "- **Breaking**: `{}`{} (was {})",
-                    m.name,
-                    version_suffix(m.version),
-                    m.source
-                ),
+            let what = format!(
+                "`{}`{} (was {})",
+                m.name,
+                version_suffix(m.version),
+                m.source
             );
+            if kept {
+                entry(
+                    "Deprecated",
+                    format!("- (removed): {what}: dropped from the docs, kept deprecated"),
+                );
+            } else {
+                entry("Removed", format!("- **Breaking**: {what}"));
+            }
         }
         for m in &self.changed {
             for c in &m.changes {
@@ -278,6 +293,17 @@ impl ApiDiff {
             }
         }
         out
+    }
+}
+
+impl ApiDiff {
+    /// How a removed or renamed method is marked in the text report.
+    fn gone_mark(&self) -> &'static str {
+        if self.kept_by_lock {
+            "[kept deprecated]"
+        } else {
+            "[breaking]"
+        }
     }
 }
 
@@ -688,21 +714,23 @@ impl fmt::Display for ApiDiff {
         for m in &self.removed {
             writeln!(
                 f,
-                "- {}{} (was {}) [breaking]",
+                "- {}{} (was {}) {}",
                 m.name,
                 version_suffix(m.version),
-                m.source
+                m.source,
+                self.gone_mark()
             )?;
         }
         for r in &self.renamed {
             writeln!(
                 f,
-                "> {} → {}{} ({}, was {}) [renamed] [breaking]",
+                "> {} → {}{} ({}, was {}) [renamed] {}",
                 r.from,
                 r.to.name,
                 version_suffix(r.to.version),
                 r.to.source,
-                r.was
+                r.was,
+                self.gone_mark()
             )?;
         }
         for m in &self.changed {

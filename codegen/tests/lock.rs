@@ -313,3 +313,63 @@ fn generate_with_the_lock_keeps_every_published_rust_path() {
     // Applying twice adds nothing more.
     assert_eq!(lock.apply(&mut api), 0);
 }
+
+#[test]
+fn with_the_lock_kept_removals_and_respellings_are_deprecations() {
+    let root = dir("lock-kept");
+    let v1 = docs(&root, 1);
+    let file = root.join("b24.lock");
+    run(&[
+        "lock",
+        "update",
+        s(&v1),
+        "--lock",
+        s(&file),
+        "--docs-version",
+        "v1",
+    ]);
+    // The next docs drop `gadget.drop` and respell `gadget.moveto`, nothing else.
+    let next = root.join("docs-next");
+    std::fs::create_dir_all(next.join("api-reference/gadget")).unwrap();
+    for f in ["gadget-get.md", "gadget-move-to.md"] {
+        let text = std::fs::read_to_string(v1.join("api-reference/gadget").join(f)).unwrap();
+        std::fs::write(
+            next.join("api-reference/gadget").join(f),
+            text.replace("gadget.moveto", "gadget.moveTo"),
+        )
+        .unwrap();
+    }
+    let plain = run(&["diff", "--lock", s(&file), s(&next)]);
+    assert_eq!(plain.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("semver: major"));
+
+    let log = root.join("CHANGELOG.md");
+    let kept = run(&[
+        "diff",
+        "--lock",
+        s(&file),
+        s(&next),
+        "--kept",
+        "--changelog",
+        s(&log),
+    ]);
+    assert_eq!(kept.status.code(), Some(0), "not breaking");
+    let text = String::from_utf8(kept.stdout).unwrap();
+    assert!(text.contains("semver: minor"), "{text}");
+    assert!(
+        text.contains(
+            "- gadget.drop (was api-reference/gadget/gadget-drop.md:1) [kept deprecated]"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("> gadget.moveto → gadget.moveTo ("), "{text}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("### Deprecated"), "{log}");
+    assert!(!log.contains("### Removed"), "{log}");
+    assert!(!log.contains("**Breaking**"), "{log}");
+    // `--kept` means nothing without a lock.
+    assert_eq!(
+        run(&["diff", s(&v1), s(&next), "--kept"]).status.code(),
+        Some(2)
+    );
+}

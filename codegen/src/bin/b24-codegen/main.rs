@@ -90,6 +90,10 @@ enum Command {
         /// Compare NEW with the published API in this lock instead of with OLD docs.
         #[arg(long, value_name = "FILE")]
         lock: Option<PathBuf>,
+        /// With --lock: the crate is generated with `generate --lock`, which keeps removed
+        /// methods and old spellings deprecated, so they are not breaking.
+        #[arg(long, requires = "lock")]
+        kept: bool,
         /// Print the diff as one JSON object.
         #[arg(long)]
         json: bool,
@@ -169,6 +173,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Diff {
             paths,
             lock,
+            kept,
             json,
             changelog,
             release,
@@ -181,7 +186,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     let old = b24_codegen::lock::Lock::read(&lock)
                         .map_err(|e| format!("{}: {e}", lock.display()))?;
                     let new = b24_codegen::lock::Lock::of(&b24_codegen::load(new), "");
-                    b24_codegen::diff::diff_locks(&old, &new)
+                    let mut changes = b24_codegen::diff::diff_locks(&old, &new);
+                    changes.kept_by_lock = kept;
+                    changes
                 }
                 (None, _) => usage_error("diff needs OLD and NEW (or --lock FILE and NEW)"),
                 (Some(_), _) => usage_error("diff --lock FILE takes NEW alone"),
