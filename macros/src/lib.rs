@@ -16,8 +16,11 @@
 //!
 //! Options: a path literal, or `path = "..."`; `env = "VAR"` (the docs path comes from that
 //! environment variable at compile time; with `path` as well, the path is the fallback when the
-//! variable is unset); `only = ["prefix", ...]` (methods named so or below); `skip_invalid`;
-//! `runtime = path::to::runtime` (default `::b24_runtime`).
+//! variable is unset); `only = ["prefix", ...]` (methods named so or below; a prefix that
+//! selects no method is a compile error at that prefix); `skip_invalid`;
+//! `deprecated_in_docs_only` (methods the docs deprecate say so in their rustdoc but get no
+//! `#[deprecated]` attribute, so using them gives no warning); `runtime = path::to::runtime`
+//! (default `::b24_runtime`).
 
 #![warn(missing_docs)]
 
