@@ -176,7 +176,7 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
     })
 }
 
-/// An error at the first `only` prefix that selects no method of `api` (a misspelt prefix
+/// An error at the first `only` prefix that selects nothing of `api` (a misspelt prefix
 /// would otherwise generate nothing, silently).
 fn unselected_prefixes(only: &[LitStr], api: &b24_codegen::Api) -> syn::Result<()> {
     for prefix in only {
@@ -184,11 +184,11 @@ fn unselected_prefixes(only: &[LitStr], api: &b24_codegen::Api) -> syn::Result<(
             only: vec![prefix.value()],
             ..Options::default()
         };
-        if !api.methods.iter().any(|m| alone.selects(&m.name)) {
+        if !alone.selects_any(api) {
             return Err(syn::Error::new(
                 prefix.span(),
                 format!(
-                    "`only` prefix \"{}\" selects no method of these docs ({} methods); a prefix selects a method named so or below it (\"crm.item\" selects crm.item.add)",
+                    "`only` prefix \"{}\" selects nothing of these docs ({} methods); a prefix selects a method named so or below it (\"crm.item\" selects crm.item.add), `events`, `events.SCOPE` or an event code, `placements` or a placement code",
                     prefix.value(),
                     api.methods.len()
                 ),
