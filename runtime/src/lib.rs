@@ -51,8 +51,8 @@ pub mod paging;
 pub mod query;
 pub mod retry;
 pub mod secret;
-pub mod store;
 pub mod select;
+pub mod store;
 pub mod uf;
 pub mod value;
 

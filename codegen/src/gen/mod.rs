@@ -56,6 +56,13 @@ impl Options {
     }
 }
 
+impl Options {
+    /// True when the selection generates anything of `api`: a method, an event or a placement.
+    pub fn selects_any(&self, api: &Api) -> bool {
+        api.methods.iter().any(|m| self.selects(&m.name)) || events::selects_any(self, api)
+    }
+}
+
 /// What every generating function needs.
 pub struct Context<'a> {
     api: &'a Api,
@@ -119,9 +126,17 @@ impl<'a> Node<'a> {
     /// The children with their module names, in a stable order: names are claimed in the
     /// order of the API segments, so two segments with one Rust name (`Chat`, `chat`) get
     /// `chat` and `chat_2` every time.
-    fn named_children(&self) -> Vec<(String, &str, &Node<'a>)> {
-        // `types` is the shared module at the root.
-        let mut module_names = Scope::with_reserved(&["types"]);
+    fn named_children(&self, root: bool) -> Vec<(String, &str, &Node<'a>)> {
+        // At the root, `types` is the shared module and `events`, `placements` the typed
+        // events and placements: a method namespace of that name (the method `events`) gets
+        // the next free name (`events_2`), whatever the selection, so its path never depends
+        // on whether events are generated.
+        let reserved: &[&str] = if root {
+            &["types", "events", "placements"]
+        } else {
+            &["types"]
+        };
+        let mut module_names = Scope::with_reserved(reserved);
         self.children
             .iter()
             .map(|(segment, child)| {
@@ -137,7 +152,7 @@ impl<'a> Node<'a> {
     /// The child modules of this node, `depth` levels below the root.
     fn tokens(&self, ctx: &Context, depth: usize) -> TokenStream {
         let modules = self
-            .named_children()
+            .named_children(depth == 0)
             .into_iter()
             .map(|(name, segment, child)| {
                 let name = ident(&name);
@@ -167,7 +182,7 @@ impl<'a> Node<'a> {
 
     /// Records the module path (`crm::item::add`) of every generated method below this node.
     fn collect_paths(&self, prefix: &str, paths: &mut Vec<(&'a Method, String)>) {
-        for (name, _, child) in self.named_children() {
+        for (name, _, child) in self.named_children(prefix.is_empty()) {
             let path = if prefix.is_empty() {
                 name
             } else {
@@ -336,5 +351,28 @@ mod tests {
         assert!(options.selects("crm.item"));
         assert!(!options.selects("crm.itemx.add"));
         assert!(!options.selects("crm.activity.badge.add"));
+    }
+
+    #[test]
+    fn a_method_named_like_a_root_module_of_the_generator_takes_the_next_name() {
+        // The REST method `events` and the typed `events` module (and `types`, `placements`)
+        // would be one module twice: the method yields, whatever the selection.
+        let api = Api {
+            methods: ["events", "placements", "types", "crm.events.list"]
+                .into_iter()
+                .map(|n| method(n, Vec::new(), Type::scalar(Scalar::Boolean), None))
+                .collect(),
+            ..Api::default()
+        };
+        let paths: Vec<String> = module_paths(&api, &Options::default())
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert!(paths
+            .iter()
+            .all(|p| p != "events" && p != "placements" && p != "types"));
+        assert!(paths.contains(&"crm::events::list".to_owned()), "{paths:?}");
+        assert_eq!(paths.len(), 4, "{paths:?}");
+        syn::parse2::<syn::File>(generate(&api, &Options::default())).expect("valid Rust");
     }
 }
