@@ -494,6 +494,9 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
         )
     };
     let grant = get("grant_type");
+    if grant == "refresh_token" {
+        inner.stats.token_refresh_requests += 1;
+    }
     if grant != "refresh_token" && grant != "authorization_code" {
         return oauth_error("invalid_request", "Unsupported grant_type");
     }

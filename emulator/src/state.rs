@@ -28,6 +28,9 @@ pub struct Stats {
     pub expired_token: u64,
     /// Successful refreshes at the token endpoint.
     pub token_refreshes: u64,
+    /// Requests at the token endpoint with `grant_type=refresh_token`, refused ones included
+    /// (a spent refresh token, a wrong client).
+    pub token_refresh_requests: u64,
     /// Faults injected (queued or random).
     pub faults_injected: u64,
     /// Method executions (batch commands included, the `batch` call itself not).
