@@ -507,8 +507,11 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
     }
     let now = inner.clock.now();
     let lifetime = inner.oauth.access_token_lifetime;
+    let grace = inner.oauth.refresh_grace;
     let pair = if grant == "refresh_token" {
-        inner.tokens.refresh(get("refresh_token"), now, lifetime)
+        inner
+            .tokens
+            .refresh(get("refresh_token"), now, lifetime, grace)
     } else {
         inner.tokens.redeem_code(get("code"), now, lifetime)
     };

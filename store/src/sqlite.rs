@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_tokens.sql
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    max_claim: Option<Duration>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -58,7 +59,15 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path,
+            max_claim: None,
         })
+    }
+
+    /// Claims last at most `ttl`, whatever the runtime asks: how long a process that died
+    /// while refreshing keeps the others of the same portal waiting.
+    pub fn claim_ttl_at_most(mut self, ttl: Duration) -> Self {
+        self.max_claim = Some(ttl);
+        self
     }
 
     /// The schema version the store is at (the number of migrations run).
@@ -212,6 +221,7 @@ impl TokenStore for SqliteStore {
         ttl: Duration,
     ) -> StoreFuture<'a, Claim> {
         let (member, refresh) = (member_id.to_owned(), refresh.expose().to_owned());
+        let ttl = self.max_claim.map_or(ttl, |most| ttl.min(most));
         Box::pin(self.run(move |c| {
             let now = crate::now_ms();
             // Taken unless an unexpired claim on the same refresh token exists.
