@@ -51,8 +51,8 @@ pub mod paging;
 pub mod query;
 pub mod retry;
 pub mod secret;
-pub mod store;
 pub mod select;
+pub mod store;
 pub mod uf;
 pub mod value;
 
@@ -62,7 +62,7 @@ pub use batch::{Batch, BatchResults, Cmd, Ref};
 pub use client::{BuildError, CallOptions, Client, ClientBuilder};
 pub use envelope::{Envelope, Time};
 pub use error::{ApiError, DecodeError, Error, RefreshError, TransportError};
-pub use limits::RateLimit;
+pub use limits::{LimitError, RateLimit, SharedLimits};
 pub use method::{Access, ApiVersion, ListMethod, Method, MethodError};
 pub use paging::{Export, Progress};
 pub use retry::RetryPolicy;

@@ -22,11 +22,15 @@
 mod codec;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(feature = "postgres")]
 pub use crate::postgres::PgStore;
+#[cfg(feature = "redis")]
+pub use crate::redis::RedisLimits;
 #[cfg(feature = "sqlite")]
 pub use crate::sqlite::SqliteStore;
 pub use b24_runtime::store::{Claim, Replaced, StoreError, TokenStore};
