@@ -52,6 +52,14 @@ fn json_answer(status: u16, body: &Value) -> Answer {
     answer(status, JSON, serde_json::to_vec(body).unwrap_or_default())
 }
 
+/// The answer to a path that names no portal of a fleet.
+pub(crate) fn not_found() -> Answer {
+    json_answer(
+        404,
+        &json!({"error": "NOT_FOUND", "error_description": "No portal at this path"}),
+    )
+}
+
 /// Handles one HTTP request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -531,7 +539,7 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
             "domain": base_url.trim_start_matches("http://"),
             "expires": expires,
             "expires_in": expires_in,
-            "member_id": "b24emulator0000000000000000000000",
+            "member_id": shared.member_id,
             "refresh_token": refresh,
             "scope": "crm,user,task",
             "server_endpoint": format!("{base_url}/oauth/"),

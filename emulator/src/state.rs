@@ -3,7 +3,7 @@
 //! an `.await`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use b24_codegen::model::{Api, ApiVersion};
 
@@ -221,9 +221,11 @@ impl Inner {
 /// Everything the server works from.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) api: Api,
+    pub(crate) api: Arc<Api>,
     /// Fixed at start.
     pub(crate) server: ServerLimits,
+    /// The portal's `member_id` (what its token answers and install requests say).
+    pub(crate) member_id: String,
     methods: HashMap<(String, ApiVersion), usize>,
     pub(crate) families: Vec<Family>,
     family_of: HashMap<usize, (usize, Op)>,
@@ -241,10 +243,11 @@ pub(crate) struct StartSettings {
     pub(crate) webhook: WebhookAuth,
     pub(crate) oauth: OAuthApp,
     pub(crate) server: ServerLimits,
+    pub(crate) member_id: String,
 }
 
 impl Shared {
-    pub(crate) fn new(api: Api, settings: StartSettings) -> Self {
+    pub(crate) fn new(api: Arc<Api>, settings: StartSettings) -> Self {
         let methods = api
             .methods
             .iter()
@@ -274,6 +277,7 @@ impl Shared {
         Shared {
             api,
             server: settings.server,
+            member_id: settings.member_id,
             methods,
             families,
             family_of,
