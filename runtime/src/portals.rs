@@ -7,6 +7,9 @@
 //! before using it), and the limits are either the portal's shared ones
 //! ([`PortalsBuilder::shared_limits`]) or start again from the server's answers.
 //!
+//! Every portal's client sends through one shared HTTP client ([`PortalsBuilder::http`]): a
+//! thousand portals hold one connection pool and one TLS configuration, not a thousand.
+//!
 //! Fairness: [`Portals::run`] runs a job with a portal's client under two permits, the portal's
 //! own ([`PortalsBuilder::per_portal`] at once) and then one of the process's
 //! ([`PortalsBuilder::max_in_flight`] at once, handed out first come, first served). A busy
@@ -35,6 +38,7 @@ pub struct Portals {
     in_flight: Arc<Semaphore>,
     per_portal: usize,
     limits: Option<Arc<LimitsFor>>,
+    http: Option<reqwest::Client>,
 }
 
 #[derive(Clone)]
@@ -59,6 +63,7 @@ pub struct PortalsBuilder {
     max_in_flight: usize,
     per_portal: usize,
     limits: Option<Arc<LimitsFor>>,
+    http: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for PortalsBuilder {
@@ -100,8 +105,23 @@ impl PortalsBuilder {
         self
     }
 
+    /// The HTTP client every portal's client sends through (one connection pool and TLS
+    /// configuration for all). Default: one with the runtime's default timeouts (65 s, connect
+    /// 10 s), which then override the timeouts set by [`crate::app::AppBuilder::configure_clients`].
+    pub fn http(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
     /// The registry.
     pub fn build(self) -> Portals {
+        let http = self.http.or_else(|| {
+            crate::http::client(
+                std::time::Duration::from_secs(65),
+                std::time::Duration::from_secs(10),
+            )
+            .ok()
+        });
         let capacity = NonZeroUsize::new(self.capacity).map_or(1, NonZeroUsize::get);
         Portals {
             app: self.app,
@@ -109,6 +129,7 @@ impl PortalsBuilder {
             in_flight: Arc::new(Semaphore::new(self.max_in_flight)),
             per_portal: self.per_portal,
             limits: self.limits,
+            http,
         }
     }
 }
@@ -122,6 +143,7 @@ impl Portals {
             max_in_flight: 256,
             per_portal: 4,
             limits: None,
+            http: None,
         }
     }
 
@@ -176,9 +198,16 @@ impl Portals {
             .await?
             .ok_or_else(|| AppError::NotInstalled(member_id.to_owned()))?;
         let limits = self.limits.as_ref().and_then(|f| f(member_id));
-        let client = self.app.build_client_with(tokens, |b| match limits {
-            Some(l) => b.shared_limits(l),
-            None => b,
+        let http = self.http.clone();
+        let client = self.app.build_client_with(tokens, |b| {
+            let b = match limits {
+                Some(l) => b.shared_limits(l),
+                None => b,
+            };
+            match http {
+                Some(h) => b.http_client(h),
+                None => b,
+            }
         })?;
         let built = Portal {
             client,
