@@ -56,6 +56,31 @@ fn wait_for_port(port: u16, child: &mut Child, within: Duration) -> bool {
     false
 }
 
+/// Polls `pg_isready` until the server accepts connections (exit 0); without `pg_isready`,
+/// trusts the open port.
+fn wait_until_accepting(bin: &Path, port: u16, child: &mut Child, within: Duration) -> bool {
+    let probe = bin.join("pg_isready");
+    if !probe.exists() {
+        return true;
+    }
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        let ready = Command::new(&probe)
+            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "b24"])
+            .stdin(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ready {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 /// A PostgreSQL server in a temporary data directory, stopped on drop.
 pub struct Postgres {
     child: Child,
@@ -145,6 +170,12 @@ impl Postgres {
             let _ = child.kill();
             let _ = child.wait();
             return Err("postgres did not listen within 30 s".into());
+        }
+        // A listening server may still answer "the database system is starting up".
+        if !wait_until_accepting(&bin, port, &mut child, Duration::from_secs(30)) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("postgres did not accept connections within 30 s".into());
         }
         Ok(Postgres {
             child,
