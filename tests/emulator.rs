@@ -185,16 +185,28 @@ async fn lists_take_filters_built_from_the_generated_keys() {
     use b24::runtime::select::{Filter, Order, Select};
     use b24::types::Deal;
     let (client, emulator) = connect().await;
-    let deals = [("A", 500, "NEW"), ("B", 1500, "NEW"), ("C", 2500, "LOSE"), ("D", 1000, "WON")];
+    let deals = [
+        ("A", 500, "NEW"),
+        ("B", 1500, "NEW"),
+        ("C", 2500, "LOSE"),
+        ("D", 1000, "WON"),
+    ];
     emulator
         .insert_records(
             "crm.deal",
             &json!({}),
-            deals.iter().map(|(t, o, s)| json!({"TITLE": t, "OPPORTUNITY": o, "STAGE_ID": s})),
+            deals
+                .iter()
+                .map(|(t, o, s)| json!({"TITLE": t, "OPPORTUNITY": o, "STAGE_ID": s})),
         )
         .expect("seeded");
     let request = deal::list::Request {
-        select: Some(Select::new().field(Deal::TITLE).field(Deal::OPPORTUNITY).names()),
+        select: Some(
+            Select::new()
+                .field(Deal::TITLE)
+                .field(Deal::OPPORTUNITY)
+                .names(),
+        ),
         filter: Some(
             Filter::new()
                 .ge(Deal::OPPORTUNITY, 1000)
@@ -208,7 +220,11 @@ async fn lists_take_filters_built_from_the_generated_keys() {
     let found = deal::list::call(&client, &request).await.expect("listed");
     let titles: Vec<_> = found.iter().filter_map(|d| d.title.clone()).collect();
     assert_eq!(titles, ["B", "D"]);
-    assert_eq!(format!("{:?}", found[0].id), "Some(2)", "ids debug as numbers");
+    assert_eq!(
+        format!("{:?}", found[0].id),
+        "Some(2)",
+        "ids debug as numbers"
+    );
 
     let done = std::sync::Arc::new(std::sync::Mutex::new(b24::Progress::default()));
     let seen = std::sync::Arc::clone(&done);
@@ -220,5 +236,11 @@ async fn lists_take_filters_built_from_the_generated_keys() {
         .await;
     assert_eq!(exported.len(), 4);
     let progress = *done.lock().expect("progress");
-    assert_eq!(progress, b24::Progress { done: 4, total: Some(4) });
+    assert_eq!(
+        progress,
+        b24::Progress {
+            done: 4,
+            total: Some(4)
+        }
+    );
 }

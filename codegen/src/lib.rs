@@ -21,6 +21,7 @@ pub mod facts;
 mod gen;
 pub mod limits;
 mod load;
+pub mod lock;
 pub mod model;
 pub mod names;
 pub mod page;

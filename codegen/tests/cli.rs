@@ -162,7 +162,9 @@ fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
     assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
     assert_eq!(
         stdout(&same),
-        "methods: 0 added, 0 removed, 0 changed (0 with breaking changes)\n"
+        "methods: 0 added, 0 removed, 0 renamed, 0 changed (0 with breaking changes)\n\
+         changes: 0 added, 0 removed, 0 renamed, 0 newly typed, 0 retyped, 0 required changed, \
+         0 deprecated, 0 changed\nsemver: patch\n"
     );
 
     // One page alone against the whole folder: the 26 other methods added, nothing removed.
@@ -181,23 +183,90 @@ fn diff_exits_zero_without_breaking_changes_and_one_with_them() {
     // The other way round, 26 methods are removed: breaking.
     let shrunk = run(&["diff", docs.to_str().unwrap(), page.to_str().unwrap()]);
     assert_eq!(shrunk.status.code(), Some(1));
-    assert!(stdout(&shrunk).starts_with("methods: 0 added, 26 removed, "));
+    assert!(stdout(&shrunk).starts_with("methods: 0 added, 26 removed, 0 renamed, "));
 }
 
 #[test]
-fn bad_arguments_exit_two_with_the_usage() {
+fn bad_arguments_exit_two_and_say_what_is_wrong() {
     for args in [
         &["check"][..],
         &["check", "docs", "--frobnicate"],
         &["diff", "docs"],
         &["explode", "docs"],
+        // A flag of another subcommand is an error, not silently ignored.
+        &["generate", "docs", "--json"],
+        &["check", "docs", "--out", "x.rs"],
+        &["diff", "a", "b", "c"],
+        &["conformance", "docs"],
+        &["conformance", "docs", "--out", "dir", "--require", "many"],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
+        // clap's form: what is wrong, then the usage or where to find it.
+        let text = stderr(&out);
+        assert!(text.starts_with("error: "), "{args:?}: {text}");
         assert!(
-            stderr(&out).contains("usage:"),
-            "{args:?}: {}",
-            stderr(&out)
+            text.contains("Usage: b24-codegen") || text.contains("try '--help'"),
+            "{args:?}: {text}"
         );
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+    // No command at all: the help, on standard error, and the same exit code.
+    let none = run(&[]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(stderr(&none).contains("Usage: b24-codegen <COMMAND>"));
+}
+
+#[test]
+fn every_subcommand_has_help_and_the_binary_a_version() {
+    let top = run(&["--help"]);
+    assert_eq!(top.status.code(), Some(0), "{}", stderr(&top));
+    let text = stdout(&top);
+    let commands = ["check", "generate", "facts", "diff", "lock", "conformance"];
+    for command in commands {
+        assert!(text.contains(command), "{command} not in\n{text}");
+    }
+    assert!(text.contains("Exit codes:"), "{text}");
+    for command in commands {
+        for flag in ["--help", "-h"] {
+            let out = run(&[command, flag]);
+            assert_eq!(out.status.code(), Some(0), "{command} {flag}");
+            let help = stdout(&out);
+            assert!(
+                help.contains(&format!("Usage: b24-codegen {command}")),
+                "{command}: {help}"
+            );
+        }
+    }
+    let update = stdout(&run(&["lock", "update", "--help"]));
+    assert!(
+        update.contains("Usage: b24-codegen lock update"),
+        "{update}"
+    );
+    assert!(update.contains("--docs-version"), "{update}");
+    let help = stdout(&run(&["help", "diff"]));
+    assert!(help.contains("--json"), "{help}");
+    let version = run(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("b24-codegen {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn clap_is_not_in_the_dependency_tree_of_api_users() {
+    // `b24` (the facade `api!` users depend on) and `b24-macros` build b24-codegen without
+    // its `cli` feature; only the binary needs clap.
+    for package in ["b24", "b24-macros"] {
+        let out = Command::new(env!("CARGO"))
+            .args(["tree", "--offline", "-e", "normal", "-p", package])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let tree = stdout(&out);
+        assert!(tree.contains("b24-codegen"), "{tree}");
+        assert!(!tree.contains("clap"), "{package} depends on clap:\n{tree}");
     }
 }

@@ -80,7 +80,8 @@ fn whole_corpus_loads_every_method_page() {
     // the generator, by where the docs define them (tests/names.rs), so the model's may repeat.
     for t in api.types.values() {
         assert!(
-            t.rust_name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_'),
+            t.rust_name
+                .starts_with(|c: char| c.is_ascii_uppercase() || c == '_'),
             "{}",
             t.rust_name
         );

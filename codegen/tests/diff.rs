@@ -62,7 +62,9 @@ fn identical_trees_have_no_changes() {
     assert!(!d.is_breaking());
     assert_eq!(
         d.to_string(),
-        "methods: 0 added, 0 removed, 0 changed (0 with breaking changes)\n"
+        "methods: 0 added, 0 removed, 0 renamed, 0 changed (0 with breaking changes)\n\
+         changes: 0 added, 0 removed, 0 renamed, 0 newly typed, 0 retyped, 0 required changed, \
+         0 deprecated, 0 changed\nsemver: patch\n"
     );
 }
 
@@ -130,7 +132,10 @@ fn edits_to_pages_are_reported_with_what_breaks() {
 
     // The text report names each method and each change with its file:line.
     let text = d.to_string();
-    assert!(text.starts_with("methods: 0 added, 1 removed, "), "{text}");
+    assert!(
+        text.starts_with("methods: 0 added, 1 removed, 0 renamed, "),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "- crm.activity.badge.delete (was {BADGES}/crm-activity-badge-delete.md:1) [breaking]"
@@ -139,7 +144,7 @@ fn edits_to_pages_are_reported_with_what_breaks() {
     );
     assert!(
         text.contains(&format!(
-            "    error code `ACCESS_DENIED` removed [breaking] ({add}:"
+            "    [removed] error code `ACCESS_DENIED` removed [breaking] ({add}:"
         )),
         "{text}"
     );

@@ -763,3 +763,33 @@ fn a_page_of_100000_lines_is_cut_at_the_line_bound() {
         )]
     );
 }
+
+#[test]
+fn a_response_example_nested_120_deep_is_untyped_past_the_depth_bound() {
+    // serde_json reads 128 levels; a type inferred from each of them overflowed the stack in
+    // the emitter (a 2 MiB thread in debug) before the bound.
+    let json = format!("{}1{}", "[".repeat(120), "]".repeat(120));
+    let page = format!(
+        "# Deep deep.example\n\n> Who can execute the method: any user\n\n\
+         ## Method Parameters\n\n#|\n|| **Name**\n`type` | **Description** ||\n\
+         || **id**\n`integer` | Id ||\n|#\n\n## Response Handling\n\nHTTP Status: **200**\n\n\
+         ```json\n{{\"result\": {json}, \"time\": {{\"start\": 1}}}}\n```\n"
+    );
+    let dir = tree("deep-example", &[("deep.md", page.as_bytes()), OK_PAGE]);
+    let (api, code) = load(&dir);
+    let m = api
+        .methods
+        .iter()
+        .find(|m| m.name == "deep.example")
+        .expect("deep.example");
+    let mut arrays = 0;
+    let mut ty = &m.result;
+    while let Type::Array { item } = ty {
+        arrays += 1;
+        ty = item;
+    }
+    assert!(matches!(ty, Type::Untyped { .. }), "{ty:?}");
+    assert!(arrays <= 32, "{arrays} array levels");
+    assert!(has_method(&api, "ok.fine"));
+    syn::parse_file(&code).expect("valid Rust");
+}

@@ -658,7 +658,7 @@ impl crate::Emulator {
                 "SERVER_ENDPOINT": format!("{}/oauth/", self.base_url),
                 "APPLICATION_TOKEN": app_token,
                 "APPLICATION_SCOPE": "crm,user,task,placement",
-                "member_id": MEMBER_ID,
+                "member_id": self.shared.member_id,
                 "status": "L",
                 "PLACEMENT": "DEFAULT",
                 "PLACEMENT_OPTIONS": "{}",
@@ -674,7 +674,7 @@ impl crate::Emulator {
         Ok(Installation {
             status,
             application_token: app_token,
-            member_id: MEMBER_ID.to_owned(),
+            member_id: self.shared.member_id.clone(),
         })
     }
 
@@ -708,7 +708,7 @@ impl crate::Emulator {
             "REFRESH_ID": refresh,
             "SERVER_ENDPOINT": format!("{}/oauth/", self.base_url),
             "APPLICATION_TOKEN": app_token,
-            "member_id": MEMBER_ID,
+            "member_id": self.shared.member_id,
             "status": "L",
             "PLACEMENT": placement,
             "PLACEMENT_OPTIONS": options.to_string(),

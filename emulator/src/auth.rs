@@ -51,11 +51,22 @@ struct AccessToken {
     expires_at: f64,
 }
 
+/// A refresh token spent within its grace: what its refresh answered.
+#[derive(Clone)]
+struct Spent {
+    access: String,
+    refresh: String,
+    until: f64,
+}
+
 /// Every token issued, and the refresh tokens still valid.
 #[derive(Default)]
 pub(crate) struct Tokens {
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, ()>,
+    /// Spent refresh tokens still in their grace (see [`OAuthApp::refresh_grace`]): the pair
+    /// their refresh issued, and the emulated time the grace ends.
+    spent: HashMap<String, Spent>,
     /// Authorization codes and the emulated time they expire.
     codes: HashMap<String, f64>,
     issued: u64,
@@ -101,15 +112,36 @@ impl Tokens {
         (access, refresh)
     }
 
-    /// Exchanges a refresh token for a new pair; the old refresh token stops working.
+    /// Exchanges a refresh token for a new pair; the old refresh token stops working, except
+    /// within `grace` emulated seconds, where presenting it again answers the same new pair
+    /// (as long as that pair's refresh token is unspent).
     pub(crate) fn refresh(
         &mut self,
         token: &str,
         now: f64,
         lifetime: f64,
+        grace: f64,
     ) -> Option<(String, String)> {
-        self.refresh.remove(token)?;
-        Some(self.issue(now, lifetime))
+        if self.refresh.remove(token).is_none() {
+            let again = self.spent.get(token).filter(|s| s.until > now)?;
+            if !self.refresh.contains_key(&again.refresh) {
+                return None;
+            }
+            return Some((again.access.clone(), again.refresh.clone()));
+        }
+        let (access, refresh) = self.issue(now, lifetime);
+        if grace > 0.0 && grace.is_finite() {
+            make_room(&mut self.spent, now, |s| s.until);
+            self.spent.insert(
+                token.to_owned(),
+                Spent {
+                    access: access.clone(),
+                    refresh: refresh.clone(),
+                    until: now + grace,
+                },
+            );
+        }
+        Some((access, refresh))
     }
 
     /// Issues a one-time authorization code, valid for 30 emulated seconds (as the docs say).
@@ -233,7 +265,7 @@ mod tests {
         );
         for i in 0..TOKENS_KEPT + 5 {
             let now = 20.0 + i as f64;
-            let (_, next) = tokens.refresh(&refresh, now, 10.0).expect("refreshes");
+            let (_, next) = tokens.refresh(&refresh, now, 10.0, 0.0).expect("refreshes");
             refresh = next;
         }
         assert!(tokens.access.len() <= TOKENS_KEPT);
@@ -248,5 +280,26 @@ mod tests {
             tokens.issue_code(i as f64);
         }
         assert!(tokens.codes.len() <= TOKENS_KEPT);
+    }
+
+    #[test]
+    fn a_spent_refresh_token_answers_the_same_pair_only_within_its_grace() {
+        let mut tokens = Tokens::new(7);
+        let (_, r0) = tokens.issue(0.0, 10.0);
+        assert!(tokens.refresh("nonsense", 0.0, 10.0, 5.0).is_none());
+        let first = tokens.refresh(&r0, 1.0, 10.0, 5.0).expect("refreshes");
+        assert_eq!(tokens.refresh(&r0, 2.0, 10.0, 5.0), Some(first.clone()));
+        assert!(tokens.refresh(&r0, 6.5, 10.0, 5.0).is_none(), "grace over");
+        // Once the new refresh token is spent, the old one is dead even within its grace.
+        let (_, r1) = tokens.issue(10.0, 10.0);
+        let second = tokens.refresh(&r1, 10.0, 10.0, 5.0).expect("refreshes");
+        tokens
+            .refresh(&second.1, 11.0, 10.0, 5.0)
+            .expect("refreshes");
+        assert!(tokens.refresh(&r1, 11.5, 10.0, 5.0).is_none());
+        // No grace: single use.
+        let (_, r2) = tokens.issue(20.0, 10.0);
+        tokens.refresh(&r2, 20.0, 10.0, 0.0).expect("refreshes");
+        assert!(tokens.refresh(&r2, 20.0, 10.0, 0.0).is_none());
     }
 }

@@ -159,6 +159,11 @@ pub struct OAuthApp {
     pub client_secret: String,
     /// Lifetime of an access token in emulated seconds. Default 3600.
     pub access_token_lifetime: f64,
+    /// For how many emulated seconds a spent refresh token still answers, with the same new
+    /// pair its first refresh got (while that pair's refresh token is unspent). Default 0: a
+    /// refresh token works once. A grace models token servers that forgive a client which died
+    /// before storing the new pair.
+    pub refresh_grace: f64,
 }
 
 impl Default for OAuthApp {
@@ -167,6 +172,7 @@ impl Default for OAuthApp {
             client_id: "local.b24emulator".to_string(),
             client_secret: "b24-emulator-secret".to_string(),
             access_token_lifetime: 3600.0,
+            refresh_grace: 0.0,
         }
     }
 }
@@ -177,6 +183,7 @@ impl std::fmt::Debug for OAuthApp {
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("access_token_lifetime", &self.access_token_lifetime)
+            .field("refresh_grace", &self.refresh_grace)
             .finish()
     }
 }

@@ -51,6 +51,7 @@ impl Default for EmulatorBuilder {
                 webhook: WebhookAuth::default(),
                 oauth: OAuthApp::default(),
                 server: ServerLimits::default(),
+                member_id: crate::MEMBER_ID.to_owned(),
             },
         }
     }
@@ -168,17 +169,31 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Loads the docs (unless a model was given), binds the port and starts serving.
-    pub async fn start(self) -> std::io::Result<Emulator> {
+    /// The portal's `member_id` (default [`crate::MEMBER_ID`]), as its token answers and
+    /// install requests say.
+    pub fn member_id(mut self, id: impl Into<String>) -> Self {
+        self.settings.member_id = id.into();
+        self
+    }
+
+    /// The model (loaded now unless given), the address, and the settings.
+    pub(crate) fn into_parts(self) -> (Api, IpAddr, u16, StartSettings) {
         let api = match self.api {
             Some(api) => api,
             None => b24_codegen::load(&self.docs.unwrap_or_else(default_docs_dir)),
         };
-        let listener = TcpListener::bind(SocketAddr::new(self.host, self.port)).await?;
+        (api, self.host, self.port, self.settings)
+    }
+
+    /// Loads the docs (unless a model was given), binds the port and starts serving.
+    pub async fn start(self) -> std::io::Result<Emulator> {
+        let (api, host, port, settings) = self.into_parts();
+        let listener = TcpListener::bind(SocketAddr::new(host, port)).await?;
         let addr = listener.local_addr()?;
         let base_url: Arc<str> = Arc::from(format!("http://{addr}"));
-        let shared = Arc::new(Shared::new(api, self.settings));
-        let server = tokio::spawn(serve(listener, Arc::clone(&shared), Arc::clone(&base_url)));
+        let shared = Arc::new(Shared::new(Arc::new(api), settings));
+        let routing = Routing::One(Arc::clone(&shared), Arc::clone(&base_url));
+        let server = tokio::spawn(serve(listener, shared.server.clone(), Arc::new(routing)));
         Ok(Emulator {
             shared,
             addr,
@@ -197,9 +212,45 @@ const LONGEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 const FIRST_ACCEPT_PAUSE: Duration = Duration::from_millis(5);
 const LONGEST_ACCEPT_PAUSE: Duration = Duration::from_millis(250);
 
-async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
-    let max_connections = shared.server.max_connections.max(1);
-    let header_timeout = shared.server.header_timeout.map(|t| t.min(LONGEST_TIMEOUT));
+/// Which portal a request is for.
+pub(crate) enum Routing {
+    /// One portal, at the root.
+    One(Arc<Shared>, Arc<str>),
+    /// Portal `i` under `/p/{i}` (its base URL ends so), the prefix cut before it answers.
+    ByPath(Vec<(Arc<Shared>, Arc<str>)>),
+}
+
+impl Routing {
+    /// The portal of `request`, with the request's URI made relative to it; `None` for a
+    /// path that names no portal.
+    fn pick(
+        &self,
+        request: &mut hyper::Request<hyper::body::Incoming>,
+    ) -> Option<(Arc<Shared>, Arc<str>)> {
+        let portals = match self {
+            Routing::One(shared, base) => return Some((Arc::clone(shared), Arc::clone(base))),
+            Routing::ByPath(portals) => portals,
+        };
+        let path = request.uri().path();
+        let rest = path.strip_prefix("/p/")?;
+        let (index, rest) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if index.is_empty() || index.len() > 9 || !index.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (shared, base) = portals.get(index.parse::<usize>().ok()?)?;
+        let rest = if rest.is_empty() { "/" } else { rest };
+        let relative = match request.uri().query() {
+            Some(q) => format!("{rest}?{q}"),
+            None => rest.to_owned(),
+        };
+        *request.uri_mut() = relative.parse().ok()?;
+        Some((Arc::clone(shared), Arc::clone(base)))
+    }
+}
+
+pub(crate) async fn serve(listener: TcpListener, server: ServerLimits, routing: Arc<Routing>) {
+    let max_connections = server.max_connections.max(1);
+    let header_timeout = server.header_timeout.map(|t| t.min(LONGEST_TIMEOUT));
     // Dropping the set (when this task is aborted) aborts every open connection.
     let mut connections = JoinSet::new();
     let mut pause = FIRST_ACCEPT_PAUSE;
@@ -219,11 +270,16 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, base_url: Arc<str>) {
                 };
                 pause = FIRST_ACCEPT_PAUSE;
                 let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
-                let base_url = Arc::clone(&base_url);
+                let routing = Arc::clone(&routing);
                 connections.spawn(async move {
-                    let service = service_fn(move |request| {
-                        http::handle(Arc::clone(&shared), Arc::clone(&base_url), request)
+                    let service = service_fn(move |mut request| {
+                        let picked = routing.pick(&mut request);
+                        async move {
+                            match picked {
+                                Some((shared, base_url)) => http::handle(shared, base_url, request).await,
+                                None => Ok(http::not_found()),
+                            }
+                        }
                     });
                     let _ = http1::Builder::new()
                         .timer(TokioTimer::new())
@@ -274,6 +330,21 @@ impl Emulator {
     /// Starts with the defaults of [`Emulator::builder`].
     pub async fn start() -> std::io::Result<Emulator> {
         Emulator::builder().start().await
+    }
+
+    /// A portal served by someone else's listener (a [`crate::Fleet`]'s).
+    pub(crate) fn unserved(shared: Arc<Shared>, addr: SocketAddr, base_url: Arc<str>) -> Emulator {
+        Emulator {
+            shared,
+            addr,
+            base_url,
+            server: None,
+        }
+    }
+
+    /// The portal's `member_id`.
+    pub fn member_id(&self) -> &str {
+        &self.shared.member_id
     }
 
     /// Stops serving and closes every connection.

@@ -492,7 +492,9 @@ fn comparable(text: &str) -> String {
         for tail in ["<br>", "<br/>", "<br />", "."] {
             // `get`: the text may end in a character of several bytes.
             let cut = t.len().saturating_sub(tail.len());
-            if t.get(cut..).is_some_and(|end| end.eq_ignore_ascii_case(tail)) {
+            if t.get(cut..)
+                .is_some_and(|end| end.eq_ignore_ascii_case(tail))
+            {
                 t = t.get(..cut).unwrap_or(t).trim_end();
             }
         }

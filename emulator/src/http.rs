@@ -52,6 +52,14 @@ fn json_answer(status: u16, body: &Value) -> Answer {
     answer(status, JSON, serde_json::to_vec(body).unwrap_or_default())
 }
 
+/// The answer to a path that names no portal of a fleet.
+pub(crate) fn not_found() -> Answer {
+    json_answer(
+        404,
+        &json!({"error": "NOT_FOUND", "error_description": "No portal at this path"}),
+    )
+}
+
 /// Handles one HTTP request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -494,6 +502,9 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
         )
     };
     let grant = get("grant_type");
+    if grant == "refresh_token" {
+        inner.stats.token_refresh_requests += 1;
+    }
     if grant != "refresh_token" && grant != "authorization_code" {
         return oauth_error("invalid_request", "Unsupported grant_type");
     }
@@ -504,8 +515,11 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
     }
     let now = inner.clock.now();
     let lifetime = inner.oauth.access_token_lifetime;
+    let grace = inner.oauth.refresh_grace;
     let pair = if grant == "refresh_token" {
-        inner.tokens.refresh(get("refresh_token"), now, lifetime)
+        inner
+            .tokens
+            .refresh(get("refresh_token"), now, lifetime, grace)
     } else {
         inner.tokens.redeem_code(get("code"), now, lifetime)
     };
@@ -525,7 +539,7 @@ fn token_endpoint(shared: &Shared, base_url: &str, query: &str, body: &[u8]) -> 
             "domain": base_url.trim_start_matches("http://"),
             "expires": expires,
             "expires_in": expires_in,
-            "member_id": "b24emulator0000000000000000000000",
+            "member_id": shared.member_id,
             "refresh_token": refresh,
             "scope": "crm,user,task",
             "server_endpoint": format!("{base_url}/oauth/"),

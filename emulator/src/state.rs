@@ -3,7 +3,7 @@
 //! an `.await`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use b24_codegen::model::{Api, ApiVersion};
 
@@ -28,6 +28,9 @@ pub struct Stats {
     pub expired_token: u64,
     /// Successful refreshes at the token endpoint.
     pub token_refreshes: u64,
+    /// Requests at the token endpoint with `grant_type=refresh_token`, refused ones included
+    /// (a spent refresh token, a wrong client).
+    pub token_refresh_requests: u64,
     /// Faults injected (queued or random).
     pub faults_injected: u64,
     /// Method executions (batch commands included, the `batch` call itself not).
@@ -218,9 +221,11 @@ impl Inner {
 /// Everything the server works from.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) api: Api,
+    pub(crate) api: Arc<Api>,
     /// Fixed at start.
     pub(crate) server: ServerLimits,
+    /// The portal's `member_id` (what its token answers and install requests say).
+    pub(crate) member_id: String,
     methods: HashMap<(String, ApiVersion), usize>,
     pub(crate) families: Vec<Family>,
     family_of: HashMap<usize, (usize, Op)>,
@@ -238,10 +243,11 @@ pub(crate) struct StartSettings {
     pub(crate) webhook: WebhookAuth,
     pub(crate) oauth: OAuthApp,
     pub(crate) server: ServerLimits,
+    pub(crate) member_id: String,
 }
 
 impl Shared {
-    pub(crate) fn new(api: Api, settings: StartSettings) -> Self {
+    pub(crate) fn new(api: Arc<Api>, settings: StartSettings) -> Self {
         let methods = api
             .methods
             .iter()
@@ -271,6 +277,7 @@ impl Shared {
         Shared {
             api,
             server: settings.server,
+            member_id: settings.member_id,
             methods,
             families,
             family_of,

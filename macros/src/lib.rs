@@ -16,8 +16,11 @@
 //!
 //! Options: a path literal, or `path = "..."`; `env = "VAR"` (the docs path comes from that
 //! environment variable at compile time; with `path` as well, the path is the fallback when the
-//! variable is unset); `only = ["prefix", ...]` (methods named so or below); `skip_invalid`;
-//! `runtime = path::to::runtime` (default `::b24_runtime`).
+//! variable is unset); `only = ["prefix", ...]` (methods named so or below; a prefix that
+//! selects no method is a compile error at that prefix); `skip_invalid`;
+//! `deprecated_in_docs_only` (methods the docs deprecate say so in their rustdoc but get no
+//! `#[deprecated]` attribute, so using them gives no warning); `runtime = path::to::runtime`
+//! (default `::b24_runtime`).
 
 #![warn(missing_docs)]
 
@@ -44,8 +47,9 @@ pub fn api(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 struct Args {
     path: Option<LitStr>,
     env: Option<LitStr>,
-    only: Vec<String>,
+    only: Vec<LitStr>,
     skip_invalid: bool,
+    deprecated_in_docs_only: bool,
     runtime: Option<syn::Path>,
     span: Span,
 }
@@ -57,6 +61,7 @@ impl Parse for Args {
             env: None,
             only: Vec::new(),
             skip_invalid: false,
+            deprecated_in_docs_only: false,
             runtime: None,
             span: input.span(),
         };
@@ -71,6 +76,7 @@ impl Parse for Args {
             let key: Ident = input.parse()?;
             match key.to_string().as_str() {
                 "skip_invalid" => args.skip_invalid = true,
+                "deprecated_in_docs_only" => args.deprecated_in_docs_only = true,
                 "path" => args.path = Some(value(input)?),
                 "env" => args.env = Some(value(input)?),
                 "runtime" => {
@@ -82,12 +88,12 @@ impl Parse for Args {
                     let list;
                     syn::bracketed!(list in input);
                     let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&list)?;
-                    args.only = items.iter().map(LitStr::value).collect();
+                    args.only = items.into_iter().collect();
                 }
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{other}`; expected one of: path, env, only, skip_invalid, runtime"),
+                        format!("unknown option `{other}`; expected one of: path, env, only, skip_invalid, deprecated_in_docs_only, runtime"),
                     ))
                 }
             }
@@ -106,16 +112,29 @@ fn value(input: ParseStream) -> syn::Result<LitStr> {
 
 fn expand(args: Args) -> syn::Result<TokenStream> {
     let (path, span) = docs_path(&args)?;
-    let api = b24_codegen::load(&path);
+    let mut api = b24_codegen::load(&path);
     let runtime = match &args.runtime {
         Some(path) => path.to_token_stream(),
         None => quote!(::b24_runtime),
     };
     let options = Options {
         runtime,
-        only: args.only.clone(),
+        only: args.only.iter().map(LitStr::value).collect(),
         ..Options::default()
     };
+    if !api.files_read.is_empty() {
+        unselected_prefixes(&args.only, &api)?;
+    }
+    if args.deprecated_in_docs_only {
+        // The note moves into the method's description: the docs still say it.
+        for method in &mut api.methods {
+            if let Some(note) = method.deprecated.take() {
+                method
+                    .description
+                    .push_str(&format!("\n\n**Deprecated:** {}", note.trim()));
+            }
+        }
+    }
     let code = b24_codegen::generate(&api, &options);
 
     let errors = api
@@ -156,6 +175,28 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
         #env_dep
         #code
     })
+}
+
+/// An error at the first `only` prefix that selects nothing of `api` (a misspelt prefix
+/// would otherwise generate nothing, silently).
+fn unselected_prefixes(only: &[LitStr], api: &b24_codegen::Api) -> syn::Result<()> {
+    for prefix in only {
+        let alone = Options {
+            only: vec![prefix.value()],
+            ..Options::default()
+        };
+        if !alone.selects_any(api) {
+            return Err(syn::Error::new(
+                prefix.span(),
+                format!(
+                    "`only` prefix \"{}\" selects nothing of these docs ({} methods); a prefix selects a method named so or below it (\"crm.item\" selects crm.item.add), `events`, `events.SCOPE` or an event code, `placements` or a placement code",
+                    prefix.value(),
+                    api.methods.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The docs path: from the environment variable when given and set, else the path; relative

@@ -521,6 +521,15 @@ impl App {
     }
 
     fn build_client(&self, tokens: Tokens) -> Result<Client, AppError> {
+        self.build_client_with(tokens, |b| b)
+    }
+
+    /// A client for `tokens`, with the app's settings and then `extra`'s.
+    pub(crate) fn build_client_with(
+        &self,
+        tokens: Tokens,
+        extra: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> Result<Client, AppError> {
         let portal = tokens
             .client_endpoint
             .clone()
@@ -535,7 +544,7 @@ impl App {
             Some(f) => f(builder),
             None => builder,
         };
-        Ok(builder.oauth(oauth).build()?)
+        Ok(extra(builder).oauth(oauth).build()?)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::auth::{self, Auth, OAuth};
 use crate::envelope::{decode, Decoded, Envelope};
 use crate::error::{ApiError, Error};
 use crate::http::{self as wire, Failure};
-use crate::limits::{Limiter, OperatingBudget, RateLimit};
+use crate::limits::{Limiter, OperatingBudget, RateLimit, SharedLimits};
 use crate::method::{Access, ApiVersion, Method};
 use crate::retry::RetryPolicy;
 use crate::secret::Redactor;
@@ -91,6 +91,7 @@ impl CallOptions {
 pub struct ClientBuilder {
     auth: Option<Result<Auth, String>>,
     rate_limit: Option<RateLimit>,
+    shared_limits: Option<Arc<dyn SharedLimits>>,
     retry: RetryPolicy,
     timeout: Duration,
     connect_timeout: Duration,
@@ -117,6 +118,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             auth: None,
             rate_limit: Some(RateLimit::STANDARD),
+            shared_limits: None,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(65),
             connect_timeout: Duration::from_secs(10),
@@ -145,6 +147,14 @@ impl ClientBuilder {
     /// The portal's request-rate bucket (default [`RateLimit::STANDARD`]).
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Meters the portal's bucket and shares its time-budget pauses through `shared` (one
+    /// per portal, the same for every process calling it) instead of in this process alone.
+    /// The bucket's numbers are still [`ClientBuilder::rate_limit`]'s.
+    pub fn shared_limits(mut self, shared: Arc<dyn SharedLimits>) -> Self {
+        self.shared_limits = Some(shared);
         self
     }
 
@@ -231,7 +241,7 @@ impl ClientBuilder {
                 http,
                 redactor: auth.redactor(),
                 auth,
-                limiter: Limiter::new(self.rate_limit),
+                limiter: Limiter::new(self.rate_limit, self.shared_limits),
                 budget: OperatingBudget::new(self.operating_limit, self.operating_fallback_wait),
                 retry: self.retry,
                 follow_read_redirects: self.follow_read_redirects,
@@ -352,7 +362,14 @@ impl Client {
     /// Waits while `method`'s time budget is spent; fails when the wait would be too long.
     pub(crate) async fn wait_for_budget(&self, method: &str) -> Result<(), Error<ApiError>> {
         let inner = &*self.inner;
-        if let Some(wait) = inner.budget.blocked_for(method) {
+        let mut blocked = inner.budget.blocked_for(method);
+        if let (None, Some(shared)) = (blocked, inner.limiter.shared()) {
+            match shared.method_paused(method).await {
+                Ok(wait) => blocked = wait,
+                Err(e) => tracing::warn!("{e}; using this process's time budget alone"),
+            }
+        }
+        if let Some(wait) = blocked {
             if wait > inner.retry.max_operating_wait {
                 return Err(Error::OperationTimeLimit(ApiError::new(
                     429,
@@ -385,12 +402,39 @@ impl Client {
 
     pub(crate) fn record_budget(&self, method: &str, time: &crate::envelope::Time) {
         self.inner.budget.record(method, time);
+        self.share_pause(method);
     }
 
     /// Pauses `method` after a refusal (`OPERATION_TIME_LIMIT`) until the reset the refusal's
     /// `time` names, or the last one known.
-    pub(crate) fn note_operating_limit(&self, method: &str, time: Option<&crate::envelope::Time>) {
-        self.inner.budget.on_limit(method, time);
+    pub(crate) fn note_operating_limit(
+        &self,
+        method: &str,
+        time: Option<&crate::envelope::Time>,
+    ) -> Duration {
+        let wait = self.inner.budget.on_limit(method, time);
+        self.share_pause(method);
+        wait
+    }
+
+    /// Tells the other processes (through the shared limits) that `method` is paused, when it
+    /// is; in the background, so a slow shared store does not hold the answer.
+    fn share_pause(&self, method: &str) {
+        let (Some(shared), Some(wait)) = (
+            self.inner.limiter.shared(),
+            self.inner.budget.blocked_for(method),
+        ) else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (shared, method) = (shared.clone(), method.to_owned());
+        runtime.spawn(async move {
+            if let Err(e) = shared.pause_method(&method, wait).await {
+                tracing::warn!("{e}; the pause of {method} stays in this process");
+            }
+        });
     }
 
     /// The call loop: wait for the limits, send, decode, and decide about a retry.
@@ -493,7 +537,7 @@ impl Client {
                     match decode::<T>(status, &body) {
                         Decoded::Ok(env) => {
                             if let Some(time) = &env.time {
-                                inner.budget.record(target.name, time);
+                                self.record_budget(target.name, time);
                             }
                             Verdict::Done(Ok(env))
                         }
@@ -575,7 +619,7 @@ impl Client {
                     .ok()
                     .and_then(|v| v.get("time").cloned())
                     .and_then(|t| serde_json::from_value(t).ok());
-                let wait = inner.budget.on_limit(target.name, time.as_ref());
+                let wait = self.note_operating_limit(target.name, time.as_ref());
                 tracing::warn!(
                     wait_ms = wait.as_millis() as u64,
                     "429 OPERATION_TIME_LIMIT"

@@ -8,10 +8,17 @@
 //! * The per-method time budget: `time.operating` seconds used in the last 10 minutes, blocked
 //!   with 429 `OPERATION_TIME_LIMIT` above the portal's limit until `time.operating_reset_at`.
 //!   The client tracks it per method and pauses that method only.
+//!
+//! Both are kept in the process by default. Processes that share a portal share its limits
+//! through [`SharedLimits`] (`b24-store`'s Redis one, say), set with
+//! [`crate::ClientBuilder::shared_limits`]: the bucket is then metered there alone, and a
+//! method paused by one process is paused for all.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -107,18 +114,79 @@ impl RateLimit {
     }
 }
 
-/// The client-side request meter: the GCRA limiter plus a shared pause after a 503.
+/// The future a [`SharedLimits`] method returns.
+pub type LimitFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, LimitError>> + Send + 'a>>;
+
+/// One portal's limits kept outside the process, shared by every process that calls it.
+///
+/// A client with shared limits takes each request from [`SharedLimits::take`] instead of its
+/// own bucket, and shares the pauses of its time budget. When the shared limits fail, the
+/// client falls back to its in-process limiter for that request and logs a warning.
+pub trait SharedLimits: Send + Sync {
+    /// Takes one request from the portal's bucket `limit` (metered to
+    /// [`RateLimit::client_burst`] and one per [`RateLimit::period`]): `Duration::ZERO` when
+    /// it was taken and may go now, else how long to wait before asking again (nothing taken).
+    fn take<'a>(&'a self, limit: &'a RateLimit) -> LimitFuture<'a, Duration>;
+
+    /// How long `method` is still paused for every process (its time budget spent), if it is.
+    fn method_paused<'a>(&'a self, method: &'a str) -> LimitFuture<'a, Option<Duration>>;
+
+    /// Pauses `method` for every process for `wait`.
+    fn pause_method<'a>(&'a self, method: &'a str, wait: Duration) -> LimitFuture<'a, ()>;
+}
+
+/// Shared limits failed (the server is unreachable, say). Its message names no secret.
+#[derive(Debug, thiserror::Error)]
+#[error("shared limits: {message}")]
+pub struct LimitError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl LimitError {
+    /// An error with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        LimitError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error caused by another one.
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        LimitError {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
+
+/// The client-side request meter: the GCRA limiter (or the shared one) plus a pause after a
+/// 503.
 pub(crate) struct Limiter {
     gcra: Option<DefaultDirectRateLimiter>,
+    limit: Option<RateLimit>,
+    shared: Option<Arc<dyn SharedLimits>>,
     paused_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Limiter {
-    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+    pub(crate) fn new(limit: Option<RateLimit>, shared: Option<Arc<dyn SharedLimits>>) -> Self {
         Limiter {
             gcra: limit.map(|l| RateLimiter::direct(l.quota())),
+            limit,
+            shared,
             paused_until: Mutex::new(None),
         }
+    }
+
+    /// The shared limits, if any.
+    pub(crate) fn shared(&self) -> Option<&Arc<dyn SharedLimits>> {
+        self.shared.as_ref()
     }
 
     /// Waits until a request may be sent.
@@ -128,6 +196,18 @@ impl Limiter {
             match until {
                 Some(t) if t > tokio::time::Instant::now() => tokio::time::sleep_until(t).await,
                 _ => break,
+            }
+        }
+        if let (Some(shared), Some(limit)) = (&self.shared, &self.limit) {
+            loop {
+                match shared.take(limit).await {
+                    Ok(wait) if wait.is_zero() => return,
+                    Ok(wait) => tokio::time::sleep(wait.min(MAX_WIRE_WAIT)).await,
+                    Err(e) => {
+                        tracing::warn!("{e}; metering this request in the process");
+                        break;
+                    }
+                }
             }
         }
         if let Some(gcra) = &self.gcra {

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::limits::Level;
 use crate::model::{is_portal_key, Field, Required, Scalar, Type};
 use crate::names::{self, Scope};
 
@@ -148,8 +149,16 @@ pub fn nullable_of(ty: Type) -> Type {
 }
 
 /// The type a JSON example value shows. Objects whose keys are not names (numbers, operators)
-/// are maps.
+/// are maps. Arrays and objects count as levels of nesting ([`Level`]): past the load's bound
+/// the value is untyped (an example is input and may nest as deep as its parser allows).
 pub fn infer(value: &Value) -> Type {
+    let _level = match value {
+        Value::Array(_) | Value::Object(_) => match Level::enter() {
+            Ok(level) => Some(level),
+            Err(max) => return Type::untyped(format!("example nested deeper than {max} levels")),
+        },
+        _ => None,
+    };
     match value {
         Value::Null => Type::scalar(Scalar::Any),
         Value::Bool(_) => Type::scalar(Scalar::Boolean),

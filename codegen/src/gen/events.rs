@@ -45,6 +45,12 @@ pub fn tokens(ctx: &Context, options: &Options) -> TokenStream {
     quote!(#events #placements)
 }
 
+/// True when `options` selects an event or a placement of `api`.
+pub(super) fn selects_any(options: &Options, api: &crate::model::Api) -> bool {
+    api.events.iter().any(|e| selects_event(options, e))
+        || api.placements.iter().any(|p| selects_placement(options, p))
+}
+
 fn selects_event(options: &Options, e: &Event) -> bool {
     let scope = e.scopes.first().map(String::as_str).unwrap_or("");
     options.only.is_empty()

@@ -68,6 +68,13 @@ impl Options {
     }
 }
 
+impl Options {
+    /// True when the selection generates anything of `api`: a method, an event or a placement.
+    pub fn selects_any(&self, api: &Api) -> bool {
+        api.methods.iter().any(|m| self.selects(&m.name)) || events::selects_any(self, api)
+    }
+}
+
 /// What every generating function needs.
 pub struct Context<'a> {
     api: &'a Api,
@@ -160,8 +167,9 @@ impl<'a> Node<'a> {
     /// The children with their module names, in a stable order: two segments with one Rust
     /// name (`chat`, `Chat`) get `chat` and `chat_2` every time, whatever else is there.
     fn named_children(&self, root: bool) -> Vec<(String, &str, &Node<'a>)> {
-        // `types` is the shared module at the root, next to `events` and `placements` (the
-        // method `events` is `events_2`). A segment written as its module name (`chat`)
+        // At the root, `types` is the shared module and `events`, `placements` the typed
+        // events and placements: a method namespace of that name (the method `events`) gets
+        // the next free name (`events_2`), whatever the selection. A segment written as its module name (`chat`)
         // claims it first, so a sibling spelt otherwise (`Chat`) added or removed never
         // renames it.
         let reserved: &[&str] = if root {
@@ -469,5 +477,28 @@ mod tests {
         assert!(options.selects("crm.item"));
         assert!(!options.selects("crm.itemx.add"));
         assert!(!options.selects("crm.activity.badge.add"));
+    }
+
+    #[test]
+    fn a_method_named_like_a_root_module_of_the_generator_takes_the_next_name() {
+        // The REST method `events` and the typed `events` module (and `types`, `placements`)
+        // would be one module twice: the method yields, whatever the selection.
+        let api = Api {
+            methods: ["events", "placements", "types", "crm.events.list"]
+                .into_iter()
+                .map(|n| method(n, Vec::new(), Type::scalar(Scalar::Boolean), None))
+                .collect(),
+            ..Api::default()
+        };
+        let paths: Vec<String> = module_paths(&api, &Options::default())
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert!(paths
+            .iter()
+            .all(|p| p != "events" && p != "placements" && p != "types"));
+        assert!(paths.contains(&"crm::events::list".to_owned()), "{paths:?}");
+        assert_eq!(paths.len(), 4, "{paths:?}");
+        syn::parse2::<syn::File>(generate(&api, &Options::default())).expect("valid Rust");
     }
 }

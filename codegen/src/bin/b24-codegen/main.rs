@@ -1,133 +1,244 @@
-//! `b24-codegen`: check docs pages and generate Rust from them.
+//! `b24-codegen`: check docs pages, generate Rust from them, and compare two docs versions.
 //!
 //! ```text
 //! b24-codegen check PATH [--json]
 //! b24-codegen generate PATH [--out FILE]
 //! b24-codegen facts PATH [--json]
-//! b24-codegen diff OLD NEW [--json]
+//! b24-codegen diff OLD NEW [--json] [--changelog FILE [--release NAME]]
+//! b24-codegen diff --lock b24.lock NEW [--json] [--changelog FILE [--release NAME]]
+//! b24-codegen lock update DOCS --lock b24.lock [--docs-version VERSION]
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
 //! ```
+//!
+//! Exit codes: 0 success; 1 the command ran and found a failure (a page that cannot be read
+//! or generated, a breaking change, a conformance rate below `--require`); 2 the command line
+//! is wrong (unknown command or flag, a missing or extra argument).
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 mod conformance;
 
-const USAGE: &str = "\
-usage:
-  b24-codegen check PATH [--json]        parse every page, print diagnostics and a summary;
-                                         exits 1 when a page cannot be read or a method page
-                                         produces no method
-  b24-codegen generate PATH [--out FILE] print or write the generated Rust, formatted (the
-                                         other pages' code also when one fails; exits 1 then)
-  b24-codegen facts PATH [--json]        what the model says of every method page, in the facts
-                                         form of the fidelity check (one JSON array; --json is
-                                         the default and only form)
-  b24-codegen diff OLD NEW [--json]      what changed in the API from the OLD docs to the NEW:
-                                         methods added, removed and changed (parameters,
-                                         response fields, types, error codes), breaking changes
-                                         marked; exits 1 when a change is breaking
-  b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
-                                         write a crate with the bindings and one round-trip test
-                                         per docs example; --run runs its tests and counts the
-                                         failures by kind; --require fails when the pass rate
-                                         over examples with no listed docs defect is below it
+/// Reads Bitrix24 REST documentation pages and generates typed Rust from them.
+///
+/// PATH is a docs folder or a single page.
+#[derive(Parser, Debug)]
+#[command(
+    name = "b24-codegen",
+    version,
+    after_help = "Exit codes:\n  0  success\n  1  the command found a failure (an unreadable or ungenerated page, a breaking \
+                  change, a conformance rate below --require)\n  2  the command line is wrong"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-PATH is a docs folder or a single page.";
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse every page, print diagnostics and a summary.
+    ///
+    /// Exits 1 when a page cannot be read or a method page produces no method.
+    Check {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print or write the generated Rust, formatted.
+    ///
+    /// The other pages' code is generated also when one fails; the command exits 1 then.
+    Generate {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// Write the code to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Keep every Rust path this lock published: old spellings of renamed methods and
+        /// methods the docs dropped are generated too, `#[deprecated]`.
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
+    },
+    /// What the model says of every method page, in the facts form of the fidelity check.
+    ///
+    /// One JSON array; `--json` is the default and only form.
+    Facts {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// Accepted for symmetry with `check`: the output is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed in the API from the OLD docs to the NEW, and what to do about it.
+    ///
+    /// Every change in a category (added, removed, renamed, newly typed, retyped, required
+    /// changed, deprecated, changed) with its file:line, breaking changes marked, and the
+    /// semver bump a crate regenerated from the new docs needs. Exits 1 when a change is
+    /// breaking (the bump is major).
+    ///
+    /// With `--lock b24.lock NEW`, the old side is the published API the lock records.
+    Diff {
+        /// OLD NEW, or NEW alone with `--lock`: docs folders or pages.
+        #[arg(value_name = "OLD NEW", num_args = 1..=2, required = true)]
+        paths: Vec<PathBuf>,
+        /// Compare NEW with the published API in this lock instead of with OLD docs.
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
+        /// With --lock: the crate is generated with `generate --lock`, which keeps removed
+        /// methods and old spellings deprecated, so they are not breaking.
+        #[arg(long, requires = "lock")]
+        kept: bool,
+        /// Print the diff as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Also write a changelog section (Keep a Changelog form) into this file: inserted
+        /// above the newest release section, or a new file.
+        #[arg(long, value_name = "FILE")]
+        changelog: Option<PathBuf>,
+        /// The heading of the changelog section.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "Unreleased",
+            requires = "changelog"
+        )]
+        release: String,
+    },
+    /// Work with the lock of the published API (`b24.lock`).
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
+    /// Write a crate with the bindings and one round-trip test per docs example.
+    Conformance {
+        /// A docs folder or a single page.
+        path: PathBuf,
+        /// The crate folder to write.
+        #[arg(long, value_name = "CRATE_DIR")]
+        out: PathBuf,
+        /// Run the crate's tests and count the failures by kind.
+        #[arg(long)]
+        run: bool,
+        /// Fail when the pass rate over examples with no listed docs defect is below this.
+        #[arg(long, value_name = "PERCENT")]
+        require: Option<f64>,
+        /// The b24-runtime crate the written crate depends on (default: this repository's).
+        #[arg(long, value_name = "DIR")]
+        runtime_dir: Option<PathBuf>,
+    },
+}
+
+/// The subcommands of `lock`.
+#[derive(Subcommand, Debug)]
+enum LockCommand {
+    /// Write the lock of DOCS' API; what the previous lock had and DOCS no longer do is kept,
+    /// deprecated, with the docs version that dropped it.
+    ///
+    /// Prints the diff from the previous lock (or says the lock is new). Exits 0 when the
+    /// lock was written.
+    Update {
+        /// The docs folder or page.
+        docs: PathBuf,
+        /// The lock file to read (when it exists) and write.
+        #[arg(long, value_name = "FILE")]
+        lock: PathBuf,
+        /// The docs version recorded in the lock (default: the docs folder's name).
+        #[arg(long, value_name = "VERSION")]
+        docs_version: Option<String>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    match run(cli.command) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("b24-codegen: {message}\n\n{USAGE}");
-            ExitCode::from(2)
+            eprintln!("b24-codegen: {message}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (command, rest) = args.split_first().ok_or("no command given")?;
-    let mut paths = Vec::new();
-    let mut json = false;
-    let mut out = None;
-    let mut run_tests = false;
-    let mut require = None;
-    let mut runtime_dir = None;
-    let mut rest = rest.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--json" => json = true,
-            "--out" => out = Some(PathBuf::from(rest.next().ok_or("--out needs a path")?)),
-            "--run" => run_tests = true,
-            "--require" => {
-                let value = rest.next().ok_or("--require needs a percentage")?;
-                require = Some(
-                    value
-                        .parse::<f64>()
-                        .map_err(|_| format!("--require: not a number: {value}"))?,
-                );
-            }
-            "--runtime-dir" => {
-                runtime_dir = Some(PathBuf::from(
-                    rest.next().ok_or("--runtime-dir needs a folder")?,
-                ))
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(ExitCode::SUCCESS);
-            }
-            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            _ => paths.push(PathBuf::from(arg)),
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Check { path, json } => Ok(check(&path, json)),
+        Command::Generate { path, out, lock } => generate(&path, out, lock.as_deref()),
+        Command::Facts { path, json: _ } => facts(&path),
+        Command::Diff {
+            paths,
+            lock,
+            kept,
+            json,
+            changelog,
+            release,
+        } => {
+            let changes = match (lock, paths.as_slice()) {
+                (None, [old, new]) => {
+                    b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new))
+                }
+                (Some(lock), [new]) => {
+                    let old = b24_codegen::lock::Lock::read(&lock)
+                        .map_err(|e| format!("{}: {e}", lock.display()))?;
+                    let new = b24_codegen::lock::Lock::of(&b24_codegen::load(new), "");
+                    let mut changes = b24_codegen::diff::diff_locks(&old, &new);
+                    changes.kept_by_lock = kept;
+                    changes
+                }
+                (None, _) => usage_error("diff needs OLD and NEW (or --lock FILE and NEW)"),
+                (Some(_), _) => usage_error("diff --lock FILE takes NEW alone"),
+            };
+            report(&changes, json, changelog.as_deref(), &release)
         }
-    }
-    let wanted = if command == "diff" { 2 } else { 1 };
-    if paths.len() < wanted {
-        return Err(format!("{command} needs {wanted} path(s)"));
-    }
-    if let Some(extra) = paths.get(wanted) {
-        return Err(format!("unexpected argument {}", extra.display()));
-    }
-    let path = &paths[0];
-    match command.as_str() {
-        "check" => Ok(check(path, json)),
-        "generate" => generate(path, out),
-        "facts" => facts(path),
-        "diff" => diff(path, &paths[1], json),
-        "conformance" => {
-            let out = out.ok_or("conformance needs --out CRATE_DIR")?;
+        Command::Lock {
+            command:
+                LockCommand::Update {
+                    docs,
+                    lock,
+                    docs_version,
+                },
+        } => lock_update(&docs, &lock, docs_version),
+        Command::Conformance {
+            path,
+            out,
+            run,
+            require,
+            runtime_dir,
+        } => {
             let runtime_dir = runtime_dir.unwrap_or_else(|| {
                 PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime"))
             });
-            conformance::run(path, &out, &runtime_dir, run_tests, require)
+            conformance::run(&path, &out, &runtime_dir, run, require)
         }
-        other => Err(format!("unknown command {other}")),
     }
 }
 
-fn facts(path: &std::path::Path) -> Result<ExitCode, String> {
+fn facts(path: &Path) -> Result<ExitCode, String> {
     let api = b24_codegen::load(path);
     let facts = b24_codegen::facts::facts(&api);
     let text = serde_json::to_string_pretty(&facts).map_err(|e| e.to_string())?;
-    println!("{text}");
+    write_out(&format!("{text}\n"));
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(path: &std::path::Path, json: bool) -> ExitCode {
+fn check(path: &Path, json: bool) -> ExitCode {
     let api = b24_codegen::load(path);
     let summary = b24_codegen::check::summary(&api);
     if json {
         match serde_json::to_string_pretty(&summary) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => write_out(&format!("{text}\n")),
             Err(e) => {
                 eprintln!("b24-codegen: cannot write the summary: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        print!("{}", b24_codegen::check::render_text(&summary));
+        write_out(&b24_codegen::check::render_text(&summary));
     }
     if summary.passed() {
         ExitCode::SUCCESS
@@ -136,14 +247,93 @@ fn check(path: &std::path::Path, json: bool) -> ExitCode {
     }
 }
 
-fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<ExitCode, String> {
-    let changes = b24_codegen::diff::diff(&b24_codegen::load(old), &b24_codegen::load(new));
-    if json {
-        let text = serde_json::to_string_pretty(&changes)
-            .map_err(|e| format!("cannot write the diff: {e}"))?;
-        println!("{text}");
+/// Writes to standard output; a reader that went away (`| head`) ends the output, not the
+/// program.
+fn write_out(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Exits with clap's usage error (code 2).
+fn usage_error(message: &str) -> ! {
+    use clap::CommandFactory as _;
+    Cli::command()
+        .error(clap::error::ErrorKind::WrongNumberOfValues, message)
+        .exit()
+}
+
+fn lock_update(docs: &Path, file: &Path, docs_version: Option<String>) -> Result<ExitCode, String> {
+    use b24_codegen::lock::Lock;
+    let previous = if file.exists() {
+        Some(Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?)
     } else {
-        print!("{changes}");
+        None
+    };
+    let version = docs_version.unwrap_or_else(|| {
+        docs.canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default()
+    });
+    let api = b24_codegen::load(docs);
+    let new = Lock::of(&api, &version);
+    let (next, said) = match &previous {
+        Some(previous) => (
+            previous.update(&new),
+            b24_codegen::diff::diff_locks(previous, &new).to_string(),
+        ),
+        None => {
+            let said = format!("new lock: {} methods\n", new.methods.len());
+            (new, said)
+        }
+    };
+    std::fs::write(file, next.to_json())
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    write_out(&said);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a diff (text or JSON), writes its changelog section when asked, and gives the exit
+/// code: 1 when the bump is major.
+fn report(
+    changes: &b24_codegen::diff::ApiDiff,
+    json: bool,
+    changelog: Option<&Path>,
+    release: &str,
+) -> Result<ExitCode, String> {
+    if let Some(file) = changelog {
+        let existing = match std::fs::read_to_string(file) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+        };
+        let text =
+            b24_codegen::diff::insert_changelog(existing.as_deref(), &changes.changelog(release));
+        std::fs::write(file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    if json {
+        let fail = |e: serde_json::Error| format!("cannot write the diff: {e}");
+        // The diff, with the bump and the count of each category beside it.
+        let mut value = serde_json::to_value(changes).map_err(fail)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "bump".into(),
+                serde_json::to_value(changes.bump()).map_err(fail)?,
+            );
+            object.insert(
+                "counts".into(),
+                serde_json::to_value(changes.counts()).map_err(fail)?,
+            );
+        }
+        write_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).map_err(fail)?
+        ));
+    } else {
+        write_out(&changes.to_string());
     }
     Ok(if changes.is_breaking() {
         ExitCode::FAILURE
@@ -152,8 +342,17 @@ fn diff(old: &std::path::Path, new: &std::path::Path, json: bool) -> Result<Exit
     })
 }
 
-fn generate(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
-    let api = b24_codegen::load(path);
+fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<ExitCode, String> {
+    let mut api = b24_codegen::load(path);
+    if let Some(file) = lock {
+        let lock =
+            b24_codegen::lock::Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let kept = lock.apply(&mut api);
+        eprintln!(
+            "b24-codegen: {kept} methods kept from {}, deprecated",
+            file.display()
+        );
+    }
     for diagnostic in api
         .diagnostics
         .iter()
@@ -165,7 +364,7 @@ fn generate(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, St
     match out {
         Some(file) => std::fs::write(&file, code)
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
-        None => print!("{code}"),
+        None => write_out(&code),
     }
     Ok(if b24_codegen::check::summary(&api).passed() {
         ExitCode::SUCCESS

@@ -1,0 +1,582 @@
+//! The lock of the published API (`b24.lock`): what a crate generated from the docs exposes,
+//! written down so the next docs version can be compared with what users already have.
+//!
+//! The lock lists every method with its Rust module path and its wire facts (REST name,
+//! protocol version, access, paging, error codes), every request parameter and response field
+//! flattened to its wire path (`fields.TITLE`, `result.item.id`, `result[]`) with its Rust
+//! name, type signature and required marker, and every shared structure with its Rust path.
+//! Each entry keeps the file:line it came from.
+//!
+//! It is JSON, sorted, and written the same way every time, so a maintainer can commit it and
+//! read its diff. [`Lock::update`] makes the next lock: the new docs' API, plus every method
+//! the previous lock had and the docs no longer do, kept and marked deprecated with the docs
+//! version that dropped it (until the maintainer deletes the entry), plus the old spelling of
+//! every method renamed in letter case only, which keeps its Rust path.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Access, Api, ApiVersion, Field, Method, Required, Source, Type};
+
+/// Shared structures are followed this deep; deeper (or recursive) ones are compared by name.
+const MAX_DEPTH: usize = 6;
+
+/// The format of the lock this code writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The largest lock file read, in bytes.
+pub const MAX_LOCK_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The lock: the published API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lock {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The docs version the lock was last updated from (a commit, a date, a folder name).
+    pub docs_version: String,
+    /// Every method, by REST name then protocol version.
+    pub methods: Vec<LockedMethod>,
+    /// Every shared structure, by its key.
+    pub types: Vec<LockedType>,
+}
+
+/// One method of the published API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedMethod {
+    /// The REST name.
+    pub name: String,
+    /// `v2` (classic) or `v3` (REST 3.0).
+    pub version: String,
+    /// The Rust module path, relative to where the generated code is placed
+    /// (`crm::deal::add`); `None` for a second page of the same method, which has no module.
+    pub rust_path: Option<String>,
+    /// `read` or `write`.
+    pub access: String,
+    /// How it pages: `None` when it does not, else `result` or `result.KEY`.
+    pub paging: Option<String>,
+    /// The deprecation note, when the method is deprecated.
+    pub deprecated: Option<String>,
+    /// The docs version that dropped the method; it is kept in the lock, deprecated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_in: Option<String>,
+    /// The REST name the method is spelled with now, when only its letter case changed; this
+    /// entry keeps the old spelling's Rust path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_to: Option<String>,
+    /// The request parameters, flattened, by path.
+    pub params: Vec<LockedField>,
+    /// The fields of `result`, flattened, by path (`result` itself first).
+    pub result: Vec<LockedField>,
+    /// The documented error codes.
+    pub errors: Vec<LockedError>,
+    /// The page's H1 line, as `file:line`.
+    pub source: String,
+}
+
+/// One parameter or response field, at its wire path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedField {
+    /// The wire path: names joined by `.`, `[]` for array items, `{}` for map values.
+    pub path: String,
+    /// The Rust field name, for a named field.
+    pub rust_name: Option<String>,
+    /// The type's shape: `integer`, `string[]`, `string|null`, `map<object>`, `untyped`.
+    #[serde(rename = "type")]
+    pub signature: String,
+    /// `yes`, `no` or `conditional`.
+    pub required: String,
+    /// Where it is described, as `file:line`.
+    pub source: String,
+}
+
+/// One error code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedError {
+    /// The code.
+    pub code: String,
+    /// Where it is listed, as `file:line`.
+    pub source: String,
+}
+
+/// One shared structure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedType {
+    /// Its key in the model.
+    pub key: String,
+    /// The Rust path, relative to where the generated code is placed (`types::Badge`).
+    pub rust_path: String,
+    /// Its own fields (not followed into other shared structures).
+    pub fields: Vec<LockedField>,
+    /// Where it is described, as `file:line`.
+    pub source: String,
+}
+
+/// Why a lock could not be read.
+#[derive(Debug)]
+pub enum LockError {
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// The file is larger than [`MAX_LOCK_BYTES`].
+    TooLarge(u64),
+    /// The file is not a lock.
+    Json(serde_json::Error),
+    /// The lock is of another format.
+    Format(u32),
+}
+
+impl fmt::Display for LockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockError::Io(e) => write!(f, "cannot read the lock: {e}"),
+            LockError::TooLarge(n) => {
+                write!(f, "the lock is {n} bytes, more than {MAX_LOCK_BYTES}")
+            }
+            LockError::Json(e) => write!(f, "the lock is not valid: {e}"),
+            LockError::Format(n) => write!(
+                f,
+                "the lock is of format {n}; this b24-codegen reads format {FORMAT}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LockError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LockError::Io(e) => Some(e),
+            LockError::Json(e) => Some(e),
+            LockError::TooLarge(_) | LockError::Format(_) => None,
+        }
+    }
+}
+
+impl Lock {
+    /// The lock of `api`'s published surface, as read from the docs of `docs_version`.
+    pub fn of(api: &Api, docs_version: &str) -> Lock {
+        let paths: BTreeMap<(&str, ApiVersion), String> =
+            crate::gen::module_paths(api, &Default::default())
+                .into_iter()
+                .map(|(m, path)| ((m.name.as_str(), m.version), path))
+                .collect();
+        let mut methods: Vec<LockedMethod> = api
+            .methods
+            .iter()
+            .map(|m| locked_method(api, m, paths.get(&(m.name.as_str(), m.version)).cloned()))
+            .collect();
+        methods.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        let types = api
+            .types
+            .iter()
+            .map(|(key, named)| {
+                let mut s = Surface::default();
+                for f in &named.fields {
+                    s.add(api, &f.api_name, &f.ty, Some(f), &f.source, MAX_DEPTH);
+                }
+                LockedType {
+                    key: key.0.clone(),
+                    rust_path: format!("types::{}", named.rust_name),
+                    fields: s.fields.into_values().collect(),
+                    source: named.source.to_string(),
+                }
+            })
+            .collect();
+        Lock {
+            format: FORMAT,
+            docs_version: docs_version.to_owned(),
+            methods,
+            types,
+        }
+    }
+
+    /// The next lock: `new`'s API, plus what `self` published and the new docs no longer have,
+    /// kept deprecated. A method the new docs dropped stays, marked dropped in
+    /// `new.docs_version` (or the version it was dropped in before); the old spelling of a
+    /// method renamed in letter case only stays with its Rust path and `renamed_to`.
+    pub fn update(&self, new: &Lock) -> Lock {
+        let mut next = new.clone();
+        let present: BTreeMap<(&str, &str), ()> = new
+            .methods
+            .iter()
+            .map(|m| ((m.name.as_str(), m.version.as_str()), ()))
+            .collect();
+        let folded: BTreeMap<(String, &str), &str> = new
+            .methods
+            .iter()
+            .map(|m| ((m.name.to_lowercase(), m.version.as_str()), m.name.as_str()))
+            .collect();
+        for old in &self.methods {
+            if present.contains_key(&(old.name.as_str(), old.version.as_str())) {
+                continue;
+            }
+            let mut kept = old.clone();
+            match folded.get(&(old.name.to_lowercase(), old.version.as_str())) {
+                Some(spelling) => {
+                    kept.renamed_to = Some((*spelling).to_owned());
+                    kept.deprecated = Some(format!("renamed to `{spelling}`"));
+                }
+                None => {
+                    let dropped = old
+                        .dropped_in
+                        .clone()
+                        .unwrap_or_else(|| new.docs_version.clone());
+                    kept.deprecated = Some(format!(
+                        "dropped from the docs in version {dropped}; kept so code using it \
+                         still compiles"
+                    ));
+                    kept.dropped_in = Some(dropped);
+                }
+            }
+            next.methods.push(kept);
+        }
+        next.methods
+            .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        next
+    }
+
+    /// Adds to `api` what this lock published and the docs no longer have, so that code
+    /// generated from `api` keeps every published Rust path: the old spelling of a method
+    /// renamed in letter case only, as a copy of the new one under the old name (the server
+    /// reads method names case-insensitively), and every method the docs dropped, rebuilt from
+    /// the lock's facts (its top-level parameters with their types; nested structure and
+    /// `result` fields are not in a form the generator can rebuild, and become untyped JSON).
+    /// Both are marked deprecated. Entries `api` already has are left alone.
+    ///
+    /// Returns how many methods were added.
+    pub fn apply(&self, api: &mut Api) -> usize {
+        let has = |api: &Api, name: &str, version: ApiVersion| {
+            api.methods
+                .iter()
+                .any(|m| m.name == name && m.version == version)
+        };
+        let mut added = Vec::new();
+        for locked in &self.methods {
+            let version = if locked.version == version_name(ApiVersion::V3) {
+                ApiVersion::V3
+            } else {
+                ApiVersion::V2
+            };
+            if has(api, &locked.name, version) {
+                continue;
+            }
+            let note = locked
+                .deprecated
+                .clone()
+                .unwrap_or_else(|| "no longer in the docs".to_owned());
+            if let Some(spelling) = &locked.renamed_to {
+                if let Some(now) = api
+                    .methods
+                    .iter()
+                    .find(|m| &m.name == spelling && m.version == version)
+                {
+                    let mut old = now.clone();
+                    old.name = locked.name.clone();
+                    old.deprecated = Some(note);
+                    added.push(old);
+                }
+            } else if locked.dropped_in.is_some() {
+                added.push(rebuilt(locked, version, note));
+            }
+        }
+        let count = added.len();
+        api.methods.extend(added);
+        api.methods
+            .sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
+        count
+    }
+
+    /// The methods the docs of this lock's version have: neither dropped nor an old spelling.
+    pub fn current(&self) -> impl Iterator<Item = &LockedMethod> {
+        self.methods
+            .iter()
+            .filter(|m| m.dropped_in.is_none() && m.renamed_to.is_none())
+    }
+
+    /// The lock as the JSON text written to `b24.lock` (pretty, ending in a newline).
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Parses the text of a lock.
+    pub fn from_json(text: &str) -> Result<Lock, LockError> {
+        let lock: Lock = serde_json::from_str(text).map_err(LockError::Json)?;
+        if lock.format != FORMAT {
+            return Err(LockError::Format(lock.format));
+        }
+        Ok(lock)
+    }
+
+    /// Reads a lock file (at most [`MAX_LOCK_BYTES`]).
+    pub fn read(path: &std::path::Path) -> Result<Lock, LockError> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(LockError::Io)?;
+        let mut text = String::new();
+        let read = file
+            .take(MAX_LOCK_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(LockError::Io)?;
+        if read as u64 > MAX_LOCK_BYTES {
+            return Err(LockError::TooLarge(read as u64));
+        }
+        Lock::from_json(&text)
+    }
+}
+
+/// `file:line` back into a [`Source`] (a text without a line number is the whole file).
+pub fn parse_source(text: &str) -> Source {
+    match text.rsplit_once(':') {
+        Some((file, line)) => match line.parse() {
+            Ok(line) => Source::new(file, line),
+            Err(_) => Source::new(text, 0),
+        },
+        None => Source::new(text, 0),
+    }
+}
+
+/// The wire name of a protocol version in the lock.
+pub fn version_name(v: ApiVersion) -> &'static str {
+    match v {
+        ApiVersion::V2 => "v2",
+        ApiVersion::V3 => "v3",
+    }
+}
+
+/// A method the docs dropped, from what the lock says of it.
+fn rebuilt(locked: &LockedMethod, version: ApiVersion, note: String) -> Method {
+    let top_level = |f: &&LockedField| !f.path.contains(['.', '[', '{']);
+    let params = locked
+        .params
+        .iter()
+        .filter(top_level)
+        .map(|f| Field {
+            api_name: f.path.clone(),
+            rust_name: f
+                .rust_name
+                .clone()
+                .unwrap_or_else(|| crate::names::snake(&f.path)),
+            doc_type: f.signature.clone(),
+            ty: type_of(&f.signature),
+            required: match f.required.as_str() {
+                "yes" => Required::Yes,
+                "conditional" => Required::Conditional,
+                _ => Required::No,
+            },
+            description: String::new(),
+            source: parse_source(&f.source),
+        })
+        .collect();
+    let result = locked.result.first().map_or_else(
+        || Type::untyped("not in the lock"),
+        |r| type_of(&r.signature),
+    );
+    Method {
+        name: locked.name.clone(),
+        version,
+        title: String::new(),
+        description: note.clone(),
+        scopes: Vec::new(),
+        who_can_call: None,
+        deprecated: Some(note),
+        access: if locked.access == "read" {
+            Access::Read
+        } else {
+            Access::Write
+        },
+        params,
+        result,
+        paging: locked.paging.as_ref().map(|p| crate::model::Paging {
+            items_key: p.strip_prefix("result.").map(str::to_owned),
+        }),
+        errors: Vec::new(),
+        examples: Vec::new(),
+        source: parse_source(&locked.source),
+    }
+}
+
+/// A type back from its [`signature`], where the signature says all of it (scalars, arrays,
+/// nullable and maps of those); objects and unions become untyped JSON.
+fn type_of(signature: &str) -> Type {
+    use crate::model::Scalar;
+    let scalar = match signature {
+        "integer" => Some(Scalar::Integer),
+        "double" => Some(Scalar::Double),
+        "string" => Some(Scalar::String),
+        "boolean" => Some(Scalar::Boolean),
+        "yesno" => Some(Scalar::YesNo),
+        "date" => Some(Scalar::Date),
+        "datetime" => Some(Scalar::DateTime),
+        "timestamp" => Some(Scalar::Timestamp),
+        "file" => Some(Scalar::File),
+        "any" => Some(Scalar::Any),
+        _ => None,
+    };
+    if let Some(scalar) = scalar {
+        return Type::scalar(scalar);
+    }
+    if let Some(item) = signature.strip_suffix("[]") {
+        let item = item
+            .strip_prefix('(')
+            .and_then(|i| i.strip_suffix(')'))
+            .unwrap_or(item);
+        return Type::array(type_of(item));
+    }
+    if let Some(inner) = signature.strip_suffix("|null") {
+        if !inner.contains('|') {
+            return Type::Nullable {
+                inner: Box::new(type_of(inner)),
+            };
+        }
+    }
+    if let Some(value) = signature
+        .strip_prefix("map<")
+        .and_then(|v| v.strip_suffix('>'))
+    {
+        return Type::Map {
+            value: Box::new(type_of(value)),
+        };
+    }
+    if signature == "object" {
+        return Type::untyped_object("dropped from the docs: its fields are not rebuilt");
+    }
+    Type::untyped(format!(
+        "dropped from the docs: `{signature}` is not rebuilt"
+    ))
+}
+
+fn locked_method(api: &Api, m: &Method, rust_path: Option<String>) -> LockedMethod {
+    let mut params = Surface::default();
+    for f in &m.params {
+        params.add(api, &f.api_name, &f.ty, Some(f), &f.source, 0);
+    }
+    let mut result = Surface::default();
+    result.add(api, "result", &m.result, None, &m.source, 0);
+    let mut errors: Vec<LockedError> = m
+        .errors
+        .iter()
+        .map(|e| LockedError {
+            code: e.code.clone(),
+            source: e.source.to_string(),
+        })
+        .collect();
+    errors.sort_by(|a, b| a.code.cmp(&b.code));
+    errors.dedup_by(|a, b| a.code == b.code);
+    LockedMethod {
+        name: m.name.clone(),
+        version: version_name(m.version).to_owned(),
+        rust_path,
+        access: match m.access {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+        .to_owned(),
+        paging: m.paging.as_ref().map(|p| match &p.items_key {
+            Some(key) => format!("result.{key}"),
+            None => "result".to_owned(),
+        }),
+        deprecated: m.deprecated.clone(),
+        dropped_in: None,
+        renamed_to: None,
+        params: params.fields.into_values().collect(),
+        result: result.fields.into_values().collect(),
+        errors,
+        source: m.source.to_string(),
+    }
+}
+
+/// The fields of a request or a response, flattened to paths.
+#[derive(Default)]
+struct Surface {
+    fields: BTreeMap<String, LockedField>,
+}
+
+impl Surface {
+    fn add(
+        &mut self,
+        api: &Api,
+        path: &str,
+        ty: &Type,
+        field: Option<&Field>,
+        source: &Source,
+        depth: usize,
+    ) {
+        let required = field.map_or(Required::No, |f| f.required);
+        self.fields.insert(
+            path.to_owned(),
+            LockedField {
+                path: path.to_owned(),
+                rust_name: field.map(|f| f.rust_name.clone()),
+                signature: signature(ty),
+                required: match required {
+                    Required::Yes => "yes",
+                    Required::No => "no",
+                    Required::Conditional => "conditional",
+                }
+                .to_owned(),
+                source: source.to_string(),
+            },
+        );
+        self.add_inner(api, path, ty, source, depth);
+    }
+
+    fn add_fields(&mut self, api: &Api, prefix: &str, fields: &[Field], depth: usize) {
+        for f in fields {
+            let path = format!("{prefix}.{}", f.api_name);
+            self.add(api, &path, &f.ty, Some(f), &f.source, depth);
+        }
+    }
+
+    /// The fields inside `path`'s type: object fields, array items, map values, and the
+    /// fields of every form of a union or a nullable type, all under `path`.
+    fn add_inner(&mut self, api: &Api, path: &str, ty: &Type, source: &Source, depth: usize) {
+        if depth >= MAX_DEPTH {
+            return;
+        }
+        match ty {
+            Type::Object { fields } => self.add_fields(api, path, fields, depth + 1),
+            Type::Ref { key } => {
+                if let Some(named) = api.types.get(key) {
+                    self.add_fields(api, path, &named.fields, depth + 1);
+                }
+            }
+            Type::Array { item } => {
+                let items = format!("{path}[]");
+                self.add(api, &items, item, None, source, depth + 1)
+            }
+            Type::Map { value } => {
+                let values = format!("{path}{{}}");
+                self.add(api, &values, value, None, source, depth + 1)
+            }
+            Type::Nullable { inner } => self.add_inner(api, path, inner, source, depth),
+            Type::Union { variants } => {
+                for v in variants {
+                    self.add_inner(api, path, v, source, depth);
+                }
+            }
+            Type::Scalar { .. } | Type::Untyped { .. } => {}
+        }
+    }
+}
+
+/// A short rendering of a type's shape: `integer`, `string[]`, `string|object`, `map<integer>`.
+/// Shared structures render as `object`: their fields are compared one by one.
+pub fn signature(ty: &Type) -> String {
+    match ty {
+        Type::Scalar { scalar } => format!("{scalar:?}").to_lowercase(),
+        Type::Array { item } => format!("{}[]", wrap(item)),
+        Type::Union { variants } => variants.iter().map(signature).collect::<Vec<_>>().join("|"),
+        Type::Nullable { inner } => format!("{}|null", signature(inner)),
+        Type::Object { .. } | Type::Ref { .. } => "object".into(),
+        Type::Map { value } => format!("map<{}>", signature(value)),
+        Type::Untyped { .. } => "untyped".into(),
+    }
+}
+
+fn wrap(ty: &Type) -> String {
+    match ty {
+        Type::Union { .. } | Type::Nullable { .. } => format!("({})", signature(ty)),
+        _ => signature(ty),
+    }
+}
