@@ -77,3 +77,17 @@ pub fn check<T: DeserializeOwned + Serialize>(place: &str, json: &str) {
         );
     }
 }
+
+/// Form-encodes the event payload `json` as a portal posts it and decodes it as `E` (the
+/// generated `events::Event`); panics with a countable message when the body does not parse.
+pub fn deliver<E: b24_runtime::events::FromEvent>(place: &str, json: &str) -> E {
+    let payload: Value = match serde_json::from_str(json) {
+        Ok(value) => value,
+        Err(e) => panic!("{place}: conformance failure [example]: {e}"),
+    };
+    let body = b24_runtime::query::http_build_query(&payload);
+    match b24_runtime::events::Event::parse(body.as_bytes()) {
+        Ok(raw) => E::from_event(raw),
+        Err(e) => panic!("{place}: conformance failure [delivery]: {e}"),
+    }
+}

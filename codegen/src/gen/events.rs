@@ -74,8 +74,34 @@ fn scope_module(e: &Event) -> Option<String> {
     e.scopes.first().map(|s| names::snake(s))
 }
 
-fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
-    let rt = &ctx.runtime;
+/// The events of one scope module, with the Rust names the generator gives them.
+struct ScopePlan<'a> {
+    /// The scope's module (`crm`), or `None` for events generated at the top of `events`.
+    module: Option<String>,
+    /// The scope as the pages write it.
+    scope: Option<String>,
+    /// The scope's events, in the model's order.
+    events: Vec<Named<'a>>,
+}
+
+/// An event with the Rust names the generator gives it.
+pub struct Named<'a> {
+    /// The event.
+    pub event: &'a Event,
+    /// Its type (`OnCrmDealAdd`, in its scope's module).
+    pub type_name: String,
+    /// Its module (`on_crm_deal_add`, in its scope's module), which holds `Data`.
+    pub module: String,
+    /// Its variant of `events::Event`.
+    pub variant: String,
+    /// The path of its module below the generated code's root
+    /// (`events::crm::on_crm_deal_add`).
+    pub path: String,
+}
+
+/// Groups `events` by scope and names their modules and types: one place for the names, read
+/// by the generator and by [`event_paths`].
+fn plan<'a>(events: &[&'a Event]) -> Vec<ScopePlan<'a>> {
     // Scope → the events in it, in the model's order.
     let mut by_scope: BTreeMap<Option<String>, Vec<&Event>> = BTreeMap::new();
     let mut seen = HashSet::new();
@@ -85,21 +111,63 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
             by_scope.entry(scope_module(e)).or_default().push(e);
         }
     }
-    let mut variants = Scope::with_reserved(&["Other", "Invalid"]);
     let mut scope_names = Scope::with_reserved(&["Event"]);
+    let mut variants = Scope::with_reserved(&["Other", "Invalid"]);
+    by_scope
+        .into_iter()
+        .map(|(scope, list)| {
+            let module = scope.as_ref().map(|s| scope_names.claim(s.clone()));
+            let mut type_names = Scope::with_reserved(&[]);
+            let mut module_names = Scope::with_reserved(&[]);
+            let events = list
+                .into_iter()
+                .map(|event| {
+                    let module_name = module_names.claim(names::snake(&event.type_name));
+                    Named {
+                        event,
+                        type_name: type_names.claim(names::camel(&event.type_name)),
+                        variant: variants.claim(names::camel(&event.type_name)),
+                        path: match &module {
+                            Some(s) => format!("events::{s}::{module_name}"),
+                            None => format!("events::{module_name}"),
+                        },
+                        module: module_name,
+                    }
+                })
+                .collect();
+            ScopePlan {
+                module,
+                scope,
+                events,
+            }
+        })
+        .collect()
+}
+
+/// Every generated event with its Rust names, in the order of the `events` module.
+pub fn named_events<'a>(api: &'a crate::model::Api, options: &Options) -> Vec<Named<'a>> {
+    let events: Vec<&Event> = api
+        .events
+        .iter()
+        .filter(|e| selects_event(options, e))
+        .collect();
+    plan(&events).into_iter().flat_map(|p| p.events).collect()
+}
+
+fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
+    let rt = &ctx.runtime;
     let mut modules = Vec::new();
     let mut top = Vec::new();
     // (variant, path of the type, code)
     let mut cases: Vec<(proc_macro2::Ident, TokenStream, String)> = Vec::new();
-    for (scope, list) in &by_scope {
-        let scope_ident = scope.as_ref().map(|s| ident(&scope_names.claim(s.clone())));
-        let depth = if scope.is_some() { 3 } else { 2 };
-        let mut type_names = Scope::with_reserved(&[]);
-        let mut module_names = Scope::with_reserved(&[]);
+    for plan in plan(events) {
+        let scope_ident = plan.module.as_deref().map(ident);
+        let depth = if plan.module.is_some() { 3 } else { 2 };
         let mut items = Vec::new();
-        for e in list {
-            let type_name = ident(&type_names.claim(names::camel(&e.type_name)));
-            let module = ident(&module_names.claim(names::snake(&e.type_name)));
+        for named in plan.events {
+            let e = named.event;
+            let type_name = ident(&named.type_name);
+            let module = ident(&named.module);
             let data_doc = format!(
                 " The `data` of `{}`, as its page describes it (`{}`).",
                 e.name, e.source
@@ -130,14 +198,14 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
                 #doc
                 pub type #type_name = #rt::events::Incoming<#module::Data>;
             });
-            let variant = ident(&variants.claim(names::camel(&e.type_name)));
+            let variant = ident(&named.variant);
             let path = match &scope_ident {
                 Some(s) => quote!(#s::#type_name),
                 None => quote!(#type_name),
             };
             cases.push((variant, path, e.name.to_ascii_uppercase()));
         }
-        match (&scope_ident, scope) {
+        match (&scope_ident, &plan.scope) {
             (Some(s), Some(scope)) => {
                 let doc = format!(" Events of the scope `{scope}`.");
                 modules.push(quote! {

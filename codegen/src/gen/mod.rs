@@ -13,6 +13,7 @@ mod naming;
 mod render;
 mod types;
 
+pub(crate) use events::named_events;
 pub use method::RUNTIME_CODES;
 pub use render::render;
 

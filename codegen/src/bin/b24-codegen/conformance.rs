@@ -118,6 +118,8 @@ fn cargo_test(crate_dir: &Path) -> Result<Run, String> {
             failed_at_listed_defect += usize::from(current_test.contains("__docs_defect"));
             let side = if current_test.contains("__request_") {
                 "request"
+            } else if current_test.contains("__event_") {
+                "event"
             } else {
                 "response"
             };
