@@ -15,6 +15,7 @@
 //! the emulator's own `NOT_FOUND`, `REQUIRED_ARG_MISSING` or `INVALID_ARG_VALUE`.
 
 use b24_codegen::model::{ApiVersion, ErrorCode, ErrorMatch, ExampleKind, Method, Type};
+use b24_form::comparable_error_text as comparable;
 use serde_json::Value;
 
 use crate::reply::ApiError;
@@ -484,30 +485,6 @@ fn placeholder(name: &str, failure: &Failure) -> String {
     }
 }
 
-/// An error text in a form two texts of the same error agree on (as the runtime compares).
-fn comparable(text: &str) -> String {
-    let mut t = text.trim();
-    loop {
-        let before = t;
-        for tail in ["<br>", "<br/>", "<br />", "."] {
-            // `get`: the text may end in a character of several bytes.
-            let cut = t.len().saturating_sub(tail.len());
-            if t.get(cut..)
-                .is_some_and(|end| end.eq_ignore_ascii_case(tail))
-            {
-                t = t.get(..cut).unwrap_or(t).trim_end();
-            }
-        }
-        if t == before {
-            break;
-        }
-    }
-    t.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -716,12 +693,6 @@ mod tests {
             gone.v2_body(),
             json!({"error": "NOT_FOUND", "error_description": "Not found."})
         );
-    }
-
-    #[test]
-    fn texts_ending_in_a_character_of_several_bytes_compare_without_panicking() {
-        assert_eq!(comparable("Не найдено."), "не найдено");
-        assert_eq!(comparable("é"), "é");
     }
 
     #[test]

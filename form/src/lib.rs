@@ -9,6 +9,8 @@
 //!   limits is a [`FormError`], never a crash or a long stall.
 //! * [`find`] reads the one field PHP would leave at a path without building the tree, e.g. to
 //!   check an event's `auth[application_token]` before parsing the rest of an untrusted body.
+//! * [`comparable_error_text`] is how both sides compare an error's text with the docs' (the
+//!   runtime to recognise a documented error, the emulator to answer with it).
 //!
 //! ```
 //! use b24_form::{http_build_query, parse_str, Limits};
@@ -35,6 +37,8 @@
 
 mod encode;
 mod parse;
+mod text;
 
 pub use encode::{http_build_query, urldecode, urlencode};
 pub use parse::{find, parse_str, FormError, Limits, MAX_DEPTH};
+pub use text::comparable_error_text;

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use b24_form::comparable_error_text as comparable;
+
 use crate::method::MethodError;
 use crate::secret::Redactor;
 
@@ -148,30 +150,6 @@ impl Recognise {
             Recognise::Prefix(text) => comparable(e.description()).starts_with(&comparable(text)),
         }
     }
-}
-
-/// An error text in a form two texts of the same error agree on.
-fn comparable(text: &str) -> String {
-    let mut t = text.trim();
-    loop {
-        let before = t;
-        for tail in ["<br>", "<br/>", "<br />", "."] {
-            // `get`: the text may end in a character of several bytes.
-            let cut = t.len().saturating_sub(tail.len());
-            if t.get(cut..)
-                .is_some_and(|end| end.eq_ignore_ascii_case(tail))
-            {
-                t = t.get(..cut).unwrap_or(t).trim_end();
-            }
-        }
-        if t == before {
-            break;
-        }
-    }
-    t.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
 }
 
 /// An untyped API error is a valid method error: used where no method is known (e.g. a batch
