@@ -322,8 +322,30 @@ impl Change {
 }
 
 /// Inserts a changelog `section` into the text of a `CHANGELOG.md` (`None` when there is
-/// none yet): before the first release section, so the newest comes first.
+/// none yet): before the first release section, so the newest comes first. A section with the
+/// same heading line (the same release written again) is replaced in place.
 pub fn insert_changelog(existing: Option<&str>, section: &str) -> String {
+    let heading = section.lines().next().unwrap_or_default();
+    if let Some(text) = existing.filter(|_| heading.starts_with("## ")) {
+        let start = if text.starts_with(&format!("{heading}\n")) {
+            Some(0)
+        } else {
+            text.find(&format!("\n{heading}\n")).map(|i| i + 1)
+        };
+        if let Some(start) = start {
+            let rest = &text[start + heading.len()..];
+            let end = rest
+                .find("\n## ")
+                .map_or(text.len(), |i| start + heading.len() + i + 1);
+            let sep = if end < text.len() { "\n" } else { "" };
+            return format!(
+                "{}{}{sep}{}",
+                &text[..start],
+                section.trim_end_matches('\n').to_owned() + "\n",
+                &text[end..]
+            );
+        }
+    }
     match existing {
         None => format!(
             "# Changelog\n\nAll notable changes to this crate, as the docs they are generated \

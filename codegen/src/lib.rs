@@ -24,6 +24,7 @@ mod load;
 pub mod lock;
 pub mod model;
 pub mod names;
+pub mod package;
 pub mod page;
 pub mod yfm;
 

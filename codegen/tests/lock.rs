@@ -373,3 +373,70 @@ fn with_the_lock_kept_removals_and_respellings_are_deprecations() {
         Some(2)
     );
 }
+
+#[test]
+fn the_crate_of_the_next_release_keeps_the_published_paths_and_says_what_changed() {
+    let root = dir("lock-crate");
+    let (v1, v2) = (docs(&root, 1), docs(&root, 2));
+    let out = root.join("crate");
+    let first = run(&[
+        "crate",
+        s(&v1),
+        "--out",
+        s(&out),
+        "--docs-version",
+        "v1",
+        "--crate-version",
+        "0.1.0",
+    ]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let lock = out.join("b24.lock");
+    let second = run(&[
+        "crate",
+        s(&v2),
+        "--out",
+        s(&out),
+        "--lock",
+        s(&lock),
+        "--docs-version",
+        "v2",
+        "--crate-version",
+        "0.2.0",
+    ]);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let code = std::fs::read_to_string(out.join("src/gadget.rs")).unwrap();
+    syn::parse_file(&code).expect("valid Rust");
+    for module in ["pub mod move_to", "pub mod moveto", "pub mod drop"] {
+        assert!(code.contains(module), "{module}");
+    }
+    assert!(code.contains("dropped from the docs in version v2"));
+    // The lock written with the crate still has what v1 published.
+    let written = Lock::read(&lock).unwrap();
+    assert_eq!(written.docs_version, "v2");
+    assert!(method(&written, "gadget.drop").dropped_in.is_some());
+    // Both releases in the changelog, the newest first; the removal is a deprecation.
+    let changelog = std::fs::read_to_string(out.join("CHANGELOG.md")).unwrap();
+    let (new, old) = (
+        changelog.find("## [0.2.0]").unwrap(),
+        changelog.find("## [0.1.0]").unwrap(),
+    );
+    assert!(new < old, "{changelog}");
+    let section = &changelog[new..old];
+    let deprecated = section.find("### Deprecated").expect(section);
+    assert!(section[deprecated..].contains("`gadget.drop`"), "{section}");
+    assert!(
+        section[deprecated..].contains("`gadget.moveto`"),
+        "{section}"
+    );
+    // The one breaking change is the parameter that became required, not the kept paths.
+    assert_eq!(section.matches("**Breaking**").count(), 1, "{section}");
+    assert!(section.contains("**Breaking** (required changed): `gadget.get`"));
+}

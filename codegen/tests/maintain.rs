@@ -259,6 +259,16 @@ fn the_changelog_has_keep_a_changelog_sections_with_places() {
     let old_at = both.find("## [1.0.0]").unwrap();
     assert!(both.starts_with("# Changelog\n\nIntro.\n\n"), "{both}");
     assert!(new_at < old_at, "{both}");
+    // The same release written again replaces its section, wherever it is.
+    assert_eq!(insert_changelog(Some(&both), &section), both);
+    let older = "## [1.0.0]\n\n### Added\n\n- other\n";
+    let replaced = insert_changelog(Some(&both), older);
+    assert_eq!(replaced.matches("## [1.0.0]").count(), 1, "{replaced}");
+    assert!(
+        replaced.ends_with("- other\n") && !replaced.contains("- all"),
+        "{replaced}"
+    );
+    assert!(replaced.contains("## [2.0.0"), "{replaced}");
 }
 
 #[test]

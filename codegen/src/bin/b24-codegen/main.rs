@@ -110,6 +110,34 @@ enum Command {
         )]
         release: String,
     },
+    /// Write a publishable crate of the bindings: a cargo feature per top-level module.
+    ///
+    /// Cargo.toml (features, `full`), the sources split by feature, README.md, CHANGELOG.md
+    /// (a section for this release: the difference from `--lock`, or the first release) and
+    /// the crate's `b24.lock`. With `--lock`, every path the previous release published is
+    /// kept. Exits 1 when a method page could not be generated (the rest is written).
+    Crate {
+        /// A docs folder.
+        docs: PathBuf,
+        /// The crate folder to write (its `src/` is written anew).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The lock of the previous release (usually DIR/b24.lock).
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
+        /// The crate's name.
+        #[arg(long, value_name = "NAME", default_value = "bitrix24-api")]
+        name: String,
+        /// The crate's version.
+        #[arg(long = "crate-version", value_name = "SEMVER", default_value = "0.1.0")]
+        crate_version: String,
+        /// The docs version recorded in the lock (default: the docs folder's name).
+        #[arg(long, value_name = "NAME")]
+        docs_version: Option<String>,
+        /// Depend on the b24-runtime crate at this path instead of on its published version.
+        #[arg(long, value_name = "DIR")]
+        runtime_path: Option<PathBuf>,
+    },
     /// Work with the lock of the published API (`b24.lock`).
     Lock {
         #[command(subcommand)]
@@ -195,6 +223,23 @@ fn run(command: Command) -> Result<ExitCode, String> {
             };
             report(&changes, json, changelog.as_deref(), &release)
         }
+        Command::Crate {
+            docs,
+            out,
+            lock,
+            name,
+            crate_version,
+            docs_version,
+            runtime_path,
+        } => write_crate(
+            &docs,
+            &out,
+            lock.as_deref(),
+            name,
+            crate_version,
+            docs_version,
+            runtime_path,
+        ),
         Command::Lock {
             command:
                 LockCommand::Update {
@@ -265,6 +310,62 @@ fn usage_error(message: &str) -> ! {
         .exit()
 }
 
+fn write_crate(
+    docs: &Path,
+    out: &Path,
+    lock: Option<&Path>,
+    name: String,
+    version: String,
+    docs_version: Option<String>,
+    runtime_path: Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    use b24_codegen::package::{write_package, Package, Runtime};
+    let previous = lock
+        .map(|file| {
+            b24_codegen::lock::Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))
+        })
+        .transpose()?;
+    let runtime = match runtime_path {
+        Some(dir) => Runtime::Path(
+            std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+        ),
+        None => Runtime::Version(env!("CARGO_PKG_VERSION").to_owned()),
+    };
+    let api = b24_codegen::load(docs);
+    let package = Package {
+        name,
+        version,
+        docs_version: docs_version.unwrap_or_else(|| folder_name(docs)),
+        runtime,
+        previous,
+    };
+    let written = write_package(&api, &package, out)
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!(
+        "b24-codegen: wrote {} ({} features, {} methods kept from the lock)",
+        out.display(),
+        written.features.len(),
+        written.kept
+    );
+    write_out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&written).map_err(|e| e.to_string())?
+    ));
+    Ok(if b24_codegen::check::summary(&api).passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// A docs folder's own name (`b24restdocs`), the default docs version.
+fn folder_name(docs: &Path) -> String {
+    docs.canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
 fn lock_update(docs: &Path, file: &Path, docs_version: Option<String>) -> Result<ExitCode, String> {
     use b24_codegen::lock::Lock;
     let previous = if file.exists() {
@@ -272,12 +373,7 @@ fn lock_update(docs: &Path, file: &Path, docs_version: Option<String>) -> Result
     } else {
         None
     };
-    let version = docs_version.unwrap_or_else(|| {
-        docs.canonicalize()
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_default()
-    });
+    let version = docs_version.unwrap_or_else(|| folder_name(docs));
     let api = b24_codegen::load(docs);
     let new = Lock::of(&api, &version);
     let (next, said) = match &previous {

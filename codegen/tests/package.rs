@@ -1,0 +1,109 @@
+//! `b24-codegen crate`: a feature per top-level module, each in its own file, the rest in
+//! `lib.rs`; written twice, byte for byte the same. (Building the crate with some features and
+//! with `full` is CI's job: `.ci/run` builds one from the upstream corpus.)
+
+use std::path::{Path, PathBuf};
+
+use b24_codegen::package::{write_package, Package, Runtime};
+
+fn docs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+}
+
+fn package() -> Package {
+    Package {
+        name: "our-bindings".into(),
+        version: "1.2.3".into(),
+        docs_version: "ours".into(),
+        runtime: Runtime::Version("0.1".into()),
+        previous: None,
+    }
+}
+
+fn out(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[test]
+fn every_top_level_module_is_a_feature_in_its_own_file() {
+    let api = b24_codegen::load(&docs());
+    let dir = out("package-features");
+    let written = write_package(&api, &package(), &dir).unwrap();
+    for feature in ["crm", "user", "events"] {
+        assert!(
+            written.features.get(feature).is_some_and(|n| *n > 0),
+            "{feature}: {:?}",
+            written.features
+        );
+    }
+    let lib = read(&dir, "src/lib.rs");
+    syn::parse_file(&lib).expect("lib.rs is Rust");
+    let manifest = read(&dir, "Cargo.toml");
+    let manifest: toml::Table = manifest.parse().expect("Cargo.toml is TOML");
+    let features = manifest["features"].as_table().unwrap();
+    let full: Vec<&str> = features["full"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(
+        full,
+        written
+            .features
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        manifest["dependencies"]["b24-runtime"]["version"].as_str(),
+        Some("0.1")
+    );
+    for feature in written.features.keys() {
+        assert!(features.contains_key(feature), "{feature}");
+        let declaration = format!("#[cfg(feature = \"{feature}\")]");
+        assert!(lib.contains(&declaration), "{declaration}");
+        let file = read(&dir, &format!("src/{feature}.rs"));
+        let parsed = syn::parse_file(&file).expect("a feature's file is Rust");
+        // A feature's file reaches the rest of the crate only through the root's shared
+        // items, never through another feature's module.
+        for other in written.features.keys().filter(|o| *o != feature) {
+            assert!(
+                !file.contains(&format!("crate::{other}::")),
+                "{feature} uses {other}"
+            );
+        }
+        assert!(!parsed.items.is_empty(), "{feature}");
+    }
+    // What every feature reads stays in lib.rs.
+    assert!(lib.contains("pub mod types"));
+    assert!(lib.contains("__private as __b24"));
+    assert!(lib.contains("pub const SKIPPED_PAGES"));
+    assert!(read(&dir, "README.md").contains("| `crm` |"));
+    assert!(read(&dir, "CHANGELOG.md").contains("## [1.2.3]"));
+    let lock = b24_codegen::lock::Lock::read(&dir.join("b24.lock")).unwrap();
+    assert_eq!(lock.methods.len(), api.methods.len());
+}
+
+#[test]
+fn writing_the_same_docs_twice_gives_the_same_bytes() {
+    let api = b24_codegen::load(&docs());
+    let (a, b) = (out("package-twice-a"), out("package-twice-b"));
+    let written = write_package(&api, &package(), &a).unwrap();
+    write_package(&api, &package(), &b).unwrap();
+    for file in &written.files {
+        assert_eq!(read(&a, file), read(&b, file), "{file}");
+    }
+    // And again into the same folder: src/ is written anew, the release's changelog section
+    // replaced, not doubled.
+    write_package(&api, &package(), &a).unwrap();
+    for file in &written.files {
+        assert_eq!(read(&a, file), read(&b, file), "{file}");
+    }
+}
