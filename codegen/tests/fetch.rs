@@ -372,6 +372,25 @@ fn the_lock_records_the_first_hash_and_checks_it_on_the_next_fetch() {
         text(&o.stderr)
     );
     assert!(!dir.join("third").exists());
+
+    // A hash given with --sha256 is recorded in a lock that has none for the revision.
+    let given = dir.join("given.lock");
+    let o = run(&[
+        "fetch",
+        "--rev",
+        REV,
+        "--out",
+        dir.join("fourth").to_str().unwrap(),
+        "--sha256",
+        &hash,
+        "--lock",
+        given.to_str().unwrap(),
+        "--from",
+        &template(port, "archive"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let given = b24_codegen::lock::Lock::read(&given).unwrap();
+    assert_eq!(given.docs_archives.get(REV), Some(&hash));
 }
 
 #[test]

@@ -51,7 +51,8 @@ pub struct FetchArgs {
     #[arg(long, value_name = "HEX")]
     sha256: Option<String>,
     /// A lock (`b24.lock`): the sha256 it records for REV is checked; when it records none,
-    /// the archive's is written into it (a lock that does not exist is created).
+    /// the archive's (checked against `--sha256` when given) is written into it once the
+    /// archive is unpacked (a lock that does not exist is created).
     #[arg(long, value_name = "FILE")]
     lock: Option<PathBuf>,
     /// The archive URL, with `{rev}` where the revision goes.
@@ -88,6 +89,7 @@ pub fn run(args: FetchArgs) -> Result<ExitCode, String> {
     let locked = lock
         .as_ref()
         .and_then(|l| l.docs_archives.get(&args.rev).cloned());
+    let recorded = locked.is_some();
     let expected = match (given, locked) {
         (Some(given), Some(locked)) if given != locked => {
             return Err(format!(
@@ -139,7 +141,7 @@ pub fn run(args: FetchArgs) -> Result<ExitCode, String> {
     );
 
     match (args.lock, lock) {
-        (Some(file), Some(mut lock)) if expected.is_none() => {
+        (Some(file), Some(mut lock)) if !recorded => {
             lock.docs_archives.insert(args.rev.clone(), actual);
             std::fs::write(&file, lock.to_json())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
@@ -408,7 +410,7 @@ fn unpack(archive: &Path, into: &Path, max_bytes: u64) -> Result<(u64, u64), Str
                 format!("cannot create {}: {e}", dest.display())
             }
         })?;
-        let written = std::io::copy(&mut (&mut entry).take(left + 1), &mut out)
+        let written = std::io::copy(&mut (&mut entry).take(left.saturating_add(1)), &mut out)
             .map_err(|e| refuse(format!("entry `{raw}` cannot be read ({e})")))?;
         if written > left {
             return Err(refuse(format!(
