@@ -36,6 +36,11 @@ pub struct Lock {
     pub format: u32,
     /// The docs version the lock was last updated from (a commit, a date, a folder name).
     pub docs_version: String,
+    /// The sha256 (lowercase hex) of each upstream docs archive `b24-codegen fetch` downloaded
+    /// with this lock, by the revision it was fetched at: recorded on the first fetch of a
+    /// revision and checked on every later one. Absent from locks that never fetched.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub docs_archives: BTreeMap<String, String>,
     /// Every method, by REST name then protocol version.
     pub methods: Vec<LockedMethod>,
     /// Every shared structure, by its key.
@@ -185,6 +190,7 @@ impl Lock {
         Lock {
             format: FORMAT,
             docs_version: docs_version.to_owned(),
+            docs_archives: BTreeMap::new(),
             methods,
             types,
         }
@@ -193,9 +199,15 @@ impl Lock {
     /// The next lock: `new`'s API, plus what `self` published and the new docs no longer have,
     /// kept deprecated. A method the new docs dropped stays, marked dropped in
     /// `new.docs_version` (or the version it was dropped in before); the old spelling of a
-    /// method renamed in letter case only stays with its Rust path and `renamed_to`.
+    /// method renamed in letter case only stays with its Rust path and `renamed_to`. The
+    /// recorded archive hashes of both are kept (`new`'s where both name a revision).
     pub fn update(&self, new: &Lock) -> Lock {
         let mut next = new.clone();
+        for (rev, sha256) in &self.docs_archives {
+            next.docs_archives
+                .entry(rev.clone())
+                .or_insert_with(|| sha256.clone());
+        }
         let present: BTreeMap<(&str, &str), ()> = new
             .methods
             .iter()

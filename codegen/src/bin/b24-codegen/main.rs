@@ -8,10 +8,12 @@
 //! b24-codegen diff --lock b24.lock NEW [--json] [--changelog FILE [--release NAME]]
 //! b24-codegen lock update DOCS --lock b24.lock [--docs-version VERSION]
 //! b24-codegen conformance PATH --out CRATE_DIR [--run] [--require PERCENT] [--runtime-dir DIR]
+//! b24-codegen fetch --rev COMMIT --out DIR [--sha256 HEX] [--lock b24.lock] [--from URL_TEMPLATE]
 //! ```
 //!
 //! Exit codes: 0 success; 1 the command ran and found a failure (a page that cannot be read
-//! or generated, a breaking change, a conformance rate below `--require`); 2 the command line
+//! or generated, a breaking change, a conformance rate below `--require`, a download refused or
+//! not matching its sha256); 2 the command line
 //! is wrong (unknown command or flag, a missing or extra argument).
 
 #![forbid(unsafe_code)]
@@ -22,6 +24,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod conformance;
+mod fetch;
 
 /// Reads Bitrix24 REST documentation pages and generates typed Rust from them.
 ///
@@ -31,7 +34,7 @@ mod conformance;
     name = "b24-codegen",
     version,
     after_help = "Exit codes:\n  0  success\n  1  the command found a failure (an unreadable or ungenerated page, a breaking \
-                  change, a conformance rate below --require)\n  2  the command line is wrong"
+                  change, a conformance rate below --require, a refused or mismatched download)\n  2  the command line is wrong"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -160,6 +163,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         runtime_dir: Option<PathBuf>,
     },
+    /// Download the upstream docs archive of one commit, check its sha256 and unpack it.
+    ///
+    /// The sha256 checked is `--sha256`'s or the one the lock records for the revision; with
+    /// neither it is printed, and written into the lock when `--lock` is given. Exits 1 when
+    /// the download or the archive is refused or the hash differs; DIR is not created then.
+    Fetch(fetch::FetchArgs),
 }
 
 /// The subcommands of `lock`.
@@ -260,6 +269,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             });
             conformance::run(&path, &out, &runtime_dir, run, require)
         }
+        Command::Fetch(args) => fetch::run(args),
     }
 }
 
