@@ -286,9 +286,19 @@ impl Event {
     }
 
     /// `data` decoded into a type of your choice.
+    ///
+    /// A form cannot carry an empty list or object (PHP's `http_build_query` writes nothing
+    /// for `[]`), so a portal's `"data": []` arrives as no `data` at all: an absent (`null`)
+    /// `data` reads as an empty list, or else an empty object, when `T` does not take `null`.
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, EventError> {
-        T::deserialize(&self.data)
-            .map_err(|e| EventError::Data(scrub(&e.to_string(), self.auth.secrets())))
+        let first = T::deserialize(&self.data);
+        let read = match first {
+            Err(e) if self.data.is_null() => T::deserialize(&serde_json::Value::Array(Vec::new()))
+                .or_else(|_| T::deserialize(&serde_json::Value::Object(Default::default())))
+                .map_err(|_| e),
+            other => other,
+        };
+        read.map_err(|e| EventError::Data(scrub(&e.to_string(), self.auth.secrets())))
     }
 }
 

@@ -136,3 +136,25 @@ fn no_token_and_no_unknown_auth_field_shows_in_debug_or_errors() {
         "{shown}"
     );
 }
+
+#[test]
+fn an_empty_data_the_form_could_not_carry_reads_as_empty() {
+    // `"data": []` form-encoded is no `data` at all.
+    let body = b24_runtime::query::http_build_query(&serde_json::json!({
+        "event": "ONOFFLINEEVENT", "data": [], "ts": "1466439714",
+    }));
+    let e = Event::parse(body.as_bytes()).expect("parses");
+    assert!(e.data.is_null(), "{:?}", e.data);
+    assert!(e.data_as::<Vec<serde_json::Value>>().unwrap().is_empty());
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    struct Fields {
+        #[serde(rename = "ID", default)]
+        id: Option<String>,
+    }
+    assert_eq!(e.data_as::<Fields>().unwrap(), Fields::default());
+    assert_eq!(e.data_as::<Option<Fields>>().unwrap(), None, "null first");
+    // Data that is there and wrong is still an error.
+    let body = genuine("data[ID][x]=1");
+    let e = Event::parse(body.as_bytes()).expect("parses");
+    assert!(e.data_as::<Vec<serde_json::Value>>().is_err());
+}
