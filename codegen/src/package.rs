@@ -210,7 +210,9 @@ fn crate_doc(package: &Package, written: &Written) -> String {
          calls run on\n//! [`b24_runtime::Client`]:\n//!\n\
          //! ```no_run\n\
          //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\n\
-         //! let client = b24_runtime::Client::webhook(\"https://example.bitrix24.com/rest/1/code/\")?;\n\
+         //! let client = b24_runtime::Client::builder()\n\
+         //!     .webhook(\"https://example.bitrix24.com/rest/1/code/\")\n\
+         //!     .build()?;\n\
          //! # let _ = client;\n\
          //! # Ok(())\n\
          //! # }}\n\
