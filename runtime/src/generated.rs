@@ -45,7 +45,9 @@
 ///
 /// Flags: `de` (`Deserialize`, for structures without `req` fields), `de_req` (`Deserialize`,
 /// for structures with them), `ser` (`Serialize`), `keys` (the batch keys), `default`
-/// (`Default`, for structures without `req` fields), `uf` ([`CustomFields`](crate::uf::CustomFields)
+/// (`Default`, for structures without `req` fields), `params` (for requests: a key per parameter and
+/// [`Parameters`](crate::batch::Parameters), which are required, for batch commands given as
+/// [`Params`](crate::batch::Params)), `uf` ([`CustomFields`](crate::uf::CustomFields)
 /// over `extra`, for structures with custom fields).
 #[macro_export]
 macro_rules! object {
@@ -95,6 +97,20 @@ macro_rules! __field_type {
     (req $ty:ty) => { $ty };
     (opt $ty:ty) => { ::core::option::Option<$ty> };
     (seq $ty:ty) => { ::core::option::Option<$ty> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_required {
+    (req) => {
+        true
+    };
+    (opt) => {
+        false
+    };
+    (seq) => {
+        false
+    };
 }
 
 #[doc(hidden)]
@@ -245,6 +261,23 @@ macro_rules! __object_part {
                 #[doc = ::core::concat!("`", $api, "`, for a typed batch reference: `cmd.result().get(", ::core::stringify!($name), "::", ::core::stringify!($key), ")`.")]
                 pub const $key: $crate::batch::Key<$name, $ty> = $crate::batch::Key::new($api);
             )?)*
+        }
+    };
+    (
+        params $name:ident {
+            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
+        }
+    ) => {
+        impl $name {
+            $($(
+                #[doc = ::core::concat!("`", $api, "`, for a batch command given as `Params`: `Params::<", ::core::stringify!($name), ">::new().bind(", ::core::stringify!($name), "::", ::core::stringify!($key), ", cmd.result())`.")]
+                pub const $key: $crate::batch::Key<$name, $ty> = $crate::batch::Key::new($api);
+            )?)*
+        }
+
+        impl $crate::batch::Parameters for $name {
+            const PARAMETERS: &'static [(&'static str, bool)] =
+                &[$( ($api, $crate::__field_required!($kind)) ),*];
         }
     };
     (

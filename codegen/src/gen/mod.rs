@@ -450,7 +450,13 @@ mod tests {
         let file: syn::File = syn::parse_str(&code).expect("generated code parses");
         assert!(code.contains("pub mod crm"), "{code}");
         assert!(code.contains("__b24::method!(\"crm.activity.badge.add\", V2, Write);"));
-        assert!(code.contains("opt r#type: String = \"type\","), "{code}");
+        // A request's parameters have keys and say which are required (`params`), for batch
+        // commands that leave bound parameters out.
+        assert!(
+            code.contains("opt r#type: String = \"type\" => TYPE,"),
+            "{code}"
+        );
+        assert!(code.contains("pub struct Request [ser params]"), "{code}");
         // Impls for what reaches a type: a request sends `Title`, a response brings `Badge`
         // (batch keys too).
         assert!(code.contains("pub enum Title [ser]"), "{code}");
@@ -458,6 +464,7 @@ mod tests {
             code.contains("pub struct Badge [de keys default]"),
             "{code}"
         );
+        // No parameters: nothing to name.
         assert!(code.contains("pub struct Request [ser default]"), "{code}");
         assert!(code.contains("type Item = Badge;"), "{code}");
         assert!(
