@@ -38,7 +38,24 @@ fn named(title: &str) -> item::add::Fields {
 
 #[tokio::test]
 async fn a_batch_creates_linked_records_and_reads_them_back_without_placeholders() {
-    let (client, _emulator) = connect().await;
+    let (client, emulator) = connect().await;
+    // Earlier records, so that the company's, the contact's and the deal's ids all differ and a
+    // reference to the wrong command shows.
+    let seed = |n: usize| (0..n).map(|i| serde_json::json!({"title": format!("seed {i}")}));
+    emulator
+        .insert_records(
+            "crm.item",
+            &serde_json::json!({"entityTypeId": COMPANY}),
+            seed(4),
+        )
+        .expect("companies seeded");
+    emulator
+        .insert_records(
+            "crm.item",
+            &serde_json::json!({"entityTypeId": CONTACT}),
+            seed(2),
+        )
+        .expect("contacts seeded");
     let mut batch = Batch::new().halt(true);
     let company = batch
         .add(&item::add::Request::new(COMPANY, named("Acme")))
@@ -92,6 +109,10 @@ async fn a_batch_creates_linked_records_and_reads_them_back_without_placeholders
     let contact = results.get(&contact).expect("contact added");
     let contact_id = contact.item.and_then(|i| i.id).expect("contact id").get();
     let deal_id = results.get(&added).expect("deal added");
+    assert!(
+        company_id != contact_id && contact_id != deal_id.get(),
+        "distinct ids"
+    );
     let deal = results.get(&got_deal).expect("deal read back");
     assert_eq!(deal.id.map(|i| i.get()), Some(deal_id.get()));
     assert_eq!(deal.title.as_deref(), Some("from a batch"));
