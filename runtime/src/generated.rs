@@ -99,6 +99,47 @@ macro_rules! __field_type {
     (seq $ty:ty) => { ::core::option::Option<$ty> };
 }
 
+/// A conversion between two views of one entity: `From<&Source>` for `Target`, copying the
+/// fields named (each an `Option` of one type in both). What `extra` holds is not copied: a
+/// read brings fields a write must not send back.
+///
+/// ```
+/// b24_runtime::object! {
+///     /// A read.
+///     pub struct Got [de default] {
+///         /// Title.
+///         opt title: String = "TITLE",
+///         /// Stage.
+///         opt stage: String = "STAGE_ID",
+///     }
+/// }
+/// b24_runtime::object! {
+///     /// A write.
+///     pub struct Edit [ser default] {
+///         /// Title.
+///         opt title: String = "TITLE",
+///     }
+/// }
+/// b24_runtime::convert!(Got => Edit { title });
+/// let got: Got = serde_json::from_str(r#"{"TITLE": "a", "STAGE_ID": "NEW", "ID": "5"}"#).unwrap();
+/// let edit = Edit::from(&got);
+/// assert_eq!(serde_json::to_string(&edit).unwrap(), r#"{"TITLE":"a"}"#);
+/// ```
+#[macro_export]
+macro_rules! convert {
+    ($source:path => $target:ident { $($field:ident),* $(,)? }) => {
+        impl ::core::convert::From<&$source> for $target {
+            #[inline]
+            fn from(source: &$source) -> Self {
+                $target {
+                    $( $field: ::core::clone::Clone::clone(&source.$field), )*
+                    extra: ::core::default::Default::default(),
+                }
+            }
+        }
+    };
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __field_required {

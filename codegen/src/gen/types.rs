@@ -148,6 +148,11 @@ impl<'a> Module<'a> {
         }
     }
 
+    /// The model being generated.
+    pub fn api(&self) -> &'a crate::model::Api {
+        self.ctx.api
+    }
+
     /// The path of the runtime crate.
     pub fn runtime(&self) -> TokenStream {
         self.ctx.runtime.clone()
