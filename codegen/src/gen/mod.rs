@@ -206,7 +206,7 @@ impl<'a> Node<'a> {
             .filter_map(|(name, _, child)| Some((name.as_str(), *child.methods.first()?)))
             .collect();
         let modules = children.iter().map(|(name, segment, child)| {
-            let name = ident(&name);
+            let name = ident(name);
             let inner = child.tokens(ctx, depth + 1);
             let (doc, body) = match child.methods.first() {
                 // Two pages for one name and version are reported by the loader; the first wins.
