@@ -11,9 +11,10 @@
 //! below and every custom field `crm.deal.fields` lists. The file goes to the path given, else
 //! `deals.csv` in the system's temporary folder.
 //!
-//! Progress comes from [`b24::Export::on_progress`]: records done and the server's total. The
-//! callback is a plain closure; to draw a bar, give it an `indicatif::ProgressBar`
-//! (`bar.set_length(total); bar.set_position(done)`).
+//! Progress comes from [`b24::Export::on_progress`]: records done and the server's total,
+//! drawn as an `indicatif` bar on stderr (its length is set once the server's total is known;
+//! without a total it counts up). The callback is a plain closure: anything `Send + Sync` can
+//! take the figures.
 
 use std::io::Write;
 use std::time::Instant;
@@ -24,6 +25,7 @@ use b24::types::Deal;
 use b24::{Client, CustomFields};
 use b24_emulator::Emulator;
 use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 type AnyError = Box<dyn std::error::Error>;
@@ -61,14 +63,24 @@ async fn main() -> Result<(), AnyError> {
     writeln!(out, "{}", csv_row(&header))?;
 
     let started = Instant::now();
+    // A spinner until the first page brings the server's total, then a bar of that length.
+    let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template(
+        "{spinner} {pos} deals exported",
+    )?);
+    let bar_style =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} deals, {per_sec}, eta {eta}")?;
+    let shown = bar.clone();
     let deals = client
         .export(&request)
-        .on_progress(|progress| {
+        .on_progress(move |progress| {
             // Every page: records so far, and the server's count when it gave one.
-            if progress.done % 1000 < 50 || Some(progress.done) == progress.total {
-                let total = progress.total.map_or("?".into(), |t| t.to_string());
-                eprintln!("exported {} of {total}", progress.done);
+            if let Some(total) = progress.total {
+                if shown.length() != Some(total) {
+                    shown.set_style(bar_style.clone());
+                    shown.set_length(total);
+                }
             }
+            shown.set_position(progress.done);
         })
         .stream();
     let mut deals = std::pin::pin!(deals);
@@ -94,6 +106,20 @@ async fn main() -> Result<(), AnyError> {
         count += 1;
     }
     out.flush()?;
+    bar.finish();
+    // The bar is driven by the export's own count: it ends where the records end.
+    if bar.position() != count as u64 {
+        return Err(format!(
+            "progress said {} records, the stream gave {count}",
+            bar.position()
+        )
+        .into());
+    }
+    println!(
+        "progress: {} of {}",
+        bar.position(),
+        bar.length().map_or("?".into(), |l| l.to_string())
+    );
     println!(
         "{count} deals with {} custom fields written to {} in {:.2} s",
         custom.len(),

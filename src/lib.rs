@@ -34,7 +34,7 @@
 
 pub use b24_runtime as runtime;
 pub use b24_runtime::{
-    uf, value, Access, ApiError, ApiVersion, Batch, CallOptions, Client, ClientBuilder,
+    batch, uf, value, Access, ApiError, ApiVersion, Batch, CallOptions, Client, ClientBuilder,
     CustomFields, Error, Export, Extra, ListMethod, Method, MethodError, OAuth, Progress,
     RateLimit, RetryPolicy, Tokens, UserField,
 };

@@ -244,3 +244,39 @@ async fn lists_take_filters_built_from_the_generated_keys() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_read_deal_converts_to_its_update_fields() {
+    let (client, _emulator) = connect().await;
+    let fields = deal::add::Fields {
+        title: Some("before".into()),
+        comments: Some("kept".into()),
+        currency_id: Some("EUR".into()),
+        ..Default::default()
+    };
+    let id = deal::add::call(&client, &deal::add::Request::new(fields))
+        .await
+        .expect("added")
+        .get();
+    let got = deal::get::call(&client, &deal::get::Request::new(id))
+        .await
+        .expect("read");
+    // The generated conversion: the fields `update` takes, as `get` read them.
+    let mut edit = deal::update::Fields::from(&got);
+    assert_eq!(edit.comments.as_deref(), Some("kept"));
+    assert_eq!(edit.currency_id.as_deref(), Some("EUR"));
+    assert!(
+        edit.extra.is_empty(),
+        "what only a read brings is not sent back"
+    );
+    edit.title = Some("after".into());
+    deal::update::call(&client, &deal::update::Request::new(id, edit))
+        .await
+        .expect("updated");
+    let again = deal::get::call(&client, &deal::get::Request::new(id))
+        .await
+        .expect("read again");
+    assert_eq!(again.title.as_deref(), Some("after"));
+    assert_eq!(again.comments.as_deref(), Some("kept"));
+    assert_eq!(again.currency_id.as_deref(), Some("EUR"));
+}

@@ -14,6 +14,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A parameter bound to an earlier result can also be left out of what is written, with
+//! [`Params`]: `batch.add_params(Params::<get::Request>::new().bind(get::Request::ID,
+//! added.result()))` needs no placeholder `id`, and a required parameter neither set nor bound
+//! is refused when the command is added, naming it.
+//!
 //! References into a result are typed by the generated code: every generated result structure
 //! has a [`Key`] per field (`add::Response::BADGE`, `BadgeRecordFields::CODE`), and
 //! `cmd.result().get(add::Response::BADGE).get(BadgeRecordFields::CODE)` compiles only when each
@@ -202,6 +207,124 @@ impl<T> Ref<T> {
     }
 }
 
+/// The top-level parameters of a generated request: what [`Params`] checks a command against.
+///
+/// Generated requests implement it (the `params` flag of [`object!`](crate::object)); each
+/// entry is a parameter's wire name and whether the docs require it.
+pub trait Parameters {
+    /// Every top-level parameter: its wire name and whether it is required.
+    const PARAMETERS: &'static [(&'static str, bool)];
+}
+
+/// The parameters of one command of method `M`, given one by one: a parameter bound to an
+/// earlier result is simply left out of what you write, so no placeholder request is needed.
+///
+/// ```no_run
+/// # async fn demo<A, G>(client: &b24_runtime::Client, add: A) -> Result<(), Box<dyn std::error::Error>>
+/// # where A: b24_runtime::Method<Response = b24_runtime::value::Int>,
+/// #       G: b24_runtime::Method + b24_runtime::batch::Parameters {
+/// use b24_runtime::batch::{Batch, Key, Params};
+/// # let id: Key<G, b24_runtime::value::Int> = Key::new("id");
+/// let mut batch = Batch::new().halt(true);
+/// let added = batch.add(&add)?;
+/// // With generated code: `Params::<get::Request>::new().bind(get::Request::ID, added.result())`.
+/// let got = batch.add_params(Params::<G>::new().bind(id, added.result()))?;
+/// # Ok(()) }
+/// ```
+///
+/// [`Batch::add_params`] refuses the command, naming the parameter, when a parameter the docs
+/// require is neither set nor bound as a whole: a binding inside a required parameter that is
+/// not set does not count, because the rest of that parameter would be missing.
+pub struct Params<M> {
+    values: Map<String, Value>,
+    bindings: Vec<Binding>,
+    error: Option<String>,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Params<M> {
+    fn clone(&self) -> Self {
+        Params {
+            values: self.values.clone(),
+            bindings: self.bindings.clone(),
+            error: self.error.clone(),
+            _m: PhantomData,
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for Params<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Params")
+            .field("set", &self.values.keys().collect::<Vec<_>>())
+            .field("bindings", &self.bindings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Method + Parameters> Default for Params<M> {
+    fn default() -> Self {
+        Params::new()
+    }
+}
+
+impl<M: Method + Parameters> Params<M> {
+    /// No parameter set or bound yet.
+    pub fn new() -> Self {
+        Params {
+            values: Map::new(),
+            bindings: Vec::new(),
+            error: None,
+            _m: PhantomData,
+        }
+    }
+
+    /// Sets the parameter `key` (a constant of the request, `get::Request::SELECT`) to a value
+    /// of its type.
+    pub fn set<U: serde::Serialize>(mut self, key: Key<M, U>, value: U) -> Self {
+        match serde_json::to_value(&value) {
+            Ok(v) => {
+                self.values.insert(key.name.to_owned(), v);
+            }
+            Err(e) => {
+                self.error.get_or_insert_with(|| {
+                    format!("parameter {:?} does not serialize: {e}", key.name)
+                });
+            }
+        }
+        self
+    }
+
+    /// Binds the parameter `key` to an earlier result of the same type: `bind(get::Request::ID,
+    /// added.result())` compiles only when `added`'s result is what `id` takes.
+    pub fn bind<U>(mut self, key: Key<M, U>, value: Ref<U>) -> Self {
+        self.bindings.push(value.bind(&[key.name]));
+        self
+    }
+
+    /// Adds bindings at any parameter path (`added.result().bind(&["fields", "COMPANY_ID"])`),
+    /// for places inside a parameter, which have no key.
+    pub fn with(mut self, bindings: impl IntoIterator<Item = Binding>) -> Self {
+        self.bindings.extend(bindings);
+        self
+    }
+
+    /// The first required parameter neither set nor bound as a whole.
+    fn missing(&self) -> Option<&'static str> {
+        M::PARAMETERS
+            .iter()
+            .filter(|(_, required)| *required)
+            .map(|(name, _)| *name)
+            .find(|name| {
+                !self.values.contains_key(*name)
+                    && !self
+                        .bindings
+                        .iter()
+                        .any(|b| b.param_path.len() == 1 && b.param_path[0] == *name)
+            })
+    }
+}
+
 /// A parameter of a command that takes its value from an earlier command's result.
 #[derive(Clone, Debug)]
 pub struct Binding {
@@ -274,6 +397,35 @@ impl Batch {
         self.add_named_with(&key, request, bindings)
     }
 
+    /// Adds a command given as [`Params`] (some parameters bound to earlier results, left out
+    /// of what is written), with an automatic key. Refused, naming the parameter, when a
+    /// required parameter is neither set nor bound.
+    pub fn add_params<M: Method + Parameters>(
+        &mut self,
+        params: Params<M>,
+    ) -> Result<Cmd<M>, Error<ApiError>> {
+        let key = format!("c{}", self.commands.len());
+        self.add_named_params(&key, params)
+    }
+
+    /// [`Batch::add_params`] under a key of your choice.
+    pub fn add_named_params<M: Method + Parameters>(
+        &mut self,
+        key: &str,
+        params: Params<M>,
+    ) -> Result<Cmd<M>, Error<ApiError>> {
+        if let Some(e) = &params.error {
+            return Err(Error::InvalidArgument(format!("{}: {e}", M::NAME)));
+        }
+        if let Some(name) = params.missing() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: the required parameter {name:?} is neither set nor bound",
+                M::NAME
+            )));
+        }
+        self.add_raw::<M>(key, Value::Object(params.values), params.bindings)
+    }
+
     /// Adds a command under a key of your choice (letters, digits, `_`, `-`, `.`).
     pub fn add_named<M: Method>(
         &mut self,
@@ -290,20 +442,29 @@ impl Batch {
         request: &M,
         bindings: impl IntoIterator<Item = Binding>,
     ) -> Result<Cmd<M>, Error<ApiError>> {
+        let params = serde_json::to_value(request)
+            .map_err(|e| Error::InvalidArgument(format!("the parameters do not serialize: {e}")))?;
+        self.add_raw::<M>(key, params, bindings.into_iter().collect())
+    }
+
+    fn add_raw<M: Method>(
+        &mut self,
+        key: &str,
+        params: Value,
+        bindings: Vec<Binding>,
+    ) -> Result<Cmd<M>, Error<ApiError>> {
         if M::VERSION != ApiVersion::V2 {
             return Err(Error::InvalidArgument(format!(
                 "{} is a REST 3.0 method; batch runs classic methods only",
                 M::NAME
             )));
         }
-        let params = serde_json::to_value(request)
-            .map_err(|e| Error::InvalidArgument(format!("the parameters do not serialize: {e}")))?;
         self.push(RawCommand {
             key: key.to_owned(),
             method: M::NAME.to_owned(),
             access: M::ACCESS,
             params,
-            bindings: bindings.into_iter().collect(),
+            bindings,
         })?;
         Ok(Cmd {
             key: key.to_owned(),

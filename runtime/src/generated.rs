@@ -45,7 +45,9 @@
 ///
 /// Flags: `de` (`Deserialize`, for structures without `req` fields), `de_req` (`Deserialize`,
 /// for structures with them), `ser` (`Serialize`), `keys` (the batch keys), `default`
-/// (`Default`, for structures without `req` fields), `uf` ([`CustomFields`](crate::uf::CustomFields)
+/// (`Default`, for structures without `req` fields), `params` (for requests: a key per parameter and
+/// [`Parameters`](crate::batch::Parameters), which are required, for batch commands given as
+/// [`Params`](crate::batch::Params)), `uf` ([`CustomFields`](crate::uf::CustomFields)
 /// over `extra`, for structures with custom fields).
 #[macro_export]
 macro_rules! object {
@@ -95,6 +97,61 @@ macro_rules! __field_type {
     (req $ty:ty) => { $ty };
     (opt $ty:ty) => { ::core::option::Option<$ty> };
     (seq $ty:ty) => { ::core::option::Option<$ty> };
+}
+
+/// A conversion between two views of one entity: `From<&Source>` for `Target`, copying the
+/// fields named (each an `Option` of one type in both). What `extra` holds is not copied: a
+/// read brings fields a write must not send back.
+///
+/// ```
+/// b24_runtime::object! {
+///     /// A read.
+///     pub struct Got [de default] {
+///         /// Title.
+///         opt title: String = "TITLE",
+///         /// Stage.
+///         opt stage: String = "STAGE_ID",
+///     }
+/// }
+/// b24_runtime::object! {
+///     /// A write.
+///     pub struct Edit [ser default] {
+///         /// Title.
+///         opt title: String = "TITLE",
+///     }
+/// }
+/// b24_runtime::convert!(Got => Edit { title });
+/// let got: Got = serde_json::from_str(r#"{"TITLE": "a", "STAGE_ID": "NEW", "ID": "5"}"#).unwrap();
+/// let edit = Edit::from(&got);
+/// assert_eq!(serde_json::to_string(&edit).unwrap(), r#"{"TITLE":"a"}"#);
+/// ```
+#[macro_export]
+macro_rules! convert {
+    ($source:path => $target:ident { $($field:ident),* $(,)? }) => {
+        impl ::core::convert::From<&$source> for $target {
+            #[inline]
+            fn from(source: &$source) -> Self {
+                $target {
+                    $( $field: ::core::clone::Clone::clone(&source.$field), )*
+                    extra: ::core::default::Default::default(),
+                }
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_required {
+    (req) => {
+        true
+    };
+    (opt) => {
+        false
+    };
+    (seq) => {
+        false
+    };
 }
 
 #[doc(hidden)]
@@ -245,6 +302,23 @@ macro_rules! __object_part {
                 #[doc = ::core::concat!("`", $api, "`, for a typed batch reference: `cmd.result().get(", ::core::stringify!($name), "::", ::core::stringify!($key), ")`.")]
                 pub const $key: $crate::batch::Key<$name, $ty> = $crate::batch::Key::new($api);
             )?)*
+        }
+    };
+    (
+        params $name:ident {
+            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
+        }
+    ) => {
+        impl $name {
+            $($(
+                #[doc = ::core::concat!("`", $api, "`, for a batch command given as `Params`: `Params::<", ::core::stringify!($name), ">::new().bind(", ::core::stringify!($name), "::", ::core::stringify!($key), ", cmd.result())`.")]
+                pub const $key: $crate::batch::Key<$name, $ty> = $crate::batch::Key::new($api);
+            )?)*
+        }
+
+        impl $crate::batch::Parameters for $name {
+            const PARAMETERS: &'static [(&'static str, bool)] =
+                &[$( ($api, $crate::__field_required!($kind)) ),*];
         }
     };
     (

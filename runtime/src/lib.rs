@@ -94,7 +94,7 @@ pub mod __private {
     // What generated code names through its one short path (`__b24::Int`, `__b24::object!`).
     pub use crate::events;
     pub use crate::value::{Bool, Date, DateTime, Double, File, Int};
-    pub use crate::{method, method_error, object, one_of, Extra, ListMethod};
+    pub use crate::{convert, method, method_error, object, one_of, Extra, ListMethod};
     pub use serde_json::Value;
     pub use std::collections::BTreeMap;
 }

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Method, Type};
+use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Field, Method, Required, Type};
 use crate::names::{self, Scope};
 
 use super::types::{ident, Module, Sides};
@@ -38,7 +38,12 @@ pub fn module_doc(method: &Method) -> TokenStream {
 }
 
 /// `METHOD`, `Request`, `Response`, `Error`, the `Method` impls, `call` and nested types.
-pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
+pub fn items(
+    ctx: &Context,
+    method: &Method,
+    depth: usize,
+    siblings: &[(&str, &Method)],
+) -> TokenStream {
     let rt = &ctx.runtime;
     let name = &method.name;
     let deprecated = method.deprecated.as_ref().map(|note| {
@@ -47,7 +52,7 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
     });
 
     let request_doc = format!(" The parameters of `{name}`.");
-    let ((request, response, list_impl), module) =
+    let ((request, response, list_impl, conversions), module) =
         Module::planned(ctx, depth, RESERVED, |module| {
             module.request_side = true;
             module.side = Sides::REQUEST;
@@ -57,11 +62,12 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
                 &method.params,
                 true,
             );
+            let conversions = conversions(module, method, siblings);
             module.request_side = false;
             module.side = Sides::RESPONSE;
             let response = response(module, method);
             let list_impl = list_impl(module, method);
-            (request, response, list_impl)
+            (request, response, list_impl, conversions)
         });
     let error = error_enum(ctx, method);
 
@@ -81,7 +87,79 @@ pub fn items(ctx: &Context, method: &Method, depth: usize) -> TokenStream {
         #response
         #error
         #list_impl
+        #conversions
         #(#nested)*
+    }
+}
+
+/// `From<&sibling::Response>` for each structure a parameter of this method describes in place
+/// (`update`'s `fields`), from each sibling method's object result (`get`'s), where every
+/// field of the structure is optional and the result has a field of that name and type.
+fn conversions(module: &mut Module, method: &Method, siblings: &[(&str, &Method)]) -> TokenStream {
+    let rt = module.runtime();
+    let mut out = TokenStream::new();
+    for param in &method.params {
+        let Type::Object { fields: target } = &param.ty else {
+            continue;
+        };
+        let target: Vec<&Field> = target.iter().filter(|f| f.pattern().is_none()).collect();
+        if target.is_empty() || target.iter().any(|f| f.required == Required::Yes) {
+            continue;
+        }
+        // Already made by the request: the cached name of the structure.
+        let target_ty = module.rust_type(&param.ty, &param.api_name);
+        for (sibling, other) in siblings {
+            if std::ptr::eq(*other, method) || other.version != method.version {
+                continue;
+            }
+            let Type::Object { fields: source } = &other.result else {
+                continue;
+            };
+            let agrees = |t: &&Field| {
+                source.iter().any(|s| {
+                    s.pattern().is_none()
+                        && s.api_name == t.api_name
+                        && s.rust_name == t.rust_name
+                        && non_null(&s.ty) == non_null(&t.ty)
+                        && portable(module, non_null(&t.ty))
+                })
+            };
+            if !target.iter().all(agrees) {
+                continue;
+            }
+            let sibling = ident(sibling);
+            let names = target.iter().map(|f| ident(&f.rust_name));
+            out.extend(
+                quote!(#rt::convert!(super::#sibling::Response => #target_ty { #(#names),* });),
+            );
+        }
+    }
+    out
+}
+
+/// `T` of `T | null`.
+fn non_null(ty: &Type) -> &Type {
+    match ty {
+        Type::Nullable { inner } => inner,
+        other => other,
+    }
+}
+
+/// Whether a type is rendered as the same Rust type in a request and a response: no structure
+/// or union described in place (each module names its own), no shared structure a request
+/// gets its own view of.
+fn portable(module: &Module, ty: &Type) -> bool {
+    match ty {
+        Type::Scalar { .. } | Type::Untyped { .. } => true,
+        Type::Array { item } => portable(module, item),
+        Type::Nullable { inner } => portable(module, inner),
+        Type::Map { value } => portable(module, value),
+        Type::Ref { key } => module
+            .api()
+            .types
+            .get(key)
+            .is_some_and(|named| named.fields.iter().all(|f| f.required != Required::Yes)),
+        Type::Object { .. } | Type::Union { .. } => false,
     }
 }
 

@@ -199,33 +199,37 @@ impl<'a> Node<'a> {
 
     /// The child modules of this node, `depth` levels below the root.
     fn tokens(&self, ctx: &Context, depth: usize) -> TokenStream {
-        let modules = self
-            .named_children(depth == 0)
-            .into_iter()
-            .map(|(name, segment, child)| {
-                let name = ident(&name);
-                let inner = child.tokens(ctx, depth + 1);
-                let (doc, body) = match child.methods.first() {
-                    // Two pages for one name and version are reported by the loader; the first wins.
-                    Some(method) => (
-                        method::module_doc(method),
-                        method::items(ctx, method, depth + 1),
-                    ),
-                    None => {
-                        let doc = format!(" Methods under `{segment}`.");
-                        (quote!(#[doc = #doc]), TokenStream::new())
-                    }
-                };
-                quote! {
-                    #doc
-                    #[allow(deprecated)]
-                    pub mod #name {
-                        use super::__b24;
-                        #body
-                        #inner
-                    }
+        let children = self.named_children(depth == 0);
+        // The methods beside each other (`crm.deal.get`, `crm.deal.update`): views of one
+        // entity, between which conversions are generated where the fields agree.
+        let siblings: Vec<(&str, &Method)> = children
+            .iter()
+            .filter_map(|(name, _, child)| Some((name.as_str(), *child.methods.first()?)))
+            .collect();
+        let modules = children.iter().map(|(name, segment, child)| {
+            let name = ident(name);
+            let inner = child.tokens(ctx, depth + 1);
+            let (doc, body) = match child.methods.first() {
+                // Two pages for one name and version are reported by the loader; the first wins.
+                Some(method) => (
+                    method::module_doc(method),
+                    method::items(ctx, method, depth + 1, &siblings),
+                ),
+                None => {
+                    let doc = format!(" Methods under `{segment}`.");
+                    (quote!(#[doc = #doc]), TokenStream::new())
                 }
-            });
+            };
+            quote! {
+                #doc
+                #[allow(deprecated)]
+                pub mod #name {
+                    use super::__b24;
+                    #body
+                    #inner
+                }
+            }
+        });
         quote!(#(#modules)*)
     }
 
@@ -451,7 +455,13 @@ mod tests {
         let file: syn::File = syn::parse_str(&code).expect("generated code parses");
         assert!(code.contains("pub mod crm"), "{code}");
         assert!(code.contains("__b24::method!(\"crm.activity.badge.add\", V2, Write);"));
-        assert!(code.contains("opt r#type: String = \"type\","), "{code}");
+        // A request's parameters have keys and say which are required (`params`), for batch
+        // commands that leave bound parameters out.
+        assert!(
+            code.contains("opt r#type: String = \"type\" => TYPE,"),
+            "{code}"
+        );
+        assert!(code.contains("pub struct Request [ser params]"), "{code}");
         // Impls for what reaches a type: a request sends `Title`, a response brings `Badge`
         // (batch keys too).
         assert!(code.contains("pub enum Title [ser]"), "{code}");
@@ -459,6 +469,7 @@ mod tests {
             code.contains("pub struct Badge [de keys default]"),
             "{code}"
         );
+        // No parameters: nothing to name.
         assert!(code.contains("pub struct Request [ser default]"), "{code}");
         assert!(code.contains("type Item = Badge;"), "{code}");
         assert!(
@@ -466,6 +477,64 @@ mod tests {
             "code blocks in docs must be inert: {code}"
         );
         assert!(!file.items.is_empty());
+    }
+
+    #[test]
+    fn a_read_converts_to_a_write_only_where_every_written_field_agrees() {
+        let string = Type::scalar(Scalar::String);
+        let int = Type::scalar(Scalar::Integer);
+        let object = |fields| Type::Object { fields };
+        let id = || field("id", "id", int.clone(), Required::Yes);
+        let got = object(vec![
+            field("TITLE", "title", string.clone(), Required::No),
+            field("STAGE_ID", "stage_id", string.clone(), Required::No),
+        ]);
+        let write = |fields| {
+            vec![
+                id(),
+                field("fields", "fields", object(fields), Required::Yes),
+            ]
+        };
+        let api = Api {
+            methods: vec![
+                method("crm.thing.get", vec![id()], got, None),
+                // Every field of `fields` is in `get`'s result, with its type.
+                method(
+                    "crm.thing.update",
+                    write(vec![field("TITLE", "title", string.clone(), Required::No)]),
+                    Type::scalar(Scalar::Boolean),
+                    None,
+                ),
+                // `STAGE_ID` with another type, and a field `get` does not have: none.
+                method(
+                    "crm.thing.add",
+                    write(vec![field(
+                        "STAGE_ID",
+                        "stage_id",
+                        int.clone(),
+                        Required::No,
+                    )]),
+                    int.clone(),
+                    None,
+                ),
+                method(
+                    "crm.thing.copy",
+                    write(vec![
+                        field("TITLE", "title", string.clone(), Required::No),
+                        field("NEW", "new", string.clone(), Required::No),
+                    ]),
+                    int.clone(),
+                    None,
+                ),
+            ],
+            ..Api::default()
+        };
+        let code = render(&generate(&api, &Options::default()));
+        assert_eq!(code.matches("convert!(").count(), 1, "{code}");
+        assert!(
+            code.contains("__b24::convert!(super::get::Response => Fields { title });"),
+            "{code}"
+        );
     }
 
     #[test]

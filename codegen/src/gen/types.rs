@@ -148,6 +148,11 @@ impl<'a> Module<'a> {
         }
     }
 
+    /// The model being generated.
+    pub fn api(&self) -> &'a crate::model::Api {
+        self.ctx.api
+    }
+
     /// The path of the runtime crate.
     pub fn runtime(&self) -> TokenStream {
         self.ctx.runtime.clone()
@@ -291,6 +296,9 @@ impl<'a> Module<'a> {
     ) -> TokenStream {
         let rt = self.ctx.runtime.clone();
         let keyed = self.side.response && !plain_required;
+        // A request names its parameters too (keys and which are required), for batch
+        // commands whose bound parameters are left out (`batch::Params`).
+        let request = plain_required && name == "Request";
         let mut all_optional = true;
         let mut lines = Vec::new();
         let mut args = Vec::new();
@@ -335,7 +343,7 @@ impl<'a> Module<'a> {
                 quote!(opt)
             };
             // Batch keys for what responses bring (a request's structures are sent, not read).
-            let key = keyed.then(|| {
+            let key = (keyed || request).then(|| {
                 let key = format_ident!("{}", key_name(&field.rust_name));
                 quote!(=> #key)
             });
@@ -376,6 +384,9 @@ impl<'a> Module<'a> {
         }
         if all_optional {
             flags.push(quote!(default));
+        }
+        if request && !lines.is_empty() {
+            flags.push(quote!(params));
         }
         if custom_fields {
             flags.push(quote!(uf));
