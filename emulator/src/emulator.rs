@@ -216,36 +216,101 @@ const LONGEST_ACCEPT_PAUSE: Duration = Duration::from_millis(250);
 pub(crate) enum Routing {
     /// One portal, at the root.
     One(Arc<Shared>, Arc<str>),
-    /// Portal `i` under `/p/{i}` (its base URL ends so), the prefix cut before it answers.
-    ByPath(Vec<(Arc<Shared>, Arc<str>)>),
+    /// A fleet's portals: portal `i` at the root of its domain `p{i}.`[`FLEET_DOMAIN`] when
+    /// the `Host` header names it, else under `/p/{i}` (the prefix cut before it answers).
+    Fleet(Vec<FleetRoute>),
+}
+
+/// One portal of a fleet and its two base URLs.
+pub(crate) struct FleetRoute {
+    pub(crate) shared: Arc<Shared>,
+    /// `http://{addr}/p/{i}`.
+    pub(crate) by_path: Arc<str>,
+    /// `http://p{i}.example.test:{port}`.
+    pub(crate) by_host: Arc<str>,
 }
 
 impl Routing {
     /// The portal of `request`, with the request's URI made relative to it; `None` for a
-    /// path that names no portal.
+    /// host or a path that names no portal.
     fn pick(
         &self,
         request: &mut hyper::Request<hyper::body::Incoming>,
     ) -> Option<(Arc<Shared>, Arc<str>)> {
         let portals = match self {
             Routing::One(shared, base) => return Some((Arc::clone(shared), Arc::clone(base))),
-            Routing::ByPath(portals) => portals,
+            Routing::Fleet(portals) => portals,
         };
+        let host = request
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().host());
+        match host.map(fleet_index) {
+            Some(HostName::Portal(i)) => {
+                let route = portals.get(i)?;
+                return Some((Arc::clone(&route.shared), Arc::clone(&route.by_host)));
+            }
+            Some(HostName::NoPortal) => return None,
+            Some(HostName::Other) | None => {}
+        }
         let path = request.uri().path();
         let rest = path.strip_prefix("/p/")?;
         let (index, rest) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if index.is_empty() || index.len() > 9 || !index.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let (shared, base) = portals.get(index.parse::<usize>().ok()?)?;
+        let route = portals.get(decimal_index(index)?)?;
         let rest = if rest.is_empty() { "/" } else { rest };
         let relative = match request.uri().query() {
             Some(q) => format!("{rest}?{q}"),
             None => rest.to_owned(),
         };
         *request.uri_mut() = relative.parse().ok()?;
-        Some((Arc::clone(shared), Arc::clone(base)))
+        Some((Arc::clone(&route.shared), Arc::clone(&route.by_path)))
     }
+}
+
+/// The domain under which a fleet's portals answer by `Host`: portal `i` is
+/// `p{i}.example.test` (a reserved name, never resolved by DNS: point a client at the fleet's
+/// address for it, e.g. with `reqwest::ClientBuilder::resolve`).
+pub const FLEET_DOMAIN: &str = "example.test";
+
+/// What a `Host` header names.
+enum HostName {
+    /// Portal `i` of the fleet (`p{i}.example.test`, any port).
+    Portal(usize),
+    /// A name under [`FLEET_DOMAIN`] that is no portal's.
+    NoPortal,
+    /// Anything else (an IP address, `localhost`): the path decides.
+    Other,
+}
+
+fn fleet_index(host: &str) -> HostName {
+    // `name[:port]`; a bracketed IPv6 address is never under the fleet's domain.
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let name = name.trim_end_matches('.');
+    let Some(label) = name
+        .len()
+        .checked_sub(FLEET_DOMAIN.len() + 1)
+        .filter(|&cut| {
+            name.is_char_boundary(cut)
+                && name[cut..].starts_with('.')
+                && name[cut + 1..].eq_ignore_ascii_case(FLEET_DOMAIN)
+        })
+        .map(|cut| &name[..cut])
+    else {
+        return HostName::Other;
+    };
+    match label.strip_prefix(['p', 'P']).and_then(decimal_index) {
+        Some(i) => HostName::Portal(i),
+        None => HostName::NoPortal,
+    }
+}
+
+/// A portal index written in 1 to 9 decimal digits.
+fn decimal_index(text: &str) -> Option<usize> {
+    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 pub(crate) async fn serve(listener: TcpListener, server: ServerLimits, routing: Arc<Routing>) {

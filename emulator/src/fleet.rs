@@ -1,4 +1,5 @@
-//! Many emulated portals behind one listener: portal `i` answers under `/p/{i}/` with its own
+//! Many emulated portals behind one listener: portal `i` answers under `/p/{i}/`, and at the
+//! root of its domain `p{i}.example.test` when the `Host` header names it, with its own
 //! bucket, operating budget, OAuth tokens, records and counters.
 
 use std::net::SocketAddr;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::emulator::{Emulator, EmulatorBuilder, Routing};
+use crate::emulator::{Emulator, EmulatorBuilder, FleetRoute, Routing, FLEET_DOMAIN};
 use crate::state::Shared;
 
 /// The most portals one fleet serves.
@@ -15,7 +16,8 @@ pub const MAX_FLEET: usize = 100_000;
 
 /// Portals served by one listener (see [`EmulatorBuilder::start_fleet`]). Each portal is an
 /// [`Emulator`] (its tokens, limits, stats and records), reached at
-/// `http://{addr}/p/{i}` ([`Emulator::base_url`]). Stops when dropped.
+/// `http://{addr}/p/{i}` ([`Emulator::base_url`]) and, by `Host`, at
+/// `http://p{i}.example.test:{port}` ([`Fleet::host_url`]). Stops when dropped.
 pub struct Fleet {
     portals: Vec<Emulator>,
     addr: SocketAddr,
@@ -50,6 +52,13 @@ impl Fleet {
         self.portals.get(i)
     }
 
+    /// Portal `i`'s base URL by domain, `http://p{i}.example.test:{port}` (`None` past the
+    /// last portal). The name resolves nowhere: point the client at [`Fleet::addr`] for it
+    /// (`reqwest::ClientBuilder::resolve(&fleet_domain(i), fleet.addr())`).
+    pub fn host_url(&self, i: usize) -> Option<String> {
+        (i < self.portals.len()).then(|| host_url(i, self.addr.port()))
+    }
+
     /// Every portal, in order.
     pub fn portals(&self) -> &[Emulator] {
         &self.portals
@@ -69,6 +78,15 @@ impl Fleet {
 /// Portal `i`'s `member_id`: 33 characters, like a real one.
 pub fn fleet_member_id(i: usize) -> String {
     format!("b24fleet{i:025}")
+}
+
+/// Portal `i`'s domain: `p{i}.example.test` (see [`Fleet::host_url`]).
+pub fn fleet_domain(i: usize) -> String {
+    format!("p{i}.{FLEET_DOMAIN}")
+}
+
+fn host_url(i: usize, port: u16) -> String {
+    format!("http://{}:{port}", fleet_domain(i))
 }
 
 impl EmulatorBuilder {
@@ -93,13 +111,17 @@ impl EmulatorBuilder {
             settings.member_id = fleet_member_id(i);
             let shared = Arc::new(Shared::new(Arc::clone(&api), settings));
             let base_url: Arc<str> = Arc::from(format!("http://{addr}/p/{i}"));
-            routes.push((Arc::clone(&shared), Arc::clone(&base_url)));
+            routes.push(FleetRoute {
+                shared: Arc::clone(&shared),
+                by_path: Arc::clone(&base_url),
+                by_host: Arc::from(host_url(i, addr.port())),
+            });
             emulators.push(Emulator::unserved(shared, addr, base_url));
         }
         let server = tokio::spawn(crate::emulator::serve(
             listener,
             server_limits,
-            Arc::new(Routing::ByPath(routes)),
+            Arc::new(Routing::Fleet(routes)),
         ));
         Ok(Fleet {
             portals: emulators,

@@ -105,7 +105,9 @@ mod validate;
 pub use apps::{Delivery, Installation, Subscription, MEMBER_ID};
 pub use auth::TokenPair;
 pub use config::{Bucket, Fault, FaultRates, Faults, Limits, OAuthApp, ServerLimits, WebhookAuth};
-pub use emulator::{default_docs_dir, Emulator, EmulatorBuilder, DEFAULT_WEBHOOK_CODE};
-pub use fleet::{fleet_member_id, Fleet, MAX_FLEET};
+pub use emulator::{
+    default_docs_dir, Emulator, EmulatorBuilder, DEFAULT_WEBHOOK_CODE, FLEET_DOMAIN,
+};
+pub use fleet::{fleet_domain, fleet_member_id, Fleet, MAX_FLEET};
 pub use state::Stats;
 pub use store::StoreError;

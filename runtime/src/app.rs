@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::auth::{token_request, Tokens, DEFAULT_TOKEN_ENDPOINT};
+use crate::auth::{same_portal, token_request, Tokens, DEFAULT_TOKEN_ENDPOINT};
 use crate::client::{BuildError, Client, ClientBuilder};
 use crate::error::RefreshError;
 use crate::events::{Event, EventError};
@@ -387,6 +387,14 @@ impl App {
     /// stores the pair and gives the portal's client. The code lives 30 seconds.
     pub async fn authorize(&self, code: &str) -> Result<Client, AppError> {
         let tokens = self.exchange_code(code).await?;
+        self.adopt(tokens).await
+    }
+
+    /// [`App::authorize`] for the portal `member_id` (the `member_id` the portal's redirect
+    /// brought with the code): when the token server's answer names another portal, the call
+    /// fails with [`RefreshError::WrongPortal`] and nothing is stored.
+    pub async fn authorize_for(&self, code: &str, member_id: &str) -> Result<Client, AppError> {
+        let tokens = same_portal(Some(member_id), self.exchange_code(code).await?)?;
         self.adopt(tokens).await
     }
 

@@ -538,7 +538,7 @@ impl OAuthState {
         let answer = token_request(http, &self.endpoint, &form, self.refresh_by_get, max_body)
             .instrument(tracing::info_span!("b24.oauth_refresh"))
             .await;
-        let new = match answer {
+        let new = match answer.and_then(|new| same_portal(current.member_id.as_deref(), new)) {
             Ok(new) => new.renewed_from(&current),
             Err(RefreshError::Rejected(e)) => {
                 // Spent by another process between our look at the store and our request?
@@ -655,6 +655,26 @@ impl OAuthState {
             hook(used.clone()).await?;
         }
         Ok(used)
+    }
+}
+
+/// `tokens`, when the token server's answer names the portal `expected` (or no portal, or
+/// nothing was expected); else [`RefreshError::WrongPortal`], so that one portal's answer is
+/// never stored under, or used for, another portal. The tokens are dropped unshown.
+pub(crate) fn same_portal(expected: Option<&str>, tokens: Tokens) -> Result<Tokens, RefreshError> {
+    match (expected, tokens.member_id.as_deref()) {
+        (Some(expected), Some(answered)) if expected != answered => {
+            tracing::warn!(
+                expected,
+                answered,
+                "the token server answered for another portal; its tokens are dropped"
+            );
+            Err(RefreshError::WrongPortal {
+                expected: expected.to_owned(),
+                answered: answered.to_owned(),
+            })
+        }
+        _ => Ok(tokens),
     }
 }
 

@@ -323,6 +323,16 @@ pub enum RefreshError {
     /// The token store (or the [`OAuth::on_refresh`](crate::OAuth::on_refresh) hook) failed.
     /// A new pair the token server gave is kept in memory and saved again on the next refresh.
     Store(crate::store::StoreError),
+    /// The token server's answer names another portal than the one the tokens were asked for
+    /// (its `member_id` differs): nothing was stored for either portal and the answer's tokens
+    /// were dropped, unused. A refresh that ends so has spent the portal's refresh token if
+    /// the token server took it; the portal must then be installed again.
+    WrongPortal {
+        /// The portal the tokens were asked for.
+        expected: String,
+        /// The portal the answer names.
+        answered: String,
+    },
 }
 
 impl RefreshError {
@@ -364,6 +374,11 @@ impl fmt::Display for RefreshError {
                 "token refresh: the answer is longer than the limit of {limit} bytes"
             ),
             RefreshError::Store(e) => write!(f, "token refresh: {e}"),
+            RefreshError::WrongPortal { expected, answered } => write!(
+                f,
+                "the token server answered for the portal `{answered}`, not `{expected}`: \
+                 nothing was stored"
+            ),
         }
     }
 }

@@ -35,13 +35,17 @@ pub(crate) fn client(
     timeout: Duration,
     connect_timeout: Duration,
 ) -> reqwest::Result<reqwest::Client> {
+    builder(timeout, connect_timeout).build()
+}
+
+/// The settings of [`client`], to add to.
+pub(crate) fn builder(timeout: Duration, connect_timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .referer(false)
         .user_agent(concat!("b24-runtime/", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 /// Sends `request` and reads the body (at most `limit` bytes). A redirect is followed, at most

@@ -8,7 +8,12 @@
 //! ([`PortalsBuilder::shared_limits`]) or start again from the server's answers.
 //!
 //! Every portal's client sends through one shared HTTP client ([`PortalsBuilder::http`]): a
-//! thousand portals hold one connection pool and one TLS configuration, not a thousand.
+//! thousand portals hold one connection pool and one TLS configuration, not a thousand. That
+//! pool keeps at most [`PortalsBuilder::per_portal`] idle connections per host (a portal runs
+//! no more jobs at once): the connections a burst opened are closed once it is over, instead of
+//! holding the server's connection slots idle for minutes while other connections wait for
+//! one (against a server with a connection cap, many portals behind one address, that wait
+//! lasted until the server closed idle connections: 30 s in the fleet benchmark).
 //!
 //! Fairness: [`Portals::run`] runs a job with a portal's client under two permits, the portal's
 //! own ([`PortalsBuilder::per_portal`] at once) and then one of the process's
@@ -107,7 +112,8 @@ impl PortalsBuilder {
 
     /// The HTTP client every portal's client sends through (one connection pool and TLS
     /// configuration for all). Default: one with the runtime's default timeouts (65 s, connect
-    /// 10 s), which then override the timeouts set by [`crate::app::AppBuilder::configure_clients`].
+    /// 10 s) keeping at most [`PortalsBuilder::per_portal`] idle connections per host, whose
+    /// timeouts then override the timeouts set by [`crate::app::AppBuilder::configure_clients`].
     pub fn http(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -116,10 +122,12 @@ impl PortalsBuilder {
     /// The registry.
     pub fn build(self) -> Portals {
         let http = self.http.or_else(|| {
-            crate::http::client(
+            crate::http::builder(
                 std::time::Duration::from_secs(65),
                 std::time::Duration::from_secs(10),
             )
+            .pool_max_idle_per_host(self.per_portal)
+            .build()
             .ok()
         });
         let capacity = NonZeroUsize::new(self.capacity).map_or(1, NonZeroUsize::get);

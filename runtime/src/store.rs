@@ -13,6 +13,11 @@
 //!    memory (never dropped: the old refresh token is spent) and the save is tried again before
 //!    anything else on the next refresh; the call fails with [`crate::RefreshError::Store`].
 //!
+//! A token server answer whose `member_id` is not the refreshed pair's is refused with
+//! [`crate::RefreshError::WrongPortal`] before anything is stored: one portal's answer never
+//! replaces another portal's pair, nor becomes the client's (its tokens are dropped unshown).
+//! [`crate::App::authorize_for`] checks a code exchange the same way.
+//!
 //! Within one process, refreshes of one client are single-flight. Between processes, step 1 and
 //! the compare-and-set keep every process on the newest pair; two processes that both pass
 //! step 1 in the same instant both ask the token server (the second spend is refused by the

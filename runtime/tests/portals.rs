@@ -139,3 +139,52 @@ async fn a_busy_portal_does_not_starve_the_others() {
         "the quiet portal ran after {quiet_position} busy jobs"
     );
 }
+
+/// The registry's connections do not outlast a burst: against a server that serves 4
+/// connections at once and never closes an idle one, 12 portals called at once all get their
+/// answer (each connection past the 4 waits in the listen backlog until one of the 4 closes,
+/// which only the client does, once it keeps no more than `per_portal` idle).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_leaves_no_idle_connection_holding_the_servers_slots() {
+    let emulator = Emulator::builder()
+        .server_limits(b24_emulator::ServerLimits {
+            max_connections: 4,
+            header_timeout: None,
+            ..b24_emulator::ServerLimits::default()
+        })
+        .start()
+        .await
+        .expect("emulator");
+    let store = Arc::new(MemoryStore::new());
+    let members: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
+    for member in &members {
+        let pair = emulator.issue_tokens();
+        let mut t = Tokens::new(pair.access_token, Some(Secret::new(pair.refresh_token)));
+        t.member_id = Some(member.clone());
+        t.client_endpoint = Some(emulator.rest_url());
+        store.save(&t).await.expect("install");
+    }
+    let oauth = emulator.oauth_app();
+    let app = App::builder(oauth.client_id, oauth.client_secret)
+        .token_endpoint(emulator.token_url())
+        .store(store)
+        .build()
+        .expect("app");
+    let portals = Arc::new(Portals::builder(Arc::new(app)).per_portal(1).build());
+    let burst = members.iter().cloned().map(|member| {
+        let portals = portals.clone();
+        tokio::spawn(async move {
+            portals
+                .run(&member, |c| async move { call(&c).await })
+                .await
+                .expect("run")
+        })
+    });
+    // Not a speed goal: without the bound the 8 last calls never get an answer at all.
+    let all = tokio::time::timeout(Duration::from_secs(60), futures::future::join_all(burst))
+        .await
+        .expect("every call of the burst is answered");
+    assert_eq!(all.len(), 12);
+    assert!(all.iter().all(|joined| joined.is_ok()));
+    assert_eq!(emulator.stats().requests, 12);
+}

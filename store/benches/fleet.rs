@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p b24-store --bench fleet` (knobs: B24_FLEET_PORTALS=1000,
 //! B24_FLEET_WORKERS=4, B24_FLEET_RECORDS=150 per portal, B24_FLEET_BUCKET=2:0.5 as
-//! capacity:drain per second). Prints one JSON object; the results are in BENCHMARKS.md.
+//! capacity:drain per second, B24_FLEET_MAX_CONNECTIONS=512 the emulator serves at once,
+//! B24_FLEET_IDLE the idle connections a worker keeps: unset, the `Portals` default of
+//! `per_portal`). Prints one JSON object; the results are in BENCHMARKS.md.
 //!
 //! What is measured: the time until every portal is exported, against the least time the
 //! buckets allow (a portal of `p` pages, client burst `b`, drain `y`/s needs `(p − b)/y` s);
@@ -18,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use b24_emulator::{fleet_member_id, Bucket, Emulator};
+use b24_emulator::{fleet_member_id, Bucket, Emulator, ServerLimits};
 use b24_runtime::{Access, ApiVersion, App, Portals, RateLimit, Secret, TokenStore, Tokens};
 use b24_store::SqliteStore;
 use serde_json::{json, Value};
@@ -74,12 +76,20 @@ async fn parent() -> Result<(), AnyError> {
     std::fs::create_dir_all(&dir)?;
     let db: PathBuf = dir.join("tokens.db");
 
+    let max_connections: usize = env(
+        "B24_FLEET_MAX_CONNECTIONS",
+        ServerLimits::default().max_connections,
+    );
     let rss_before = rss_kib();
     let fleet = Emulator::builder()
         .bucket(Some(Bucket {
             capacity,
             drain_per_sec: drain,
         }))
+        .server_limits(ServerLimits {
+            max_connections,
+            ..ServerLimits::default()
+        })
         .operating_limit(None)
         .start_fleet(portals)
         .await?;
@@ -156,6 +166,7 @@ async fn parent() -> Result<(), AnyError> {
         "workers": workers,
         "records_per_portal": records,
         "bucket": {"capacity": capacity, "drain_per_sec": drain},
+        "emulator_max_connections": max_connections,
         "seconds": elapsed,
         "least_seconds_the_buckets_allow": least,
         "of_least": if least > 0.0 { elapsed / least } else { f64::NAN },
@@ -194,8 +205,22 @@ async fn worker(k: usize) -> Result<(), AnyError> {
         .filter(|i| i % workers == k)
         .map(fleet_member_id)
         .collect();
+    let mut registry = Portals::builder(Arc::new(app));
+    // B24_FLEET_IDLE: the most idle connections a worker keeps to the fleet (a large number
+    // gives back reqwest's default, every one for 90 s).
+    if let Some(idle) = std::env::var("B24_FLEET_IDLE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(idle)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(65))
+            .build()?;
+        registry = registry.http(http);
+    }
     let registry = Arc::new(
-        Portals::builder(Arc::new(app))
+        registry
             .capacity(mine.len().max(1))
             .max_in_flight(256)
             .per_portal(1)

@@ -48,3 +48,34 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) fn until_ms(ttl: std::time::Duration) -> i64 {
     now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
 }
+
+/// How many times a store or the shared limits try to open a connection the server dropped
+/// before the call fails (the pause between two tries starts at [`FIRST_RECONNECT_PAUSE`] and
+/// doubles).
+pub const RECONNECT_ATTEMPTS: u32 = 4;
+
+/// The pause after the first failed try to connect again.
+pub const FIRST_RECONNECT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Runs `connect` up to [`RECONNECT_ATTEMPTS`] times, pausing between tries; the last error
+/// when none succeeds.
+#[cfg(any(feature = "postgres", feature = "redis"))]
+pub(crate) async fn with_backoff<T, E, F, Fut>(mut connect: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut pause = FIRST_RECONNECT_PAUSE;
+    let mut attempt = 1;
+    loop {
+        match connect().await {
+            Ok(done) => return Ok(done),
+            Err(e) if attempt >= RECONNECT_ATTEMPTS => return Err(e),
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause = pause.saturating_mul(2);
+                attempt += 1;
+            }
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! [`PgStore`]: token pairs in PostgreSQL through tokio-postgres.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use b24_runtime::store::{Claim, Replaced, StoreFuture};
@@ -19,10 +21,21 @@ const MIGRATION_LOCK: i64 = 0x6232_3473_746f_7265; // "b24store"
 /// A [`TokenStore`] in PostgreSQL: one connection per store, shared by every client of the
 /// process (queries are pipelined on it).
 ///
+/// A connection the server dropped (a restart, a failover) is opened again by the next call,
+/// within [`crate::RECONNECT_ATTEMPTS`] attempts spaced by a doubling pause; when the server
+/// stays down, the call fails with a [`StoreError`]. A statement whose connection broke while
+/// it was under way is sent again on the new connection when sending it twice changes nothing
+/// (a load, a save, a compare-and-set replace, a release), but not a claim (the call fails;
+/// the refresh that asked fails with [`b24_runtime::RefreshError::Store`] and the next one
+/// claims again).
+///
 /// Connects without TLS (a database on the same host or network); the connection string is
 /// never shown: `Debug` names only the host and database.
 pub struct PgStore {
-    client: Client,
+    config: tokio_postgres::Config,
+    client: RwLock<Arc<Client>>,
+    /// Held while a connection is opened again (one reconnect at a time).
+    reconnecting: tokio::sync::Mutex<()>,
     shown: String,
 }
 
@@ -61,37 +74,113 @@ impl PgStore {
             hosts.join(","),
             config.get_dbname().unwrap_or_default()
         );
-        let (mut client, connection) = config.connect(NoTls).await.map_err(db_error("connect"))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!("b24-store: the postgres connection ended: {e}");
-            }
-        });
+        let mut config = config;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let mut client = open(&config).await.map_err(db_error("connect"))?;
         migrate(&mut client).await?;
-        Ok(PgStore { client, shown })
+        Ok(PgStore {
+            config,
+            client: RwLock::new(Arc::new(client)),
+            reconnecting: tokio::sync::Mutex::new(()),
+            shown,
+        })
     }
 
     /// The schema version the store is at (the number of migrations run).
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         let row = self
-            .client
-            .query_one("SELECT MAX(version) FROM b24_store_migrations", &[])
-            .await
-            .map_err(db_error("schema version"))?;
+            .run("schema version", Resend::Yes, |c| async move {
+                c.query_one("SELECT MAX(version) FROM b24_store_migrations", &[])
+                    .await
+            })
+            .await?;
         Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
     }
 
     async fn load_row(&self, member: &str) -> Result<Option<Tokens>, StoreError> {
         let row = self
-            .client
-            .query_opt(
-                "SELECT pair FROM b24_tokens WHERE member_id = $1",
-                &[&member],
-            )
-            .await
-            .map_err(db_error("load"))?;
+            .run("load", Resend::Yes, |c| async move {
+                c.query_opt(
+                    "SELECT pair FROM b24_tokens WHERE member_id = $1",
+                    &[&member],
+                )
+                .await
+            })
+            .await?;
         row.map(|r| codec::decode(r.get::<_, &str>(0))).transpose()
     }
+
+    fn current(&self) -> Arc<Client> {
+        Arc::clone(&self.client.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// An open connection: the current one, or a new one when the server dropped it.
+    async fn connection(&self, what: &'static str) -> Result<Arc<Client>, StoreError> {
+        let client = self.current();
+        if !client.is_closed() {
+            return Ok(client);
+        }
+        let _one = self.reconnecting.lock().await;
+        let client = self.current();
+        if !client.is_closed() {
+            return Ok(client); // another call opened it meanwhile
+        }
+        tracing::warn!("b24-store: the postgres connection was lost; connecting again");
+        let fresh = crate::with_backoff(|| open(&self.config))
+            .await
+            .map_err(db_error(what))?;
+        let fresh = Arc::new(fresh);
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&fresh);
+        tracing::info!("b24-store: connected to postgres again");
+        Ok(fresh)
+    }
+
+    /// Runs `query` on an open connection; when the connection broke under it, once more on a
+    /// new one if `resend` allows.
+    async fn run<'a, T, F, Fut>(
+        &self,
+        what: &'static str,
+        resend: Resend,
+        query: F,
+    ) -> Result<T, StoreError>
+    where
+        F: Fn(Arc<Client>) -> Fut + 'a,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>> + 'a,
+    {
+        let client = self.connection(what).await?;
+        match query(client).await {
+            Err(e) if e.is_closed() && resend == Resend::Yes => {
+                let client = self.connection(what).await?;
+                query(client).await.map_err(db_error(what))
+            }
+            other => other.map_err(db_error(what)),
+        }
+    }
+}
+
+/// The connect timeout when the connection string sets none.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether a statement may be sent again after its connection broke while it was under way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resend {
+    /// Sending it twice changes nothing.
+    Yes,
+    /// It may have run: not sent again.
+    No,
+}
+
+/// Opens a connection; it runs on a task of the current runtime.
+async fn open(config: &tokio_postgres::Config) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("b24-store: the postgres connection ended: {e}");
+        }
+    });
+    Ok(client)
 }
 
 async fn migrate(client: &mut Client) -> Result<(), StoreError> {
@@ -138,18 +227,20 @@ impl TokenStore for PgStore {
             let member = codec::member(tokens)?;
             let refresh = codec::refresh_text(tokens);
             let pair = codec::encode(tokens);
+            let (refresh, pair, now) = (&refresh, &pair, crate::now_ms());
             // One statement: the pair stored and the portal's claim dropped together.
-            self.client
-                .execute(
+            self.run("save", Resend::Yes, |c| async move {
+                c.execute(
                     "WITH saved AS (INSERT INTO b24_tokens \
                      (member_id, refresh_token, pair, updated_ms) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (member_id) DO UPDATE SET refresh_token = EXCLUDED.refresh_token, \
                      pair = EXCLUDED.pair, updated_ms = EXCLUDED.updated_ms RETURNING member_id) \
                      DELETE FROM b24_claims WHERE member_id IN (SELECT member_id FROM saved)",
-                    &[&member, &refresh, &pair, &crate::now_ms()],
+                    &[&member, refresh, pair, &now],
                 )
                 .await
-                .map_err(db_error("save"))?;
+            })
+            .await?;
             Ok(())
         })
     }
@@ -163,21 +254,19 @@ impl TokenStore for PgStore {
             let member = codec::member(tokens)?;
             let refresh = codec::refresh_text(tokens);
             let pair = codec::encode(tokens);
+            let (refresh, pair, now) = (&refresh, &pair, crate::now_ms());
+            // Sent again, it finds the pair it stored and answers `Changed` with it, which the
+            // refresh takes as its own.
             let changed = self
-                .client
-                .execute(
-                    "UPDATE b24_tokens SET refresh_token = $2, pair = $3, updated_ms = $4 \
-                     WHERE member_id = $1 AND refresh_token = $5",
-                    &[
-                        &member,
-                        &refresh,
-                        &pair,
-                        &crate::now_ms(),
-                        &expected.expose(),
-                    ],
-                )
-                .await
-                .map_err(db_error("replace"))?;
+                .run("replace", Resend::Yes, |c| async move {
+                    c.execute(
+                        "UPDATE b24_tokens SET refresh_token = $2, pair = $3, updated_ms = $4 \
+                         WHERE member_id = $1 AND refresh_token = $5",
+                        &[&member, refresh, pair, &now, &expected.expose()],
+                    )
+                    .await
+                })
+                .await?;
             if changed == 1 {
                 Ok(Replaced::Stored)
             } else {
@@ -195,23 +284,21 @@ impl TokenStore for PgStore {
         ttl: Duration,
     ) -> StoreFuture<'a, Claim> {
         Box::pin(async move {
+            let (until, now) = (crate::until_ms(ttl), crate::now_ms());
+            // Sent again after it ran, it would find its own claim and answer `Held`.
             let taken = self
-                .client
-                .execute(
-                    "INSERT INTO b24_claims (member_id, refresh_token, until_ms) \
-                     VALUES ($1, $2, $3) ON CONFLICT (member_id) DO UPDATE SET \
-                     refresh_token = EXCLUDED.refresh_token, until_ms = EXCLUDED.until_ms \
-                     WHERE b24_claims.refresh_token <> EXCLUDED.refresh_token \
-                     OR b24_claims.until_ms <= $4",
-                    &[
-                        &member_id,
-                        &refresh.expose(),
-                        &crate::until_ms(ttl),
-                        &crate::now_ms(),
-                    ],
-                )
-                .await
-                .map_err(db_error("claim"))?;
+                .run("claim", Resend::No, |c| async move {
+                    c.execute(
+                        "INSERT INTO b24_claims (member_id, refresh_token, until_ms) \
+                         VALUES ($1, $2, $3) ON CONFLICT (member_id) DO UPDATE SET \
+                         refresh_token = EXCLUDED.refresh_token, until_ms = EXCLUDED.until_ms \
+                         WHERE b24_claims.refresh_token <> EXCLUDED.refresh_token \
+                         OR b24_claims.until_ms <= $4",
+                        &[&member_id, &refresh.expose(), &until, &now],
+                    )
+                    .await
+                })
+                .await?;
             Ok(if taken == 1 {
                 Claim::Granted
             } else {
@@ -222,13 +309,14 @@ impl TokenStore for PgStore {
 
     fn release<'a>(&'a self, member_id: &'a str, refresh: &'a Secret) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            self.client
-                .execute(
+            self.run("release", Resend::Yes, |c| async move {
+                c.execute(
                     "DELETE FROM b24_claims WHERE member_id = $1 AND refresh_token = $2",
                     &[&member_id, &refresh.expose()],
                 )
                 .await
-                .map_err(db_error("release"))?;
+            })
+            .await?;
             Ok(())
         })
     }

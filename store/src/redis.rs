@@ -1,6 +1,7 @@
 //! A portal's request bucket and per-method time budget, shared in Redis by every process.
 //!
-//! [`RedisLimits`] is one connection (multiplexed: every client of the process shares it);
+//! [`RedisLimits`] is one connection (multiplexed: every client of the process shares it),
+//! opened again when the server drops it (see [`RedisLimits`]);
 //! [`RedisLimits::portal`] gives the [`SharedLimits`] of one portal, for
 //! [`b24_runtime::ClientBuilder::shared_limits`]:
 //!
@@ -11,7 +12,7 @@
 //!   `b24:limits:{member_id}:paused:{method}`, expiring when the pause ends.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use b24_runtime::limits::{LimitError, LimitFuture, SharedLimits};
@@ -48,11 +49,26 @@ return 0
 const MAX_METHOD: usize = 200;
 
 /// A connection to the Redis the app's processes share their limits in.
+///
+/// When the server drops the connection (a restart), the call that finds it broken opens a
+/// new one, within [`crate::RECONNECT_ATTEMPTS`] attempts spaced by a doubling pause, and is
+/// sent once more on it (taking from the bucket twice only makes a request wait longer;
+/// reading or setting a pause twice changes nothing). When the server stays down, the call
+/// fails with a [`LimitError`] and the client uses its in-process limits for that request.
 #[derive(Clone)]
 pub struct RedisLimits {
-    conn: MultiplexedConnection,
-    gcra: Arc<Script>,
-    pause: Arc<Script>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    config: AsyncConnectionConfig,
+    /// The connection and its generation (bumped by every reconnect).
+    conn: RwLock<(MultiplexedConnection, u64)>,
+    /// Held while a connection is opened again (one reconnect at a time).
+    reconnecting: tokio::sync::Mutex<()>,
+    gcra: Script,
+    pause: Script,
 }
 
 impl fmt::Debug for RedisLimits {
@@ -82,10 +98,63 @@ impl RedisLimits {
             .await
             .map_err(redis_error("connect"))?;
         Ok(RedisLimits {
-            conn,
-            gcra: Arc::new(Script::new(GCRA)),
-            pause: Arc::new(Script::new(PAUSE)),
+            inner: Arc::new(Inner {
+                client,
+                config,
+                conn: RwLock::new((conn, 0)),
+                reconnecting: tokio::sync::Mutex::new(()),
+                gcra: Script::new(GCRA),
+                pause: Script::new(PAUSE),
+            }),
         })
+    }
+
+    fn current(&self) -> (MultiplexedConnection, u64) {
+        self.inner
+            .conn
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A new connection in place of generation `broken` (unless another call replaced it
+    /// meanwhile).
+    async fn reconnect(&self, broken: u64) -> Result<MultiplexedConnection, redis::RedisError> {
+        let _one = self.inner.reconnecting.lock().await;
+        let (conn, generation) = self.current();
+        if generation != broken {
+            return Ok(conn);
+        }
+        tracing::warn!("b24-store: the redis connection was lost; connecting again");
+        let inner = &self.inner;
+        let fresh = crate::with_backoff(|| {
+            inner
+                .client
+                .get_multiplexed_async_connection_with_config(&inner.config)
+        })
+        .await?;
+        *inner.conn.write().unwrap_or_else(|p| p.into_inner()) = (fresh.clone(), broken + 1);
+        tracing::info!("b24-store: connected to redis again");
+        Ok(fresh)
+    }
+
+    /// Runs `query` on the connection; when the connection is broken, once more on a new one.
+    async fn run<T, F, Fut>(&self, what: &'static str, query: F) -> Result<T, LimitError>
+    where
+        F: Fn(MultiplexedConnection) -> Fut,
+        Fut: std::future::Future<Output = Result<T, redis::RedisError>>,
+    {
+        let (conn, generation) = self.current();
+        match query(conn).await {
+            Err(e) if broken(&e) => {
+                let conn = self
+                    .reconnect(generation)
+                    .await
+                    .map_err(redis_error(what))?;
+                query(conn).await.map_err(redis_error(what))
+            }
+            other => other.map_err(redis_error(what)),
+        }
     }
 
     /// The shared limits of the portal `member_id`.
@@ -95,6 +164,11 @@ impl RedisLimits {
             prefix: format!("b24:limits:{member_id}"),
         })
     }
+}
+
+/// True when `e` says the connection is gone (not a slow answer, not a refused command).
+fn broken(e: &redis::RedisError) -> bool {
+    !e.is_timeout() && (e.is_unrecoverable_error() || e.is_connection_dropped())
 }
 
 /// One portal's limits in Redis (see [`RedisLimits::portal`]).
@@ -121,28 +195,32 @@ fn micros(d: Duration) -> u64 {
 impl SharedLimits for PortalLimits {
     fn take<'a>(&'a self, limit: &'a RateLimit) -> LimitFuture<'a, Duration> {
         Box::pin(async move {
-            let mut conn = self.redis.conn.clone();
+            let key = format!("{}:tat", self.prefix);
+            let (period, burst) = (micros(limit.period()), limit.client_burst());
+            let gcra = &self.redis.inner.gcra;
             let wait: i64 = self
                 .redis
-                .gcra
-                .key(format!("{}:tat", self.prefix))
-                .arg(micros(limit.period()))
-                .arg(limit.client_burst())
-                .invoke_async(&mut conn)
-                .await
-                .map_err(redis_error("bucket"))?;
+                .run("bucket", |mut conn| {
+                    let mut call = gcra.key(&key);
+                    call.arg(period).arg(burst);
+                    async move { call.invoke_async(&mut conn).await }
+                })
+                .await?;
             Ok(Duration::from_micros(wait.max(0) as u64))
         })
     }
 
     fn method_paused<'a>(&'a self, method: &'a str) -> LimitFuture<'a, Option<Duration>> {
         Box::pin(async move {
-            let mut conn = self.redis.conn.clone();
-            let left: i64 = redis::cmd("PTTL")
-                .arg(self.paused_key(method))
-                .query_async(&mut conn)
-                .await
-                .map_err(redis_error("time budget"))?;
+            let key = self.paused_key(method);
+            let left: i64 = self
+                .redis
+                .run("time budget", |mut conn| {
+                    let mut cmd = redis::cmd("PTTL");
+                    cmd.arg(&key);
+                    async move { cmd.query_async(&mut conn).await }
+                })
+                .await?;
             Ok((left > 0).then(|| Duration::from_millis(left as u64)))
         })
     }
@@ -150,15 +228,16 @@ impl SharedLimits for PortalLimits {
     fn pause_method<'a>(&'a self, method: &'a str, wait: Duration) -> LimitFuture<'a, ()> {
         Box::pin(async move {
             let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-            let mut conn = self.redis.conn.clone();
+            let key = self.paused_key(method);
+            let pause = &self.redis.inner.pause;
             let _: i64 = self
                 .redis
-                .pause
-                .key(self.paused_key(method))
-                .arg(ms)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(redis_error("time budget"))?;
+                .run("time budget", |mut conn| {
+                    let mut call = pause.key(&key);
+                    call.arg(ms);
+                    async move { call.invoke_async(&mut conn).await }
+                })
+                .await?;
             Ok(())
         })
     }

@@ -91,9 +91,12 @@ fn wait_until_accepting(bin: &Path, port: u16, child: &mut Child, within: Durati
 
 /// A PostgreSQL server in a temporary data directory, stopped on drop.
 pub struct Postgres {
-    child: Child,
+    child: Option<Child>,
     pub port: u16,
-    _dir: TempDir,
+    bin: PathBuf,
+    /// Run as this user (PostgreSQL refuses root).
+    as_user: Option<&'static str>,
+    dir: TempDir,
 }
 
 impl Postgres {
@@ -131,19 +134,7 @@ impl Postgres {
                 .ok_or("running as root and there is no `postgres` user")?;
             std::os::unix::fs::chown(&dir.0, Some(uid), None).map_err(|e| format!("chown: {e}"))?;
         }
-        let run = |program: &Path| {
-            let mut c = match as_user {
-                Some(user) => {
-                    let mut c = Command::new("runuser");
-                    c.args(["-u", user, "--"]).arg(program);
-                    c
-                }
-                None => Command::new(program),
-            };
-            c.stdin(Stdio::null());
-            c
-        };
-        let out = run(&bin.join("initdb"))
+        let out = pg_command(as_user, &bin.join("initdb"))
             .arg("-D")
             .arg(&data)
             .args([
@@ -163,41 +154,99 @@ impl Postgres {
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
         }
-        let port = free_port();
-        let mut child = run(&bin.join("postgres"))
+        let mut pg = Postgres {
+            child: None,
+            port: free_port(),
+            bin,
+            as_user,
+            dir,
+        };
+        pg.start_again()?;
+        Ok(pg)
+    }
+
+    /// Starts the server (again) on the same port and data directory.
+    pub fn start_again(&mut self) -> Result<(), String> {
+        let mut child = pg_command(self.as_user, &self.bin.join("postgres"))
             .arg("-D")
-            .arg(&data)
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
-            .arg(&dir.0)
+            .arg(self.dir.0.join("data"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir.0)
             .args(["-F", "-c", "max_connections=50"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("postgres did not start: {e}"))?;
-        if !wait_for_port(port, &mut child, Duration::from_secs(30)) {
-            let _ = child.kill();
-            let _ = child.wait();
+        let listening = wait_for_port(self.port, &mut child, Duration::from_secs(30));
+        self.child = Some(child);
+        if !listening {
+            self.stop_with("immediate");
             return Err("postgres did not listen within 30 s".into());
         }
         // A listening server may still answer "the database system is starting up".
-        if !wait_until_accepting(&bin, port, &mut child, Duration::from_secs(30)) {
-            let _ = child.kill();
-            let _ = child.wait();
+        let child = self.child.as_mut().expect("just started");
+        if !wait_until_accepting(&self.bin, self.port, child, Duration::from_secs(30)) {
+            self.stop_with("immediate");
             return Err("postgres did not accept connections within 30 s".into());
         }
-        Ok(Postgres {
-            child,
-            port,
-            _dir: dir,
-        })
+        Ok(())
     }
+
+    /// Stops the server (a fast shutdown: every connection is closed), keeping its data.
+    pub fn stop(&mut self) {
+        self.stop_with("fast");
+    }
+
+    /// Stops the server and starts it again on the same port and data directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start_again().expect("postgres starts again");
+    }
+
+    fn stop_with(&mut self, mode: &str) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // `pg_ctl` stops the server itself (the child may be `runuser`, which would outlive
+        // a kill and leave the server running).
+        let _ = pg_command(self.as_user, &self.bin.join("pg_ctl"))
+            .arg("stop")
+            .arg("-D")
+            .arg(self.dir.0.join("data"))
+            .args(["-m", mode, "-w", "-t", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// `program` as `user` (through `runuser`) when given, with no stdin.
+fn pg_command(user: Option<&str>, program: &Path) -> Command {
+    let mut c = match user {
+        Some(user) => {
+            let mut c = Command::new("runuser");
+            c.args(["-u", user, "--"]).arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
+    c.stdin(Stdio::null());
+    c
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        // SIGTERM via `kill` would be gentler; the data directory is thrown away anyway.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The data directory is thrown away: no need for a clean shutdown.
+        self.stop_with("immediate");
     }
 }
 
@@ -239,9 +288,9 @@ fn pg_bin() -> Option<PathBuf> {
 
 /// A Redis server on a free port with a temporary directory and no persistence, stopped on drop.
 pub struct Redis {
-    child: Child,
+    child: Option<Child>,
     pub port: u16,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl Redis {
@@ -252,52 +301,69 @@ impl Redis {
 
     /// Starts one, or prints why it cannot and gives `None` (the caller skips).
     pub fn start() -> Option<Redis> {
-        let dir = TempDir::new("redis");
-        let port = free_port();
-        let spawned = Command::new(
+        let mut redis = Redis {
+            child: None,
+            port: free_port(),
+            dir: TempDir::new("redis"),
+        };
+        match redis.start_again() {
+            Ok(()) => Some(redis),
+            Err(why) => {
+                eprintln!("SKIPPED (Redis): {why}; `apt-get install -y redis-server` (see .ci/run) or set B24_REDIS_SERVER");
+                None
+            }
+        }
+    }
+
+    /// Starts the server (again) on the same port (empty: nothing is persisted).
+    pub fn start_again(&mut self) -> Result<(), String> {
+        let mut child = Command::new(
             std::env::var_os("B24_REDIS_SERVER").unwrap_or_else(|| "redis-server".into()),
         )
         .args([
             "--bind",
             "127.0.0.1",
             "--port",
-            &port.to_string(),
+            &self.port.to_string(),
             "--save",
             "",
             "--appendonly",
             "no",
             "--dir",
         ])
-        .arg(&dir.0)
+        .arg(&self.dir.0)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn();
-        let mut child = match spawned {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("SKIPPED (Redis): redis-server did not start ({e}); `apt-get install -y redis-server` (see .ci/run) or set B24_REDIS_SERVER");
-                return None;
-            }
-        };
-        if !wait_for_port(port, &mut child, Duration::from_secs(20)) {
+        .spawn()
+        .map_err(|e| format!("redis-server did not start ({e})"))?;
+        let listening = wait_for_port(self.port, &mut child, Duration::from_secs(20));
+        self.child = Some(child);
+        if !listening {
+            self.stop();
+            return Err("redis-server did not listen within 20 s".into());
+        }
+        Ok(())
+    }
+
+    /// Stops the server (every connection is closed).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
-            eprintln!("SKIPPED (Redis): redis-server did not listen within 20 s");
-            return None;
         }
-        Some(Redis {
-            child,
-            port,
-            _dir: dir,
-        })
+    }
+
+    /// Stops the server and starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start_again().expect("redis starts again");
     }
 }
 
 impl Drop for Redis {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
