@@ -504,6 +504,9 @@ pub struct Placement {
     pub scopes: Vec<String>,
     /// The fields of `PLACEMENT_OPTIONS`, the call context the handler receives.
     pub options: Vec<Field>,
+    /// The examples of `PLACEMENT_OPTIONS` on the page (JSON objects with a documented
+    /// option's key).
+    pub examples: Vec<Example>,
     /// The page's H1 line.
     pub source: Source,
 }

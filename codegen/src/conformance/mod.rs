@@ -4,7 +4,8 @@
 //! request body (without the transport's `auth` key) into `Request`, and come back as the same
 //! JSON, key order aside: nothing added, lost or altered. Each event payload example's `data`
 //! must round-trip through the event's `Data`, and the whole payload, form-encoded as a portal
-//! posts it, must decode into the event's own variant of `events::Event`. Examples that are not
+//! posts it, must decode into the event's own variant of `events::Event`; each
+//! `PLACEMENT_OPTIONS` example must round-trip through its placement's `Options`. Examples that are not
 //! JSON even after a mechanical repair are docs defects, counted here and reported by `check`,
 //! not tests.
 
@@ -16,7 +17,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::diag::DefectKind;
-use crate::gen::{module_paths, named_events, render, Options};
+use crate::gen::{module_paths, named_events, named_placements, render, Options};
 use crate::model::{Api, ExampleKind, Type};
 use serde_json::Value;
 
@@ -32,6 +33,8 @@ pub struct Written {
     pub requests: Counts,
     /// Event payloads (each gives two tests: its `data` round trip and its delivery).
     pub events: Counts,
+    /// `PLACEMENT_OPTIONS` examples of placement pages.
+    pub placements: Counts,
 }
 
 /// Counts for one kind of example.
@@ -250,9 +253,11 @@ fn tests(api: &Api, options: &Options) -> (String, Written) {
         }
     }
     event_tests(api, options, &contradicted, &mut file, &mut written.events);
+    placement_tests(api, options, &mut file, &mut written.placements);
     written.responses.finish();
     written.requests.finish();
     written.events.finish();
+    written.placements.finish();
     (file, written)
 }
 
@@ -294,6 +299,34 @@ fn event_tests(
                 file,
                 "\n#[test]\nfn {test_stem}__event_data_{index}{suffix}() {{\n    check::<api::{path}::Data>(\n        {place:?},\n        r{hashes}\"{data}\"{hashes},\n    );\n}}\n\
                  \n#[test]\nfn {test_stem}__event_delivered_{index}{suffix}() {{\n    let event: api::events::Event = deliver(\n        {place:?},\n        r{payload_hashes}\"{payload}\"{payload_hashes},\n    );\n    assert!(\n        matches!(event, api::events::Event::{variant}(_)),\n        \"{{}}: conformance failure [delivery]: decoded as {{:?}}\",\n        {place:?},\n        event,\n    );\n}}\n",
+            );
+        }
+    }
+}
+
+/// A test per `PLACEMENT_OPTIONS` example: it round-trips through the placement's `Options`.
+fn placement_tests(api: &Api, options: &Options, file: &mut String, counts: &mut Counts) {
+    for (placement, path) in named_placements(api, options) {
+        let test_stem = path.replace("::", "_").replace("r#", "");
+        for (index, example) in placement.examples.iter().enumerate() {
+            counts.examples += 1;
+            let Some(json) = &example.json else {
+                counts.invalid += 1;
+                continue;
+            };
+            counts.tests += 1;
+            counts.repaired += usize::from(example.repaired);
+            let fields = Type::Object {
+                fields: placement.options.clone(),
+            };
+            count_keys(api, &fields, json, counts, 0);
+            let text = json.to_string();
+            let hashes = "#".repeat(longest_hash_run(&text) + 1);
+            // Writing to a String cannot fail.
+            let _ = write!(
+                file,
+                "\n#[test]\nfn {test_stem}__placement_options_{index}() {{\n    check::<api::{path}::Options>(\n        {place:?},\n        r{hashes}\"{text}\"{hashes},\n    );\n}}\n",
+                place = example.source.to_string(),
             );
         }
     }

@@ -22,7 +22,7 @@
 use serde_json::Value;
 
 use crate::diag::{DefectKind, Diagnostic};
-use crate::model::{Event, ExampleKind, Field, Placement, Type};
+use crate::model::{Event, Example, ExampleKind, Field, Placement, Type};
 use crate::page::{inlines, plain, BlockKind, Inline, Page};
 
 use super::{description, fields, h1, layout, scope_and_who, title_without, Builder, Links};
@@ -37,23 +37,8 @@ pub fn event(page: &Page, links: &mut dyn Links, diags: &mut Vec<Diagnostic>) ->
     let description = description(page, &lay);
     let mut b = Builder::new(page, links, diags);
 
-    let mut examples = Vec::new();
-    for block in &page.blocks {
-        let BlockKind::Code { lang, text } = &block.kind else {
-            continue;
-        };
-        let json_like = lang.starts_with("json") || matches!(lang.as_str(), "" | "js");
-        if page.is_included(block.line) || !json_like || !text.trim_start().starts_with('{') {
-            continue;
-        }
-        if let Some(ex) = b.json_example(ExampleKind::Response, text, block.line) {
-            // A payload example is an object with the event's code and its data.
-            let payload = matches!(&ex.json, Some(Value::Object(m)) if m.contains_key("event"));
-            if payload || ex.json.is_none() {
-                examples.push(ex);
-            }
-        }
-    }
+    // A payload example is an object with the event's code and its data.
+    let examples = object_examples(page, &mut b, |m| m.contains_key("event"));
     let example_name = examples.iter().find_map(|e| match &e.json {
         Some(Value::Object(m)) => m
             .get("event")
@@ -225,6 +210,13 @@ pub fn placement(
         Some(Type::Object { fields }) => fields,
         _ => Vec::new(),
     };
+    // An example of the options is an object with a documented option's key (the page's
+    // other objects are requests, answers or the whole POST, which carries the options as
+    // one string).
+    let examples = object_examples(page, &mut b, |m| {
+        options.iter().any(|f| m.contains_key(&f.api_name))
+    });
+    let examples = examples.into_iter().filter(|e| e.json.is_some()).collect();
     drop(b);
     fields::report_untyped(&options, diags);
     Some(Placement {
@@ -234,8 +226,35 @@ pub fn placement(
         description,
         scopes,
         options,
+        examples,
         source,
     })
+}
+
+/// The JSON object examples of a page (outside its includes) that `wanted` picks, and the
+/// ones that are not JSON even after a repair (docs defects, counted by their readers).
+fn object_examples(
+    page: &Page,
+    b: &mut Builder,
+    wanted: impl Fn(&serde_json::Map<String, Value>) -> bool,
+) -> Vec<Example> {
+    let mut examples = Vec::new();
+    for block in &page.blocks {
+        let BlockKind::Code { lang, text } = &block.kind else {
+            continue;
+        };
+        let json_like = lang.starts_with("json") || matches!(lang.as_str(), "" | "js");
+        if page.is_included(block.line) || !json_like || !text.trim_start().starts_with('{') {
+            continue;
+        }
+        if let Some(ex) = b.json_example(ExampleKind::Response, text, block.line) {
+            let picked = matches!(&ex.json, Some(Value::Object(m)) if wanted(m));
+            if picked || ex.json.is_none() {
+                examples.push(ex);
+            }
+        }
+    }
+    examples
 }
 
 /// An upper-case code with an underscore: `CRM_DEAL_DETAIL_TAB`, `LANDING_BLOCK_*`.

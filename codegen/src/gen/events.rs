@@ -308,14 +308,44 @@ fn event_doc(e: &Event) -> TokenStream {
     docs::attrs(&doc, &e.source.file)
 }
 
-fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
+/// Each placement with its type name (`CrmDealDetailTab`) and module name
+/// (`crm_deal_detail_tab`, which holds `Options`): one place for the names, read by the
+/// generator and by [`named_placements`].
+fn plan_placements<'a>(placements: &[&'a Placement]) -> Vec<(&'a Placement, String, String)> {
     let mut type_names = Scope::with_reserved(&[]);
     let mut module_names = Scope::with_reserved(&[]);
+    placements
+        .iter()
+        .map(|p| {
+            let stem = p.name.replace('*', "");
+            let type_name = type_names.claim(names::camel(&stem));
+            (*p, type_name, module_names.claim(names::snake(&stem)))
+        })
+        .collect()
+}
+
+/// Every generated placement with the path of its module below the generated code's root
+/// (`placements::crm_deal_detail_tab`, which holds `Options`).
+pub fn named_placements<'a>(
+    api: &'a crate::model::Api,
+    options: &Options,
+) -> Vec<(&'a Placement, String)> {
+    let placements: Vec<&Placement> = api
+        .placements
+        .iter()
+        .filter(|p| selects_placement(options, p))
+        .collect();
+    plan_placements(&placements)
+        .into_iter()
+        .map(|(p, _, module)| (p, format!("placements::{module}")))
+        .collect()
+}
+
+fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
     let mut items = Vec::new();
-    for p in placements {
-        let stem = p.name.replace('*', "");
-        let type_name = ident(&type_names.claim(names::camel(&stem)));
-        let module = ident(&module_names.claim(names::snake(&stem)));
+    for (p, type_name, module) in plan_placements(placements) {
+        let type_name = ident(&type_name);
+        let module = ident(&module);
         let doc = format!(
             " `PLACEMENT_OPTIONS` of `{}`: the call context its handler receives (`{}`).",
             p.name, p.source

@@ -13,7 +13,7 @@ mod naming;
 mod render;
 mod types;
 
-pub(crate) use events::named_events;
+pub(crate) use events::{named_events, named_placements};
 pub use method::RUNTIME_CODES;
 pub use render::render;
 

@@ -120,6 +120,8 @@ fn cargo_test(crate_dir: &Path) -> Result<Run, String> {
                 "request"
             } else if current_test.contains("__event_") {
                 "event"
+            } else if current_test.contains("__placement_") {
+                "placement"
             } else {
                 "response"
             };
