@@ -6,28 +6,14 @@ use b24::batch::{Batch, Params};
 use b24::crm::{deal, item};
 use b24::types::FieldsOfCrmItems;
 use b24::value::Int;
-use b24::{Client, Error, RetryPolicy};
-use b24_emulator::Emulator;
+use b24::Error;
+
+mod emulated;
+use emulated::connect;
 
 /// `entityTypeId` of companies and contacts in `crm.item.*`.
 const COMPANY: i64 = 4;
 const CONTACT: i64 = 3;
-
-async fn connect() -> (Client, Emulator) {
-    let emulator = Emulator::builder()
-        .bucket(None)
-        .operating_limit(None)
-        .start()
-        .await
-        .expect("the emulator starts");
-    let client = Client::builder()
-        .webhook(emulator.webhook_url())
-        .no_rate_limit()
-        .retry(RetryPolicy::none())
-        .build()
-        .expect("a client");
-    (client, emulator)
-}
 
 fn named(title: &str) -> item::add::Fields {
     item::add::Fields {

@@ -5,26 +5,12 @@
 use b24::crm::deal::{self, userfield};
 use b24::uf::CustomFields;
 use b24::value::{Date, Int};
-use b24::{Access, ApiVersion, Client, Error, RetryPolicy, UserField};
-use b24_emulator::Emulator;
+use b24::{Access, ApiVersion, Error, UserField};
 use futures::StreamExt;
 use serde_json::json;
 
-async fn connect() -> (Client, Emulator) {
-    let emulator = Emulator::builder()
-        .bucket(None)
-        .operating_limit(None)
-        .start()
-        .await
-        .expect("the emulator starts");
-    let client = Client::builder()
-        .webhook(emulator.webhook_url())
-        .no_rate_limit()
-        .retry(RetryPolicy::none())
-        .build()
-        .expect("a client");
-    (client, emulator)
-}
+mod emulated;
+use emulated::connect;
 
 #[tokio::test]
 async fn the_emulators_errors_are_the_documented_variants() {
