@@ -234,6 +234,7 @@ fn kind_name(kind: PageKind) -> &'static str {
         PageKind::Method => "method",
         PageKind::Event => "event",
         PageKind::Placement => "placement",
+        PageKind::Interface => "interface",
         PageKind::Overview => "overview",
     }
 }

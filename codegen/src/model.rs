@@ -79,6 +79,9 @@ pub enum PageKind {
     Event,
     /// Documents a placement (widget) where an application embeds its UI.
     Placement,
+    /// Documents the JS interface of a widget's frame (a `BX24.*` function, an interface
+    /// command or event): it runs in the browser, not over REST, so nothing is generated.
+    Interface,
     /// An overview, a field reference, a how-to or an index page.
     Overview,
 }

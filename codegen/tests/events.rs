@@ -220,3 +220,117 @@ fn event_and_placement_pages_become_types() {
     assert!(one.contains("OnThingAdd") && !one.contains("OnThingRemove"));
     assert!(only(&["placements"]).contains("ThingXxxTab"));
 }
+
+/// Pages that look like event or placement pages but document none: the JS interface of a
+/// widget's frame (a `BX24.` function, an interface command or event), an index of event pages
+/// and a guide to placements. None is an event or a placement, and none is a defect.
+#[test]
+fn interface_pages_indexes_and_guides_are_not_events_or_placements() {
+    const COMMAND: &str = "# Get the Call Status getStatus
+
+> Scope: [`placement`](x.md)
+>
+> Who can execute the command: any user
+
+{% note info \"\" %}
+
+This is a JS interface command, not a REST method: it cannot be called over `/rest/`.
+
+{% endnote %}
+
+## Command Parameters
+
+None.
+";
+    const FUNCTION: &str = "# Get the Widget Context BX24.placement.info
+
+> Scope: [`placement`](x.md)
+
+## Returned Data
+
+#|
+|| **Placement** | **Description** ||
+|| `THING_A_TAB` | Where the widget is ||
+|#
+";
+    const JS_EVENT: &str = "# When the Hold Button Is Clicked Card::holdButtonClick
+
+> Scope: [`placement`](x.md)
+>
+> Who can subscribe: any user
+
+{% note info \"\" %}
+
+This is a JS interface event, not a REST event: nobody subscribes to it over `/rest/`.
+
+{% endnote %}
+
+## What the Handler Receives
+
+```js
+callback(true);
+```
+";
+    const INDEX: &str = "# Events
+
+> Who can subscribe: any user
+
+#|
+|| **Event** | **When** ||
+|| [onThingAdd](./on-thing-add.md) | A thing is added ||
+|| [onThingRemove](./on-thing-remove.md) | A thing is removed ||
+|#
+";
+    const GUIDE: &str = "# How to Embed a Widget in the Thing Card
+
+> Scope: [`placement`](x.md)
+
+## Register the Handler
+
+Call `placement.bind` with the placement's code.
+
+## What the Handler Receives
+
+The options arrive in `PLACEMENT_OPTIONS`.
+";
+    let dir = tree(
+        "interface_index_guide",
+        &[
+            ("widgets/get-status.md", COMMAND),
+            ("widgets/placement-info.md", FUNCTION),
+            ("widgets/hold-button-click.md", JS_EVENT),
+            ("widgets/guide.md", GUIDE),
+            ("things/events.md", INDEX),
+            ("widgets/thing-tab.md", PLACEMENT),
+        ],
+    );
+    let api = load(&dir);
+    let kind = |file: &str| {
+        api.pages
+            .iter()
+            .find(|p| p.source.file.as_ref() == file)
+            .map(|p| p.kind)
+    };
+    use b24_codegen::model::PageKind;
+    assert_eq!(kind("widgets/get-status.md"), Some(PageKind::Interface));
+    assert_eq!(kind("widgets/placement-info.md"), Some(PageKind::Interface));
+    assert_eq!(
+        kind("widgets/hold-button-click.md"),
+        Some(PageKind::Interface)
+    );
+    assert_eq!(kind("widgets/guide.md"), Some(PageKind::Overview));
+    assert_eq!(kind("things/events.md"), Some(PageKind::Overview));
+    assert_eq!(kind("widgets/thing-tab.md"), Some(PageKind::Placement));
+    assert!(api.events.is_empty(), "{:?}", api.events);
+    let placements: Vec<&str> = api.placements.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(placements, ["THING_XXX_TAB"]);
+    assert!(
+        !api.diagnostics
+            .iter()
+            .any(|d| d.kind == DefectKind::NoEventName),
+        "{:#?}",
+        api.diagnostics
+    );
+    let summary = b24_codegen::check::summary(&api);
+    assert_eq!(summary.page_kinds.get("interface"), Some(&3));
+}

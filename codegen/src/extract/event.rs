@@ -18,6 +18,10 @@
 //!   (`CRM_XXX_DETAIL_TAB`, `LANDING_BLOCK_*`), else the first code of the placement code table
 //!   (the table whose first header cell names the placement). **Codes**: that table's first
 //!   column. **Options**: the section under the heading that names `PLACEMENT_OPTIONS`.
+//! - **What is neither** ([`super::classify`]): a page about the JS interface of a widget's
+//!   frame ([`is_interface`]) is an interface page; a page that would be an event page but
+//!   names no event and lists event pages ([`is_event_index`]), or a page about placements that
+//!   names no placement code (a guide), is an overview. Nothing is generated from either.
 
 use serde_json::Value;
 
@@ -158,39 +162,7 @@ pub fn placement(
     let (scopes, _) = scope_and_who(page);
     let description = description(page, &lay);
 
-    let mut codes: Vec<String> = Vec::new();
-    for t in &page.tables {
-        if page.is_included(t.line) {
-            continue;
-        }
-        let names_placement = t
-            .rows
-            .first()
-            .and_then(|r| r.cells.first())
-            .is_some_and(|c| plain(&c.text).to_lowercase().contains("placement"));
-        if !names_placement {
-            continue;
-        }
-        for row in t.rows.iter().skip(1) {
-            let Some(cell) = row.cells.first() else {
-                continue;
-            };
-            let code = inlines(&cell.text).into_iter().find_map(|i| match i {
-                Inline::Code(c) => Some(c.trim().to_owned()),
-                _ => None,
-            });
-            if let Some(code) = code.filter(|c| is_placement_code(c)) {
-                if !codes.contains(&code) {
-                    codes.push(code);
-                }
-            }
-        }
-    }
-    let titled = h1_text
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| "`:,()\"".contains(c)))
-        .find(|w| is_placement_code(w))
-        .map(str::to_owned);
+    let (titled, codes) = placement_codes(page);
     let Some(name) = titled.or_else(|| codes.first().cloned()) else {
         diags.push(Diagnostic::defect(
             source,
@@ -229,6 +201,91 @@ pub fn placement(
         examples,
         source,
     })
+}
+
+/// The placement code in a page's title, and the codes of its placement code table (the table
+/// whose first header cell names the placement: its first column).
+pub(super) fn placement_codes(page: &Page) -> (Option<String>, Vec<String>) {
+    let mut codes: Vec<String> = Vec::new();
+    for t in &page.tables {
+        if page.is_included(t.line) {
+            continue;
+        }
+        let names_placement = t
+            .rows
+            .first()
+            .and_then(|r| r.cells.first())
+            .is_some_and(|c| plain(&c.text).to_lowercase().contains("placement"));
+        if !names_placement {
+            continue;
+        }
+        for row in t.rows.iter().skip(1) {
+            let Some(cell) = row.cells.first() else {
+                continue;
+            };
+            let code = inlines(&cell.text).into_iter().find_map(|i| match i {
+                Inline::Code(c) => Some(c.trim().to_owned()),
+                _ => None,
+            });
+            if let Some(code) = code.filter(|c| is_placement_code(c)) {
+                if !codes.contains(&code) {
+                    codes.push(code);
+                }
+            }
+        }
+    }
+    let h1_text = h1(page).map_or("", |(_, t)| t);
+    let titled = h1_text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "`:,()\"".contains(c)))
+        .find(|w| is_placement_code(w))
+        .map(str::to_owned);
+    (titled, codes)
+}
+
+/// Whether a page documents the JS interface of a widget's frame rather than REST: its title
+/// names a `BX24.` function, or its introduction (the text before the first `##`) says it is
+/// "not a REST method" or "not a REST event", as the docs mark interface commands and events.
+pub(super) fn is_interface(page: &Page) -> bool {
+    let titled = h1(page).is_some_and(|(_, t)| {
+        t.split_whitespace().any(|w| {
+            w.trim_matches(|c: char| "`:,()\"".contains(c))
+                .starts_with("BX24.")
+        })
+    });
+    let intro = page
+        .blocks
+        .iter()
+        .take_while(|b| !matches!(b.kind, BlockKind::Heading { level, .. } if level >= 2))
+        .any(|b| match &b.kind {
+            BlockKind::Prose { markdown } => {
+                let text = markdown.to_lowercase();
+                text.contains("not a rest method") || text.contains("not a rest event")
+            }
+            _ => false,
+        });
+    titled || intro
+}
+
+/// Whether a page that names no event of its own is an index of event pages: a table whose
+/// every row links to another page (`[onCrmProductAdd](./on-crm-product-add.md)`).
+pub(super) fn is_event_index(page: &Page) -> bool {
+    let names_one = h1(page).is_some_and(|(_, t)| event_code(t).is_some())
+        || page
+            .blocks
+            .iter()
+            .any(|b| matches!(&b.kind, BlockKind::Code { text, .. } if text.contains("\"event\"")));
+    let links_pages = page.tables.iter().any(|t| {
+        t.rows.len() > 2
+            && t.rows.iter().skip(1).all(|r| {
+                r.cells.first().is_some_and(|c| {
+                    inlines(&c.text)
+                        .iter()
+                        .any(|i| matches!(i, Inline::LinkStart(url) if url.contains(".md")))
+                })
+            })
+    });
+    !names_one && links_pages
 }
 
 /// The JSON object examples of a page (outside its includes) that `wanted` picks, and the

@@ -165,7 +165,10 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
         || (!who_executes
             && !overview_title
             && (title.starts_with("Event ") || title.starts_with("Events ")));
-    if event {
+    if event::is_interface(page) {
+        return (PageKind::Interface, naming);
+    }
+    if event && !event::is_event_index(page) {
         return (PageKind::Event, naming);
     }
     let method_section = heading_texts(page, false).iter().any(|h| {
@@ -193,7 +196,10 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
                 .and_then(|r| r.cells.first())
                 .is_some_and(|c| c.text.to_lowercase().contains("placement"))
         });
-    if placement {
+    // A page about placements that names none (a guide, an index of placement pages) is an
+    // overview: there is no placement to generate from it.
+    let (titled, codes) = event::placement_codes(page);
+    if placement && (titled.is_some() || !codes.is_empty()) {
         return (PageKind::Placement, naming);
     }
     if naming.urls.len() == 1 && method_section {
