@@ -281,6 +281,15 @@ callback(true);
 || [onThingRemove](./on-thing-remove.md) | A thing is removed ||
 |#
 ";
+    const FORMATS: &str = "# Event Formats of Things
+
+## ONTHINGPOLLED {#onthingpolled}
+
+#|
+|| **Field** | **Type** | **Description** ||
+|| **id** | `integer` | The thing ||
+|#
+";
     const GUIDE: &str = "# How to Embed a Widget in the Thing Card
 
 > Scope: [`placement`](x.md)
@@ -301,6 +310,7 @@ The options arrive in `PLACEMENT_OPTIONS`.
             ("widgets/hold-button-click.md", JS_EVENT),
             ("widgets/guide.md", GUIDE),
             ("things/events.md", INDEX),
+            ("things/formats.md", FORMATS),
             ("widgets/thing-tab.md", PLACEMENT),
         ],
     );
@@ -320,6 +330,7 @@ The options arrive in `PLACEMENT_OPTIONS`.
     );
     assert_eq!(kind("widgets/guide.md"), Some(PageKind::Overview));
     assert_eq!(kind("things/events.md"), Some(PageKind::Overview));
+    assert_eq!(kind("things/formats.md"), Some(PageKind::Overview));
     assert_eq!(kind("widgets/thing-tab.md"), Some(PageKind::Placement));
     assert!(api.events.is_empty(), "{:?}", api.events);
     let placements: Vec<&str> = api.placements.iter().map(|p| p.name.as_str()).collect();

@@ -19,9 +19,11 @@
 //!   (the table whose first header cell names the placement). **Codes**: that table's first
 //!   column. **Options**: the section under the heading that names `PLACEMENT_OPTIONS`.
 //! - **What is neither** ([`super::classify`]): a page about the JS interface of a widget's
-//!   frame ([`is_interface`]) is an interface page; a page that would be an event page but
-//!   names no event and lists event pages ([`is_event_index`]), or a page about placements that
-//!   names no placement code (a guide), is an overview. Nothing is generated from either.
+//!   frame ([`is_interface`]) is an interface page. These are overviews: a page that would be
+//!   an event page but names no event and lists event pages ([`is_event_index`]); a page
+//!   titled as events that names none and does not say who can subscribe (a reference of
+//!   formats); a page about placements that names no placement code (a guide). Nothing is
+//!   generated from either.
 
 use serde_json::Value;
 
@@ -270,11 +272,6 @@ pub(super) fn is_interface(page: &Page) -> bool {
 /// Whether a page that names no event of its own is an index of event pages: a table whose
 /// every row links to another page (`[onCrmProductAdd](./on-crm-product-add.md)`).
 pub(super) fn is_event_index(page: &Page) -> bool {
-    let names_one = h1(page).is_some_and(|(_, t)| event_code(t).is_some())
-        || page
-            .blocks
-            .iter()
-            .any(|b| matches!(&b.kind, BlockKind::Code { text, .. } if text.contains("\"event\"")));
     let links_pages = page.tables.iter().any(|t| {
         t.rows.len() > 2
             && t.rows.iter().skip(1).all(|r| {
@@ -285,7 +282,17 @@ pub(super) fn is_event_index(page: &Page) -> bool {
                 })
             })
     });
-    !names_one && links_pages
+    !names_event(page) && links_pages
+}
+
+/// Whether a page names an event of its own: a code in its title, or a code block with an
+/// `"event"` key (a payload example).
+pub(super) fn names_event(page: &Page) -> bool {
+    h1(page).is_some_and(|(_, t)| event_code(t).is_some())
+        || page
+            .blocks
+            .iter()
+            .any(|b| matches!(&b.kind, BlockKind::Code { text, .. } if text.contains("\"event\"")))
 }
 
 /// The JSON object examples of a page (outside its includes) that `wanted` picks, and the

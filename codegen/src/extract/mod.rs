@@ -161,10 +161,13 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
     let title = h1(page).map(|(_, t)| t.to_owned()).unwrap_or_default();
     let who_executes = quote.contains("who can execute");
     let overview_title = naming.h1.is_none() && title.to_lowercase().contains("overview");
+    // A title alone ("Event …") is a weaker sign than "who can subscribe": such a page must
+    // name its event too.
     let event = (!overview_title && quote.contains("who can subscribe"))
         || (!who_executes
             && !overview_title
-            && (title.starts_with("Event ") || title.starts_with("Events ")));
+            && (title.starts_with("Event ") || title.starts_with("Events "))
+            && event::names_event(page));
     if event::is_interface(page) {
         return (PageKind::Interface, naming);
     }
