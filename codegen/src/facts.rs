@@ -1,5 +1,7 @@
 //! The model as *facts*: what it claims about each method page, in the normal form of
-//! `shared/fidelity/SCHEMA.md`, so that something other than the generator can check it.
+//! `shared/fidelity/SCHEMA.md`, so that something other than the generator can check it; and
+//! the same items for every event page (the payload's `data`) and placement page (its
+//! `PLACEMENT_OPTIONS`).
 //!
 //! Every fact is read from the same [`Api`] the generator and the emulator use, and says what the
 //! generated Rust does: a parameter is `required: yes` only when the generated request demands
@@ -12,8 +14,44 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::model::{
-    Access, Api, ApiVersion, ErrorCode, ErrorMatch, Field, Method, Required, Scalar, Type, TypeKey,
+    Access, Api, ApiVersion, ErrorCode, ErrorMatch, Event, Field, Method, Placement, Required,
+    Scalar, Type, TypeKey,
 };
+
+/// Everything the model says, page by page: the export of `b24-codegen facts`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Facts {
+    /// Every method page.
+    pub methods: Vec<MethodFacts>,
+    /// Every event page.
+    pub events: Vec<EventFacts>,
+    /// Every placement page.
+    pub placements: Vec<PlacementFacts>,
+}
+
+/// What one event page says of the event's payload.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventFacts {
+    /// The page, relative to the docs root.
+    pub page: String,
+    /// The event code as the portal sends it.
+    pub event: String,
+    /// Every field of the payload's `data`; `""` is `data` itself.
+    pub data: Vec<ItemFacts>,
+}
+
+/// What one placement page says of the options the widget receives.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlacementFacts {
+    /// The page, relative to the docs root.
+    pub page: String,
+    /// The placement code of the title.
+    pub placement: String,
+    /// Every code of the page's code table.
+    pub codes: Vec<String>,
+    /// Every field of `PLACEMENT_OPTIONS`, nested fields included.
+    pub options: Vec<ItemFacts>,
+}
 
 /// What one method page says, in the facts form.
 #[derive(Clone, Debug, Serialize)]
@@ -78,13 +116,44 @@ pub fn facts(api: &Api) -> Vec<MethodFacts> {
     api.methods.iter().map(|m| method_facts(api, m)).collect()
 }
 
+/// The facts of every method, event and placement in `api`, in the model's order.
+pub fn all_facts(api: &Api) -> Facts {
+    Facts {
+        methods: facts(api),
+        events: api.events.iter().map(|e| event_facts(api, e)).collect(),
+        placements: api
+            .placements
+            .iter()
+            .map(|p| placement_facts(api, p))
+            .collect(),
+    }
+}
+
+fn event_facts(api: &Api, e: &Event) -> EventFacts {
+    let mut walk = Walk::new(api, false);
+    walk.item("", &e.data, None, false, 0);
+    EventFacts {
+        page: e.source.file.to_string(),
+        event: e.name.clone(),
+        data: walk.out,
+    }
+}
+
+fn placement_facts(api: &Api, p: &Placement) -> PlacementFacts {
+    let mut walk = Walk::new(api, true);
+    for f in &p.options {
+        walk.field(f, "", 0);
+    }
+    PlacementFacts {
+        page: p.source.file.to_string(),
+        placement: p.name.clone(),
+        codes: p.codes.clone(),
+        options: walk.out,
+    }
+}
+
 fn method_facts(api: &Api, m: &Method) -> MethodFacts {
-    let mut walk = Walk {
-        api,
-        out: Vec::new(),
-        open: Vec::new(),
-        params: true,
-    };
+    let mut walk = Walk::new(api, true);
     for p in &m.params {
         walk.field(p, "", 0);
     }
@@ -140,6 +209,16 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// A walk writing `required` on each entry when `params`.
+    fn new(api: &'a Api, params: bool) -> Self {
+        Walk {
+            api,
+            out: Vec::new(),
+            open: Vec::new(),
+            params,
+        }
+    }
+
     /// A field at `prefix`. The generated request and the structures it sends demand every
     /// field marked required (shared structures, which responses use too, mark none).
     fn field(&mut self, f: &'a Field, prefix: &str, depth: usize) {

@@ -345,3 +345,48 @@ The options arrive in `PLACEMENT_OPTIONS`.
     let summary = b24_codegen::check::summary(&api);
     assert_eq!(summary.page_kinds.get("interface"), Some(&3));
 }
+
+/// `facts` exports each event's `data` and each placement's options by path, like methods.
+#[test]
+fn event_and_placement_facts_are_exported_by_path() {
+    let dir = tree(
+        "event_and_placement_facts",
+        &[
+            ("_includes/auth.md", AUTH),
+            ("things/on-thing-add.md", EVENT),
+            ("widgets/thing-tab.md", PLACEMENT),
+        ],
+    );
+    let facts = b24_codegen::facts::all_facts(&load(&dir));
+    let [event] = facts.events.as_slice() else {
+        panic!("{:?}", facts.events)
+    };
+    assert_eq!(
+        (event.page.as_str(), event.event.as_str()),
+        ("things/on-thing-add.md", "ONTHINGADD")
+    );
+    let data: Vec<(&str, &str)> = event
+        .data
+        .iter()
+        .map(|i| (i.path.as_str(), i.ty.as_str()))
+        .collect();
+    assert!(data.contains(&("FIELDS.ID", "integer")), "{data:?}");
+    assert!(data.contains(&("", "object")), "{data:?}");
+    let [placement] = facts.placements.as_slice() else {
+        panic!("{:?}", facts.placements)
+    };
+    assert_eq!(placement.placement, "THING_XXX_TAB");
+    assert_eq!(placement.codes, ["THING_A_TAB", "THING_B_TAB"]);
+    let options: Vec<(&str, &str, Option<&str>)> = placement
+        .options
+        .iter()
+        .map(|i| (i.path.as_str(), i.ty.as_str(), i.required))
+        .collect();
+    assert_eq!(
+        options,
+        [
+            ("ID", "integer", Some("yes")),
+            ("MODE", "string", Some("no"))
+        ]
+    );
+}

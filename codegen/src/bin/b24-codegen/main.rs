@@ -70,7 +70,9 @@ enum Command {
     },
     /// What the model says of every method page, in the facts form of the fidelity check.
     ///
-    /// One JSON array; `--json` is the default and only form.
+    /// One JSON object: `methods` (the fidelity check's form), `events` (each payload's `data`
+    /// by path) and `placements` (each `PLACEMENT_OPTIONS` by path). `--json` is the default
+    /// and only form.
     Facts {
         /// A docs folder or a single page.
         path: PathBuf,
@@ -275,7 +277,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
 
 fn facts(path: &Path) -> Result<ExitCode, String> {
     let api = b24_codegen::load(path);
-    let facts = b24_codegen::facts::facts(&api);
+    let facts = b24_codegen::facts::all_facts(&api);
     let text = serde_json::to_string_pretty(&facts).map_err(|e| e.to_string())?;
     write_out(&format!("{text}\n"));
     Ok(ExitCode::SUCCESS)
