@@ -390,3 +390,57 @@ fn event_and_placement_facts_are_exported_by_path() {
         ]
     );
 }
+
+/// The options line of a printed POST (`[PLACEMENT_OPTIONS] => {...}`, PHP's `print_r` of what
+/// the handler receives) is an example of the options: it round-trips, and the keys it shows
+/// that no table documents are typed from it.
+#[test]
+fn a_printed_post_is_an_example_of_the_options() {
+    const PRINTED: &str = "# Thing Menu Item THING_MENU
+
+> Scope: [`placement`](x.md)
+
+## What the Handler Receives
+
+```php
+Array
+(
+    [DOMAIN] => example.bitrix24.com
+    [PLACEMENT] => THING_MENU
+    [PLACEMENT_OPTIONS] => {\"THING_ID\":\"10\",\"URI\":\"\\/things\\/10\\/\"}
+)
+```
+
+### PLACEMENT_OPTIONS
+
+#|
+|| **Name**
+`type` | **Description** ||
+|| **THING_ID**
+`integer` | The thing ||
+|#
+";
+    let dir = tree(
+        "printed_placement_options",
+        &[("widgets/thing-menu.md", PRINTED)],
+    );
+    let api = load(&dir);
+    let [p] = api.placements.as_slice() else {
+        panic!("{:?}", api.placements)
+    };
+    let options: Vec<(&str, &Type)> = p
+        .options
+        .iter()
+        .map(|f| (f.api_name.as_str(), &f.ty))
+        .collect();
+    assert_eq!(options[0], ("THING_ID", &Type::scalar(Scalar::Integer)));
+    assert_eq!(options[1], ("URI", &Type::scalar(Scalar::String)));
+    let [example] = p.examples.as_slice() else {
+        panic!("{:?}", p.examples)
+    };
+    assert_eq!(
+        example.json,
+        Some(serde_json::json!({"THING_ID": "10", "URI": "/things/10/"}))
+    );
+    assert_eq!(example.source.to_string(), "widgets/thing-menu.md:12");
+}

@@ -17,7 +17,11 @@
 //! - **Placement name**: the first upper-case code with an underscore in the H1
 //!   (`CRM_XXX_DETAIL_TAB`, `LANDING_BLOCK_*`), else the first code of the placement code table
 //!   (the table whose first header cell names the placement). **Codes**: that table's first
-//!   column. **Options**: the section under the heading that names `PLACEMENT_OPTIONS`.
+//!   column. **Options**: the section under the heading that names `PLACEMENT_OPTIONS`, fitted
+//!   to every example of the options: a JSON object with a documented option's key, or the
+//!   `[PLACEMENT_OPTIONS] => {...}` line of a printed POST. Keys only an example shows (the
+//!   universal `URI`, or all of them on a page that describes its options in prose) are typed
+//!   from it.
 //! - **What is neither** ([`super::classify`]): a page about the JS interface of a widget's
 //!   frame ([`is_interface`]) is an interface page. These are overviews: a page that would be
 //!   an event page but names no event and lists event pages ([`is_event_index`]); a page
@@ -180,17 +184,34 @@ pub fn placement(
         matches!(&blk.kind, BlockKind::Heading { level, text, .. }
             if *level >= 2 && text.contains("PLACEMENT_OPTIONS"))
     });
-    let options: Vec<Field> = match options_heading.and_then(|h| b.section(h)) {
+    let mut options: Vec<Field> = match options_heading.and_then(|h| b.section(h)) {
         Some(Type::Object { fields }) => fields,
         _ => Vec::new(),
     };
     // An example of the options is an object with a documented option's key (the page's
     // other objects are requests, answers or the whole POST, which carries the options as
-    // one string).
-    let examples = object_examples(page, &mut b, |m| {
+    // one string), or the options line of a printed POST.
+    let mut examples: Vec<Example> = object_examples(page, &mut b, |m| {
         options.iter().any(|f| m.contains_key(&f.api_name))
     });
-    let examples = examples.into_iter().filter(|e| e.json.is_some()).collect();
+    examples.retain(|e| e.json.is_some());
+    for ex in printed_options(page, &mut b) {
+        if !examples.iter().any(|e| e.json == ex.json) {
+            examples.push(ex);
+        }
+    }
+    // Keys the examples show and no table documents (the universal `URI`, or every key on a
+    // page that describes its options in prose) are typed from the examples.
+    for ex in &examples {
+        if let Some(json) = &ex.json {
+            let line = (ex.source.line as usize).saturating_sub(1);
+            let fitted = b.fit_example(Type::Object { fields: options }, json, line);
+            options = match fitted {
+                Type::Object { fields } => fields,
+                _ => Vec::new(),
+            };
+        }
+    }
     drop(b);
     fields::report_untyped(&options, diags);
     Some(Placement {
@@ -293,6 +314,38 @@ pub(super) fn names_event(page: &Page) -> bool {
             .blocks
             .iter()
             .any(|b| matches!(&b.kind, BlockKind::Code { text, .. } if text.contains("\"event\"")))
+}
+
+/// The options of the printed POSTs on a page: the JSON after `[PLACEMENT_OPTIONS] =>` on a
+/// line of a code block (PHP's `print_r` of what the handler receives, where the options are
+/// one JSON string).
+fn printed_options(page: &Page, b: &mut Builder) -> Vec<Example> {
+    const KEY: &str = "[PLACEMENT_OPTIONS] =>";
+    let mut examples = Vec::new();
+    for block in &page.blocks {
+        let BlockKind::Code { text, .. } = &block.kind else {
+            continue;
+        };
+        if page.is_included(block.line) || !text.contains(KEY) {
+            continue;
+        }
+        for (k, line) in text.lines().enumerate() {
+            let Some((_, json)) = line.split_once(KEY) else {
+                continue;
+            };
+            let json = json.trim();
+            if !json.starts_with('{') {
+                continue;
+            }
+            // The fence is `block.line`; line `k` of the code is `k + 1` lines below it.
+            if let Some(ex) = b.json_example(ExampleKind::Response, json, block.line + k) {
+                if matches!(ex.json, Some(Value::Object(_))) {
+                    examples.push(ex);
+                }
+            }
+        }
+    }
+    examples
 }
 
 /// The JSON object examples of a page (outside its includes) that `wanted` picks, and the
