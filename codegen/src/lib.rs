@@ -8,27 +8,37 @@
 //!   [`diag::Diagnostic`]s with file:line and the rest still loads);
 //! - [`generate`]: [`model::Api`] → [`proc_macro2::TokenStream`];
 //! - [`render`]: tokens → formatted Rust source.
+//!
+//! `generate`, `render` and the modules built on them (the lock, the diff, the package and
+//! conformance crates) need the `emit` feature (on by default), which brings proc-macro2,
+//! quote, syn and prettyplease; without it the crate reads docs into the model and checks it.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod check;
+#[cfg(feature = "emit")]
 pub mod conformance;
 pub mod diag;
+#[cfg(feature = "emit")]
 pub mod diff;
 pub mod extract;
 pub mod facts;
+#[cfg(feature = "emit")]
 mod gen;
 pub mod limits;
 mod load;
+#[cfg(feature = "emit")]
 pub mod lock;
 pub mod model;
 pub mod names;
+#[cfg(feature = "emit")]
 pub mod package;
 pub mod page;
 pub mod yfm;
 
 pub use diag::{DefectKind, Diagnostic, Severity};
+#[cfg(feature = "emit")]
 pub use gen::{generate, module_paths, render, Options, RUNTIME_CODES};
 pub use limits::Limits;
 pub use load::{load, load_with};

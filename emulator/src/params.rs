@@ -66,39 +66,23 @@ pub(crate) fn is_blank(value: Option<&Value>) -> bool {
     }
 }
 
-/// Reads a value the way PHP's loose comparisons would: a number, or a numeric string.
+/// Reads a value the way PHP's loose comparisons would: a number or a numeric string (the
+/// rules of [`b24_form::scalar`]), `true` as 1 and `false` as 0.
 pub(crate) fn as_f64(value: &Value) -> Option<f64> {
     match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        _ => None,
+        v => b24_form::scalar::number(v),
     }
 }
 
-/// Reads an integer from a number or a numeric string.
+/// Reads an integer from a number or an integer string ([`b24_form::scalar::integer`]).
 pub(crate) fn as_i64(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    }
+    b24_form::scalar::integer(value)
 }
 
-/// Reads a flag: `true`/`false`, `Y`/`N`, `1`/`0`.
+/// Reads a flag: `true`/`false`, `Y`/`N`, `1`/`0` ([`b24_form::scalar::flag`]).
 pub(crate) fn as_flag(value: &Value) -> Option<bool> {
-    match value {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_f64().map(|f| f != 0.0),
-        Value::String(s) => match s.as_str() {
-            "Y" | "y" | "true" | "1" => Some(true),
-            "N" | "n" | "false" | "0" | "" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
+    b24_form::scalar::flag(value)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use b24_codegen::model::{ApiVersion, Field, Method, NamedType, Required, Scalar,
 use serde_json::{Map, Value};
 
 use crate::errors::Failure;
-use crate::params::{as_f64, as_flag, as_i64, is_blank};
+use crate::params::is_blank;
 
 /// How deep nested objects are checked (the docs' types can refer to each other).
 const MAX_DEPTH: usize = 8;
@@ -148,11 +148,15 @@ impl Checker<'_> {
     }
 }
 
+/// Whether an argument fits a documented scalar: integers, numbers and flags by the rules of
+/// [`b24_form::scalar`] (the runtime's and the generator's too). A string also takes a number
+/// or a boolean, which PHP turns into a string where a method reads one.
 fn fits_scalar(scalar: Scalar, value: &Value) -> bool {
+    use b24_form::scalar;
     match scalar {
-        Scalar::Integer => as_i64(value).is_some(),
-        Scalar::Double | Scalar::Timestamp => as_f64(value).is_some(),
-        Scalar::Boolean | Scalar::YesNo => as_flag(value).is_some(),
+        Scalar::Integer | Scalar::Timestamp => scalar::is_integer(value),
+        Scalar::Double => scalar::is_number(value),
+        Scalar::Boolean | Scalar::YesNo => scalar::is_flag(value),
         Scalar::String | Scalar::Date | Scalar::DateTime => {
             matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
         }

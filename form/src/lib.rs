@@ -11,6 +11,8 @@
 //!   check an event's `auth[application_token]` before parsing the rest of an untrusted body.
 //! * [`comparable_error_text`] is how both sides compare an error's text with the docs' (the
 //!   runtime to recognise a documented error, the emulator to answer with it).
+//! * [`scalar`] says whether a value PHP sent reads as an integer, a number or a flag, for the
+//!   runtime's lenient types, the generator and the emulator alike.
 //!
 //! ```
 //! use b24_form::{http_build_query, parse_str, Limits};
@@ -37,6 +39,7 @@
 
 mod encode;
 mod parse;
+pub mod scalar;
 mod text;
 
 pub use encode::{http_build_query, urldecode, urlencode};

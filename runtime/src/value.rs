@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 /// An integer sent as a JSON number (`5`) or a numeric string (`"5"`), or the empty string
 /// `""` that PHP sends for "no value".
 ///
-/// Accepted: integers in the `i64` range, as numbers or as strings of an optional sign and
-/// digits (kept verbatim, so `"007"` stays `"007"`), and `""`. Anything else, including
+/// Accepted: what [`b24_form::scalar::is_integer`] accepts: integers in the `i64` range, as
+/// numbers or as strings of an optional sign and digits, with whitespace around (kept
+/// verbatim, so `"007"` stays `"007"`), and `""`. Anything else, including
 /// numbers outside `i64`, is a decode error rather than a silently wrong value.
 /// `From<i64>` builds the number form.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -57,16 +58,14 @@ impl Int {
         !matches!(self.0, IntRepr::Number(_))
     }
 
-    /// Parses a numeric string the way the API writes it; `None` if it is not one.
+    /// Parses a numeric string the way the API writes it ([`b24_form::scalar::integer_text`]:
+    /// an optional sign and digits, with whitespace around, within `i64`), or `""`; `None` if
+    /// it is neither.
     pub fn parse_str(s: &str) -> Option<Int> {
         if s.is_empty() {
             return Some(Int(IntRepr::Empty));
         }
-        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let n = s.parse::<i64>().ok()?;
+        let n = b24_form::scalar::integer_text(s)?;
         Some(Int(IntRepr::Text(n, s.into())))
     }
 }
@@ -156,7 +155,7 @@ impl<'de> Deserialize<'de> for Int {
 // Double
 
 /// A floating-point number sent as a JSON number (`100.15`, `0`) or a numeric string
-/// (`"100.15"`).
+/// (`"100.15"`, `"1e3"`): what [`b24_form::scalar::is_number`] accepts.
 ///
 /// Keeps the form: an integer stays an integer (`0` is not re-sent as `0.0`), a string stays
 /// the same string. A JSON float re-serializes as the shortest text that reads back as the
@@ -295,11 +294,7 @@ impl<'de> Deserialize<'de> for Double {
                 Ok(Double(DoubleRepr::Float(x)))
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Double, E> {
-                let x = s
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
+                let x = b24_form::scalar::number_text(s)
                     .ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))?;
                 Ok(Double(DoubleRepr::Text(x, s.into())))
             }
@@ -312,7 +307,8 @@ impl<'de> Deserialize<'de> for Double {
 // Bool
 
 /// A boolean in any of the forms the API uses: `"Y"`/`"N"`, `"y"`/`"n"`, `true`/`false`,
-/// `1`/`0`, `"1"`/`"0"`, `"true"`/`"false"`, and `""` (PHP's `false` as a string).
+/// `1`/`0`, `"1"`/`"0"`, `"true"`/`"false"`, and `""` (PHP's `false` as a string): what
+/// [`b24_form::scalar::is_flag`] accepts.
 ///
 /// Keeps the form it was read in; `From<bool>` builds `"Y"`/`"N"`, the docs' default form.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -46,7 +46,11 @@ fn int_forms() {
     rejects::<Int>(r#""9223372036854775808""#);
     rejects::<Int>(r#""5a""#);
     rejects::<Int>(r#""-""#);
-    rejects::<Int>(r#"" 5""#);
+    // PHP's numeric strings may have whitespace around (b24_form::scalar); kept verbatim.
+    assert_eq!(round_trip::<Int>(r#"" 5""#).get(), 5);
+    assert_eq!(round_trip::<Int>(r#""+5""#).get(), 5);
+    rejects::<Int>(r#""5.0""#);
+    rejects::<Int>("5.0");
     rejects::<Int>("5.5");
     rejects::<Int>("true");
     assert_eq!(serde_json::to_string(&Int::from(42)).expect("ser"), "42");
@@ -86,6 +90,68 @@ fn double_forms() {
         serde_json::to_string(&Double::from(2.5)).expect("ser"),
         "2.5"
     );
+}
+
+/// The lenient types decode exactly what the shared rules (`b24_form::scalar`, also used by
+/// the generator and the emulator) accept.
+#[test]
+fn int_double_and_bool_accept_what_the_shared_rules_accept() {
+    use b24_form::scalar;
+    let cases = [
+        "5",
+        "-5",
+        "0",
+        "1",
+        "2",
+        "5.0",
+        "1e3",
+        "18446744073709551615",
+        r#""""#,
+        r#""5""#,
+        r#""+5""#,
+        r#""-0""#,
+        r#""007""#,
+        r#"" 5""#,
+        r#""5 ""#,
+        r#""\t5\n""#,
+        r#""\u00a05""#,
+        r#""5.0""#,
+        r#""1e3""#,
+        r#"".5""#,
+        r#""5.""#,
+        r#""1e999""#,
+        r#""9223372036854775808""#,
+        r#""0x10""#,
+        r#""1_000""#,
+        r#""inf""#,
+        r#""NaN""#,
+        r#""Y""#,
+        r#""n""#,
+        r#""true""#,
+        r#""TRUE""#,
+        "true",
+        "null",
+        "[]",
+        "{}",
+    ];
+    for text in cases {
+        let value = v(text);
+        assert_eq!(
+            serde_json::from_str::<Int>(text).is_ok(),
+            scalar::is_integer(&value),
+            "Int: {text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Double>(text).is_ok(),
+            scalar::is_number(&value),
+            "Double: {text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Bool>(text).is_ok(),
+            scalar::is_flag(&value),
+            "Bool: {text}"
+        );
+    }
 }
 
 #[test]

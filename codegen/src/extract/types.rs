@@ -335,37 +335,18 @@ fn fields_accept(
     })
 }
 
-/// Whether a scalar of the runtime accepts a JSON value.
+/// Whether a scalar of the runtime accepts a JSON value: integers, numbers and flags by the
+/// rules of [`b24_form::scalar`] (the ones the runtime's `Int`, `Double` and `Bool` decode by),
+/// strings, dates and times only as JSON strings.
 pub fn scalar_accepts(scalar: Scalar, value: &Value) -> bool {
+    use b24_form::scalar;
     match scalar {
         Scalar::Any | Scalar::File => true,
-        Scalar::Integer | Scalar::Timestamp => match value {
-            Value::Number(n) => n.is_i64() || n.is_u64(),
-            Value::String(s) => is_integer_text(s),
-            _ => false,
-        },
-        Scalar::Double => match value {
-            Value::Number(_) => true,
-            Value::String(s) => s.trim().parse::<f64>().is_ok(),
-            _ => false,
-        },
-        Scalar::Boolean | Scalar::YesNo => match value {
-            Value::Bool(_) => true,
-            Value::Number(n) => matches!(n.as_i64(), Some(0 | 1)),
-            Value::String(s) => matches!(
-                s.as_str(),
-                "Y" | "N" | "y" | "n" | "true" | "false" | "1" | "0" | ""
-            ),
-            _ => false,
-        },
+        Scalar::Integer | Scalar::Timestamp => scalar::is_integer(value),
+        Scalar::Double => scalar::is_number(value),
+        Scalar::Boolean | Scalar::YesNo => scalar::is_flag(value),
         Scalar::String | Scalar::Date | Scalar::DateTime => value.is_string(),
     }
-}
-
-fn is_integer_text(s: &str) -> bool {
-    let s = s.trim();
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Widens `ty` so that it accepts `value`. Returns the new type and whether the value
@@ -512,6 +493,11 @@ mod tests {
         assert!(scalar_accepts(Scalar::Boolean, &json!(1)));
         assert!(!scalar_accepts(Scalar::Boolean, &json!("maybe")));
         assert!(!scalar_accepts(Scalar::String, &json!(5)));
+        assert!(scalar_accepts(Scalar::Integer, &json!("")));
+        assert!(scalar_accepts(Scalar::Timestamp, &json!("+5")));
+        assert!(!scalar_accepts(Scalar::Integer, &json!(5.0)));
+        assert!(scalar_accepts(Scalar::Double, &json!(5.0)));
+        assert!(!scalar_accepts(Scalar::Double, &json!("NaN")));
     }
 
     #[test]
