@@ -168,7 +168,8 @@ pub fn classify(page: &Page) -> (PageKind, Naming) {
             && !overview_title
             && (title.starts_with("Event ") || title.starts_with("Events "))
             && event::names_event(page));
-    if event::is_interface(page) {
+    // A title naming a REST method keeps the page a method page, whatever its notes say.
+    if naming.h1.is_none() && event::is_interface(page) {
         return (PageKind::Interface, naming);
     }
     if event && !event::is_event_index(page) {
