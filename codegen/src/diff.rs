@@ -376,10 +376,10 @@ pub fn insert_changelog(existing: Option<&str>, section: &str) -> String {
 
 /// Compares the API of `old` docs with the API of `new` docs.
 pub fn diff(old: &Api, new: &Api) -> ApiDiff {
-    diff_locks(&Lock::of(old, ""), &Lock::of(new, ""))
+    diff_locks(&Lock::facts(old, ""), &Lock::facts(new, ""))
 }
 
-/// Compares a published API (a lock) with the API of the new docs (as [`Lock::of`] them).
+/// Compares a published API (a lock) with the API of the new docs (as [`Lock::facts`] reads them).
 ///
 /// The methods the old lock keeps as dropped or as an old spelling are not compared: they
 /// were reported when they went, and stay deprecated.

@@ -5,7 +5,9 @@
 //! protocol version, access, paging, error codes), every request parameter and response field
 //! flattened to its wire path (`fields.TITLE`, `result.item.id`, `result[]`) with its Rust
 //! name, type signature and required marker, and every shared structure with its Rust path.
-//! Each entry keeps the file:line it came from.
+//! Each entry keeps the file:line it came from. It also records the name of every type the
+//! generator made (by owner and wire path, [`LockedName`]) and of every union variant: code
+//! generated with the lock ([`crate::Options::lock`]) keeps those names.
 //!
 //! It is JSON, sorted, and written the same way every time, so a maintainer can commit it and
 //! read its diff. [`Lock::update`] makes the next lock: the new docs' API, plus every method
@@ -18,7 +20,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Access, Api, ApiVersion, Field, Method, Required, Source, Type};
+use crate::gen::published::{method_owner, shared_owner, Record};
+use crate::model::{Access, Api, ApiVersion, Field, Method, Required, Source, Type, TypeKey};
 
 /// Shared structures are followed this deep; deeper (or recursive) ones are compared by name.
 const MAX_DEPTH: usize = 6;
@@ -76,8 +79,34 @@ pub struct LockedMethod {
     pub result: Vec<LockedField>,
     /// The documented error codes.
     pub errors: Vec<LockedError>,
+    /// The names of the types generated for the method (nested structures, unions), by the
+    /// wire path they are made for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<LockedName>,
     /// The page's H1 line, as `file:line`.
     pub source: String,
+}
+
+/// The Rust name of a type the generator made, at the wire path it is made for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedName {
+    /// The wire path (as [`LockedField::path`]; a union's form adds `|` and its signature:
+    /// `value|object`).
+    pub at: String,
+    /// The type's name in its module.
+    pub rust_name: String,
+    /// For a union, its variants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<LockedVariant>,
+}
+
+/// One variant of a generated union.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedVariant {
+    /// The signature of the (first) form it carries.
+    pub form: String,
+    /// The variant's name.
+    pub rust_name: String,
 }
 
 /// One parameter or response field, at its wire path.
@@ -90,6 +119,9 @@ pub struct LockedField {
     /// The type's shape: `integer`, `string[]`, `string|null`, `map<object>`, `untyped`.
     #[serde(rename = "type")]
     pub signature: String,
+    /// The shared structure its type is (or lists, or maps to): `types::Badge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust_type: Option<String>,
     /// `yes`, `no` or `conditional`.
     pub required: String,
     /// Where it is described, as `file:line`.
@@ -114,6 +146,9 @@ pub struct LockedType {
     pub rust_path: String,
     /// Its own fields (not followed into other shared structures).
     pub fields: Vec<LockedField>,
+    /// The names of the types generated inside it, by wire path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<LockedName>,
     /// Where it is described, as `file:line`.
     pub source: String,
 }
@@ -158,17 +193,61 @@ impl std::error::Error for LockError {
 }
 
 impl Lock {
-    /// The lock of `api`'s published surface, as read from the docs of `docs_version`.
-    pub fn of(api: &Api, docs_version: &str) -> Lock {
+    /// The lock of `api`'s published surface, as read from the docs of `docs_version` and
+    /// generated with the names `published` records kept (the previous release's lock, if
+    /// any): the names are the generator's.
+    pub fn of(api: &Api, docs_version: &str, published: Option<&Lock>) -> Lock {
+        let options = crate::Options {
+            lock: published.map(|l| std::sync::Arc::new(l.clone())),
+            ..crate::Options::default()
+        };
+        let (_, record) = crate::gen::generate_recorded(api, &options);
+        Lock::recorded(api, docs_version, &record)
+    }
+
+    /// The wire facts of `api` alone, without the Rust names of the types (what
+    /// [`crate::diff`] compares; no code is generated).
+    pub fn facts(api: &Api, docs_version: &str) -> Lock {
+        Lock::recorded(api, docs_version, &Record::new())
+    }
+
+    /// The lock of `api`, with the names `record` says the generator gave.
+    pub(crate) fn recorded(api: &Api, docs_version: &str, record: &Record) -> Lock {
         let paths: BTreeMap<(&str, ApiVersion), String> =
             crate::gen::module_paths(api, &Default::default())
                 .into_iter()
                 .map(|(m, path)| ((m.name.as_str(), m.version), path))
                 .collect();
+        // A shared structure's own name is recorded at the empty path.
+        let shared: BTreeMap<&TypeKey, &str> = api
+            .types
+            .iter()
+            .map(|(key, named)| {
+                let name = record
+                    .get(&shared_owner(&key.0))
+                    .and_then(|names| names.get(""))
+                    .map_or(named.rust_name.as_str(), |n| n.rust_name.as_str());
+                (key, name)
+            })
+            .collect();
+        let names_of = |owner: &str| -> Vec<LockedName> {
+            record
+                .get(owner)
+                .into_iter()
+                .flatten()
+                .filter(|(at, _)| !at.is_empty())
+                .map(|(_, n)| n.clone())
+                .collect()
+        };
         let mut methods: Vec<LockedMethod> = api
             .methods
             .iter()
-            .map(|m| locked_method(api, m, paths.get(&(m.name.as_str(), m.version)).cloned()))
+            .map(|m| {
+                let path = paths.get(&(m.name.as_str(), m.version)).cloned();
+                let mut locked = locked_method(api, m, path, &shared);
+                locked.names = names_of(&method_owner(m));
+                locked
+            })
             .collect();
         methods.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         let types = api
@@ -181,8 +260,9 @@ impl Lock {
                 }
                 LockedType {
                     key: key.0.clone(),
-                    rust_path: format!("types::{}", named.rust_name),
-                    fields: s.fields.into_values().collect(),
+                    rust_path: format!("types::{}", shared.get(key).copied().unwrap_or_default()),
+                    fields: s.into_fields(&shared),
+                    names: names_of(&shared_owner(&key.0)),
                     source: named.source.to_string(),
                 }
             })
@@ -458,7 +538,12 @@ fn type_of(signature: &str) -> Type {
     ))
 }
 
-fn locked_method(api: &Api, m: &Method, rust_path: Option<String>) -> LockedMethod {
+fn locked_method(
+    api: &Api,
+    m: &Method,
+    rust_path: Option<String>,
+    shared: &BTreeMap<&TypeKey, &str>,
+) -> LockedMethod {
     let mut params = Surface::default();
     for f in &m.params {
         params.add(api, &f.api_name, &f.ty, Some(f), &f.source, 0);
@@ -491,10 +576,49 @@ fn locked_method(api: &Api, m: &Method, rust_path: Option<String>) -> LockedMeth
         deprecated: m.deprecated.clone(),
         dropped_in: None,
         renamed_to: None,
-        params: params.fields.into_values().collect(),
-        result: result.fields.into_values().collect(),
+        params: params.into_fields(shared),
+        result: result.into_fields(shared),
         errors,
+        names: Vec::new(),
         source: m.source.to_string(),
+    }
+}
+
+/// Where `api`'s methods and shared structures use a shared structure: by owner
+/// ([`method_owner`], [`shared_owner`]) and wire path, the structure's key.
+pub(crate) fn shared_uses(api: &Api) -> BTreeMap<(String, String), TypeKey> {
+    let mut uses = BTreeMap::new();
+    let mut take = |owner: String, surface: Surface| {
+        for (path, key) in surface.refs {
+            uses.insert((owner.clone(), path), key);
+        }
+    };
+    for m in &api.methods {
+        let mut s = Surface::default();
+        for f in &m.params {
+            s.add(api, &f.api_name, &f.ty, Some(f), &f.source, 0);
+        }
+        s.add(api, "result", &m.result, None, &m.source, 0);
+        take(method_owner(m), s);
+    }
+    for (key, named) in &api.types {
+        let mut s = Surface::default();
+        for f in &named.fields {
+            s.add(api, &f.api_name, &f.ty, Some(f), &f.source, MAX_DEPTH);
+        }
+        take(shared_owner(&key.0), s);
+    }
+    uses
+}
+
+/// The shared structure a type is, lists or maps to.
+fn direct_ref(ty: &Type) -> Option<&TypeKey> {
+    match ty {
+        Type::Ref { key } => Some(key),
+        Type::Array { item } => direct_ref(item),
+        Type::Nullable { inner } => direct_ref(inner),
+        Type::Map { value } => direct_ref(value),
+        _ => None,
     }
 }
 
@@ -502,9 +626,26 @@ fn locked_method(api: &Api, m: &Method, rust_path: Option<String>) -> LockedMeth
 #[derive(Default)]
 struct Surface {
     fields: BTreeMap<String, LockedField>,
+    /// The paths whose type is a shared structure ([`direct_ref`]).
+    refs: BTreeMap<String, TypeKey>,
 }
 
 impl Surface {
+    /// The fields, each naming the shared structure its type is (by `shared`'s names).
+    fn into_fields(self, shared: &BTreeMap<&TypeKey, &str>) -> Vec<LockedField> {
+        let refs = self.refs;
+        self.fields
+            .into_values()
+            .map(|mut f| {
+                f.rust_type = refs
+                    .get(&f.path)
+                    .and_then(|key| shared.get(key))
+                    .map(|name| format!("types::{name}"));
+                f
+            })
+            .collect()
+    }
+
     fn add(
         &mut self,
         api: &Api,
@@ -515,12 +656,16 @@ impl Surface {
         depth: usize,
     ) {
         let required = field.map_or(Required::No, |f| f.required);
+        if let Some(key) = direct_ref(ty) {
+            self.refs.insert(path.to_owned(), key.clone());
+        }
         self.fields.insert(
             path.to_owned(),
             LockedField {
                 path: path.to_owned(),
                 rust_name: field.map(|f| f.rust_name.clone()),
                 signature: signature(ty),
+                rust_type: None,
                 required: match required {
                     Required::Yes => "yes",
                     Required::No => "no",

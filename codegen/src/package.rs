@@ -65,20 +65,30 @@ pub struct Written {
 /// Writes the crate for `api` into `out` (created if needed; the files it writes are
 /// replaced, `src/` is written anew).
 pub fn write_package(api: &Api, package: &Package, out: &Path) -> io::Result<Written> {
-    // The new lock is the docs' API plus what the previous release published and the docs
-    // dropped or respelled; applying it keeps those paths in the code, deprecated.
-    let docs_lock = Lock::of(api, &package.docs_version);
+    // What the previous release published and the docs dropped or respelled is added to the
+    // API, deprecated, so its paths stay; the code is generated with the previous names kept.
+    let mut kept_api = api.clone();
+    let kept = match &package.previous {
+        Some(previous) => previous
+            .update(&Lock::facts(api, &package.docs_version))
+            .apply(&mut kept_api),
+        None => 0,
+    };
+    let options = Options {
+        runtime: quote::quote!(::b24_runtime),
+        lock: package.previous.clone().map(std::sync::Arc::new),
+        feature_gates: true,
+        ..Options::default()
+    };
+    let (tokens, record) = crate::gen::generate_recorded(&kept_api, &options);
+    // The new lock: the docs' API with the names just given, plus what the previous release
+    // published and the docs no longer have.
+    let docs_lock = Lock::recorded(api, &package.docs_version, &record);
     let lock = match &package.previous {
         Some(previous) => previous.update(&docs_lock),
         None => docs_lock.clone(),
     };
-    let mut api = api.clone();
-    let kept = lock.apply(&mut api);
-    let options = Options {
-        runtime: quote::quote!(::b24_runtime),
-        ..Options::default()
-    };
-    let tokens = crate::generate(&api, &options);
+    let api = kept_api;
     let file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| io::Error::other(format!("the generated code does not parse: {e}")))?;
 

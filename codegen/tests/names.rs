@@ -382,3 +382,195 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The lock of a tree's API, and the code of another tree generated with it.
+fn locked(published: &Path) -> std::sync::Arc<b24_codegen::lock::Lock> {
+    std::sync::Arc::new(b24_codegen::lock::Lock::of(&load(published), "v1", None))
+}
+
+fn generated_with(dir: &Path, lock: &std::sync::Arc<b24_codegen::lock::Lock>) -> String {
+    let options = Options {
+        lock: Some(lock.clone()),
+        ..Options::default()
+    };
+    render(&generate(&load(dir), &options))
+}
+
+/// `files` with every text passed through `edit` and the files `drop` names left out.
+fn edited(
+    files: &[(&'static str, String)],
+    drop: &[&str],
+    edit: impl Fn(&str) -> String,
+) -> Vec<(&'static str, String)> {
+    files
+        .iter()
+        .filter(|(p, _)| !drop.contains(p))
+        .map(|(p, text)| (*p, edit(text)))
+        .collect()
+}
+
+#[test]
+fn the_lock_records_the_names_the_generator_gave() {
+    let dir = tree("lock-record", &base_files());
+    let lock = locked(&dir);
+    // Shared structures under their resolved names (both want `Fields`), with their nested
+    // types by wire path.
+    let deal_fields = lock
+        .types
+        .iter()
+        .find(|t| t.key == "deal/index.md#fields")
+        .unwrap();
+    assert_eq!(deal_fields.rust_path, "types::DealFields");
+    let settings = deal_fields
+        .names
+        .iter()
+        .find(|n| n.at == "SETTINGS")
+        .unwrap();
+    assert_eq!(settings.rust_name, "DealFieldsSettings");
+    // A method's nested structures, and the fields that are shared structures.
+    let add = lock.methods.iter().find(|m| m.name == "deal.add").unwrap();
+    let at = |path: &str| {
+        add.names
+            .iter()
+            .find(|n| n.at == path)
+            .map(|n| &n.rust_name)
+    };
+    assert_eq!(at("fields").map(String::as_str), Some("Fields"));
+    assert_eq!(at("fields.OPTIONS").map(String::as_str), Some("Options"));
+    let get = lock.methods.iter().find(|m| m.name == "deal.get").unwrap();
+    let result = get.result.iter().find(|f| f.path == "result").unwrap();
+    assert_eq!(result.rust_type.as_deref(), Some("types::DealFields"));
+}
+
+#[test]
+fn with_the_lock_a_removed_colliding_page_renames_nothing() {
+    let all = tree("lock-all", &base_files());
+    let lock = locked(&all);
+    let without = tree(
+        "lock-without-item",
+        &edited(
+            &base_files(),
+            &["item/index.md", "item/item-get.md"],
+            str::to_owned,
+        ),
+    );
+    // Without the lock the deal's structure would become `Fields` (see above); with it, every
+    // path the first release published outside the removed pages stays.
+    let before = public_paths(&generated(&all));
+    let after = public_paths(&generated_with(&without, &lock));
+    let lost: Vec<&String> = before
+        .difference(&after)
+        .filter(|p| !p.starts_with("item") && !p.starts_with("types::ItemFields"))
+        .collect();
+    assert!(lost.is_empty(), "moved: {lost:#?}");
+    assert!(after.contains("types::DealFieldsSettings"), "{after:#?}");
+    assert!(!after.contains("types::Fields"), "{after:#?}");
+}
+
+#[test]
+fn a_merged_structure_keeps_its_old_names_as_deprecated_aliases() {
+    let v1 = tree("lock-merge-v1", &base_files());
+    let lock = locked(&v1);
+    // The next docs describe the item's fields by the deal's structure.
+    let v2 = edited(&base_files(), &["item/index.md"], |text| {
+        text.replace(
+            "(./index.md#fields) ||\n|| **stage**",
+            "(../deal/index.md#fields) ||\n|| **stage**",
+        )
+    });
+    let code = generated_with(&tree("lock-merge-v2", &v2), &lock);
+    let flat: String = code.split_whitespace().collect();
+    for (old, now) in [
+        ("ItemFields", "DealFields"),
+        ("ItemFieldsSettings", "DealFieldsSettings"),
+    ] {
+        assert!(
+            flat.contains(&format!("pubtype{old}={now};")),
+            "{old} is not an alias of {now}:\n{code}"
+        );
+    }
+    assert!(code.contains("the docs no longer describe `item/index.md#fields`"));
+    // Every path of the first release is still there.
+    let before = public_paths(&generated(&v1));
+    let after = public_paths(&code);
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "lost: {lost:#?}");
+}
+
+#[test]
+fn a_moved_structure_keeps_its_name() {
+    let v1 = tree("lock-move-v1", &base_files());
+    let lock = locked(&v1);
+    // The item family's structure moves to another folder, whose name would qualify it.
+    let moved: Vec<(&'static str, String)> = base_files()
+        .into_iter()
+        .map(|(p, text)| {
+            let p = if p == "item/index.md" {
+                "catalog/index.md"
+            } else {
+                p
+            };
+            (
+                p,
+                text.replace(
+                    "(./index.md#fields) ||\n|| **stage**",
+                    "(../catalog/index.md#fields) ||\n|| **stage**",
+                ),
+            )
+        })
+        .collect();
+    let v2 = tree("lock-move-v2", &moved);
+    let unlocked = public_paths(&generated(&v2));
+    assert!(unlocked.contains("types::CatalogFields"), "{unlocked:#?}");
+    let after = public_paths(&generated_with(&v2, &lock));
+    for kept in [
+        "types::ItemFields",
+        "types::ItemFieldsSettings",
+        "types::DealFields",
+    ] {
+        assert!(after.contains(kept), "{kept}: {after:#?}");
+    }
+    assert!(
+        !after.iter().any(|p| p.starts_with("types::CatalogFields")),
+        "{after:#?}"
+    );
+}
+
+#[test]
+fn union_variants_keep_their_names_when_the_docs_reorder_the_forms() {
+    let files = |forms: &str| {
+        let mut files = base_files();
+        files.push((
+            "tag/tag-set.md",
+            page(
+                "Set a Tag tag.set",
+                &format!("|| **value***\n{forms} | The value ||\n"),
+                &format!("|| **result**\n{INT} | Id ||\n"),
+            ),
+        ));
+        files
+    };
+    let v1 = tree(
+        "lock-union-v1",
+        &files("[`integer[]`](./data-types.md) \\| [`string[]`](./data-types.md)"),
+    );
+    let lock = locked(&v1);
+    let variants = |code: &str| -> String {
+        let flat: String = code.split_whitespace().collect();
+        let start = flat.find("pubenumValue").expect("the union is generated");
+        flat[start..start + flat[start..].find('}').unwrap()].to_owned()
+    };
+    let first = variants(&generated(&v1));
+    assert!(first.contains("Array(Vec<__b24::Int>)"), "{first}");
+    assert!(first.contains("Array2(Vec<String>)"), "{first}");
+    // Reordered, the names would swap; the lock keeps each with its form.
+    let v2 = tree(
+        "lock-union-v2",
+        &files("[`string[]`](./data-types.md) \\| [`integer[]`](./data-types.md)"),
+    );
+    let unlocked = variants(&generated(&v2));
+    assert!(unlocked.contains("Array(Vec<String>)"), "{unlocked}");
+    let kept = variants(&generated_with(&v2, &lock));
+    assert!(kept.contains("Array(Vec<__b24::Int>)"), "{kept}");
+    assert!(kept.contains("Array2(Vec<String>)"), "{kept}");
+}

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use b24_codegen::package::{write_package, Package, Runtime};
+use quote::ToTokens;
 
 fn docs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
@@ -106,4 +107,71 @@ fn writing_the_same_docs_twice_gives_the_same_bytes() {
     for file in &written.files {
         assert_eq!(read(&a, file), read(&b, file), "{file}");
     }
+}
+
+#[test]
+fn each_shared_structure_is_compiled_only_for_the_features_that_reach_it() {
+    let api = b24_codegen::load(&docs());
+    let dir = out("package-gates");
+    let written = write_package(&api, &package(), &dir).unwrap();
+    let lib = syn::parse_file(&read(&dir, "src/lib.rs")).unwrap();
+    let types = lib
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, i)| i),
+            _ => None,
+        })
+        .expect("lib.rs has the types module");
+    // Each structure of `types` with the features its `cfg` names.
+    let mut gates: Vec<(String, Vec<String>)> = Vec::new();
+    for item in types {
+        let syn::Item::Macro(m) = item else { continue };
+        let tokens: Vec<String> = m
+            .mac
+            .tokens
+            .clone()
+            .into_iter()
+            .map(|t| t.to_string())
+            .collect();
+        let Some(name) = tokens
+            .windows(2)
+            .find(|w| w[0] == "struct" || w[0] == "enum")
+            .map(|w| w[1].clone())
+        else {
+            continue;
+        };
+        let cfg = m
+            .attrs
+            .iter()
+            .find(|a| a.path().is_ident("cfg"))
+            .unwrap_or_else(|| panic!("{name} has no cfg"));
+        let text = cfg.meta.to_token_stream().to_string();
+        let features: Vec<String> = text
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        assert!(!features.is_empty(), "{name}: {text}");
+        gates.push((name, features));
+    }
+    assert!(!gates.is_empty());
+    // A feature that names a structure compiles it.
+    for feature in written.features.keys() {
+        let file = read(&dir, &format!("src/{feature}.rs"));
+        for (name, features) in &gates {
+            if file.contains(&format!("types::{name}")) {
+                assert!(
+                    features.contains(feature),
+                    "{feature} uses {name}, gated {features:?}"
+                );
+            }
+        }
+    }
+    // And the gates are real: some structure is left out of some feature.
+    assert!(
+        gates.iter().any(|(_, f)| f.len() < written.features.len()),
+        "{gates:?}"
+    );
 }

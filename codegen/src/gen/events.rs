@@ -172,7 +172,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
                 " The `data` of `{}`, as its page describes it (`{}`).",
                 e.name, e.source
             );
-            let (def, data) = Module::planned(ctx, depth, &["Data"], |data| match &e.data {
+            let (def, data) = Module::planned(ctx, depth, "", &["Data"], |data| match &e.data {
                 Type::Object { fields } => {
                     data.struct_def(&ident("Data"), quote!(#[doc = #data_doc]), fields, false)
                 }
@@ -350,7 +350,7 @@ fn placements_module(ctx: &Context, placements: &[&Placement]) -> TokenStream {
             " `PLACEMENT_OPTIONS` of `{}`: the call context its handler receives (`{}`).",
             p.name, p.source
         );
-        let (def, m) = Module::planned(ctx, 2, &["Options"], |m| {
+        let (def, m) = Module::planned(ctx, 2, "", &["Options"], |m| {
             m.struct_def(&ident("Options"), quote!(#[doc = #doc]), &p.options, false)
         });
         let nested = &m.items;

@@ -6,6 +6,7 @@ use quote::quote;
 use crate::model::{Access, ApiVersion, ErrorCode, ErrorMatch, Field, Method, Required, Type};
 use crate::names::{self, Scope};
 
+use super::published::method_owner;
 use super::types::{ident, Module, Sides};
 use super::{docs, Context};
 
@@ -53,7 +54,7 @@ pub fn items(
 
     let request_doc = format!(" The parameters of `{name}`.");
     let ((request, response, list_impl, conversions), module) =
-        Module::planned(ctx, depth, RESERVED, |module| {
+        Module::planned(ctx, depth, &method_owner(method), RESERVED, |module| {
             module.request_side = true;
             module.side = Sides::REQUEST;
             let request = module.struct_def(
@@ -65,6 +66,7 @@ pub fn items(
             let conversions = conversions(module, method, siblings);
             module.request_side = false;
             module.side = Sides::RESPONSE;
+            module.set_wire("result");
             let response = response(module, method);
             let list_impl = list_impl(module, method);
             (request, response, list_impl, conversions)

@@ -10,6 +10,7 @@ mod docs;
 mod events;
 mod method;
 mod naming;
+pub(crate) mod published;
 mod render;
 mod types;
 
@@ -18,7 +19,8 @@ pub use method::RUNTIME_CODES;
 pub use render::render;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -44,6 +46,13 @@ pub struct Options {
     /// reaches it, and `Deserialize` and batch keys when a response (an event, a placement)
     /// does.
     pub round_trip: bool,
+    /// The lock of the published API: every name it records is kept, and shared structures
+    /// the docs merged, split or moved keep their published names (see [`crate::lock`]).
+    pub lock: Option<Arc<crate::lock::Lock>>,
+    /// Put each shared structure behind the cargo features of the top-level modules that
+    /// reach it (`#[cfg(any(feature = "crm", ...))]`), as a crate with a feature per module
+    /// needs.
+    pub feature_gates: bool,
 }
 
 impl Default for Options {
@@ -52,6 +61,8 @@ impl Default for Options {
             runtime: quote!(::b24_runtime),
             only: Vec::new(),
             round_trip: false,
+            lock: None,
+            feature_gates: false,
         }
     }
 }
@@ -86,9 +97,41 @@ pub struct Context<'a> {
     round_trip: bool,
     /// The shared structures the generated modules refer to, and from which side.
     reached: RefCell<BTreeMap<TypeKey, Sides>>,
+    /// The names the lock fixes.
+    pins: published::Pins,
+    /// The names given, for the next lock.
+    record: RefCell<published::Record>,
+    /// With [`Options::feature_gates`]: the features that reach each shared structure.
+    gates: Option<BTreeMap<TypeKey, BTreeSet<String>>>,
 }
 
 impl Context<'_> {
+    /// Records the name given to the type made for `owner` at wire path `at`.
+    fn record_name(
+        &self,
+        owner: &str,
+        at: &str,
+        rust_name: String,
+        variants: Vec<crate::lock::LockedVariant>,
+    ) {
+        if owner.is_empty() {
+            return;
+        }
+        let mut record = self.record.borrow_mut();
+        let names = record.entry(owner.to_owned()).or_default();
+        // A union's variants come after its name was claimed.
+        let entry = names
+            .entry(at.to_owned())
+            .or_insert_with(|| crate::lock::LockedName {
+                at: at.to_owned(),
+                rust_name: rust_name.clone(),
+                variants: Vec::new(),
+            });
+        if !variants.is_empty() && entry.rust_name == rust_name {
+            entry.variants = variants;
+        }
+    }
+
     /// Records that `side` reaches the shared structure `key`.
     fn reach(&self, key: &TypeKey, side: Sides) {
         let mut reached = self.reached.borrow_mut();
@@ -114,6 +157,11 @@ impl Context<'_> {
 /// Pages that could not be turned into a method are listed in a `SKIPPED_PAGES` constant (the
 /// macro additionally turns them into compile errors unless told to skip them).
 pub fn generate(api: &Api, options: &Options) -> TokenStream {
+    generate_recorded(api, options).0
+}
+
+/// [`generate`], and the names it gave every type (what the lock records).
+pub(crate) fn generate_recorded(api: &Api, options: &Options) -> (TokenStream, published::Record) {
     let mut ctx = Context {
         api,
         // Generated code names the runtime through one short path, imported at the root and
@@ -122,6 +170,13 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
         shared: naming::SharedNames::default(),
         round_trip: options.round_trip,
         reached: RefCell::default(),
+        pins: options
+            .lock
+            .as_ref()
+            .map(|lock| published::pins(lock, api))
+            .unwrap_or_default(),
+        record: RefCell::default(),
+        gates: options.feature_gates.then(|| feature_gates(api, options)),
     };
     ctx.shared = shared_names(&ctx);
     let tree = tree(api, options).tokens(&ctx, 0);
@@ -134,7 +189,7 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
         .filter(|d| d.severity == Severity::Error)
         .map(|d| d.to_string());
     let runtime = &options.runtime;
-    quote! {
+    let tokens = quote! {
         #[doc(hidden)]
         #[allow(unused_imports)]
         use #runtime::__private as __b24;
@@ -143,6 +198,80 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
         #shared
         /// Pages that could not be turned into code, with the reason (`file:line: ...`).
         pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
+    };
+    let mut record = ctx.record.take();
+    for (key, name) in &ctx.shared.types {
+        record
+            .entry(published::shared_owner(&key.0))
+            .or_default()
+            .insert(
+                String::new(),
+                crate::lock::LockedName {
+                    at: String::new(),
+                    rust_name: name.clone(),
+                    variants: Vec::new(),
+                },
+            );
+    }
+    (tokens, record)
+}
+
+/// The features (top-level modules) whose methods, events or placements reach each shared
+/// structure, through other structures too.
+fn feature_gates(api: &Api, options: &Options) -> BTreeMap<TypeKey, BTreeSet<String>> {
+    let mut roots: Vec<(String, Vec<&Type>)> = Vec::new();
+    for (method, path) in module_paths(api, options) {
+        let top = path.split("::").next().unwrap_or_default();
+        let mut types: Vec<&Type> = method.params.iter().map(|p| &p.ty).collect();
+        types.push(&method.result);
+        roots.push((top.trim_start_matches("r#").to_owned(), types));
+    }
+    let events = named_events(api, options);
+    roots.push((
+        "events".into(),
+        events.iter().map(|e| &e.event.data).collect(),
+    ));
+    let placements = named_placements(api, options);
+    roots.push((
+        "placements".into(),
+        placements
+            .iter()
+            .flat_map(|(p, _)| p.options.iter().map(|f| &f.ty))
+            .collect(),
+    ));
+    let mut gates: BTreeMap<TypeKey, BTreeSet<String>> = BTreeMap::new();
+    for (feature, types) in roots {
+        let mut stack = Vec::new();
+        for ty in types {
+            refs_of(ty, &mut stack);
+        }
+        while let Some(key) = stack.pop() {
+            if !gates
+                .entry(key.clone())
+                .or_default()
+                .insert(feature.clone())
+            {
+                continue;
+            }
+            if let Some(named) = api.types.get(key) {
+                for f in &named.fields {
+                    refs_of(&f.ty, &mut stack);
+                }
+            }
+        }
+    }
+    gates
+}
+
+/// `#[cfg(any(feature = ...))]` for what the features `gate` names reach; nothing when
+/// features are not gated.
+fn cfg_attr(gate: Option<&BTreeSet<String>>) -> TokenStream {
+    match gate {
+        Some(features) => {
+            let features = features.iter();
+            quote!(#[cfg(any(#(feature = #features),*))])
+        }
+        None => TokenStream::new(),
     }
 }
 
@@ -280,16 +409,18 @@ fn shared_names(ctx: &Context) -> naming::SharedNames {
         let base = names::camel(&named.rust_name);
         let mut module = shared_module(ctx, key);
         shared_def(&mut module, named, &base);
-        let own = naming::shared_wanted(key, &base);
+        let own = naming::shared_wanted(key, &base, ctx.pins.shared.get(key).cloned());
         wanted.push((key.clone(), own, std::mem::take(&mut module.wanted)));
     }
-    naming::shared_names(wanted)
+    let kept: Vec<&str> = ctx.pins.aliases.iter().flat_map(|a| a.names()).collect();
+    naming::shared_names(wanted, &kept)
 }
 
 /// The module a shared structure's definition is made in: nested names are qualified by the
 /// structure's name, then by its page's path.
 fn shared_module<'a>(ctx: &'a Context<'a>, key: &TypeKey) -> Module<'a> {
     let mut module = Module::new(ctx, 1);
+    module.owner = published::shared_owner(&key.0);
     module.marks = false;
     module.qualifiers = naming::page_segments(&key.0)
         .into_iter()
@@ -332,6 +463,7 @@ fn shared_types(ctx: &Context) -> TokenStream {
         }
     }
     let mut items = Vec::new();
+    let gate = |key: &TypeKey| cfg_attr(ctx.gates.as_ref().and_then(|g| g.get(key)));
     for (key, named) in &ctx.api.types {
         let Some(&side) = reached.get(key) else {
             continue;
@@ -340,10 +472,16 @@ fn shared_types(ctx: &Context) -> TokenStream {
         let mut module = shared_module(ctx, key).with_plan(plan);
         module.side = side;
         shared_def(&mut module, named, ctx.shared_name(key));
-        items.append(&mut module.items);
+        let cfg = gate(key);
+        items.extend(module.items.into_iter().map(|item| quote!(#cfg #item)));
     }
+    for alias in &ctx.pins.aliases {
+        items.extend(alias_items(ctx, alias, &reached));
+    }
+    // Unused in a crate built without the features that reach any structure.
     let import = (!items.is_empty()).then(|| {
         quote!(
+            #[allow(unused_imports)]
             use super::__b24;
         )
     });
@@ -355,6 +493,52 @@ fn shared_types(ctx: &Context) -> TokenStream {
             #(#items)*
         }
     }
+}
+
+/// The old names a lock keeps for a shared structure whose key the docs dropped: deprecated
+/// aliases of the structure used where it was (and of the types inside it, path by path), or
+/// of untyped JSON when none is.
+fn alias_items(
+    ctx: &Context,
+    alias: &published::Alias,
+    reached: &BTreeMap<TypeKey, Sides>,
+) -> Vec<TokenStream> {
+    let rt = &ctx.runtime;
+    let doc = |name: &str| format!(" `{name}` as the previous release published it.");
+    let Some(key) = &alias.target else {
+        let note = format!(
+            "the docs no longer describe `{}` nor use a structure where it was; kept, untyped, \
+             so code naming it still compiles",
+            alias.was
+        );
+        let (name, doc) = (ident(&alias.name), doc(&alias.name));
+        return vec![
+            quote!(#[doc = #doc] #[deprecated(note = #note)] pub type #name = #rt::Value;),
+        ];
+    };
+    // Not generated in this selection: neither are its old names.
+    if !reached.contains_key(key) {
+        return Vec::new();
+    }
+    let cfg = cfg_attr(ctx.gates.as_ref().and_then(|g| g.get(key)));
+    let target_name = ctx.shared_name(key);
+    let record = ctx.record.borrow();
+    let inside = record.get(&published::shared_owner(&key.0));
+    let nested = alias.nested.iter().filter_map(|(old, at)| {
+        let now = inside?.get(at)?;
+        Some((old.as_str(), now.rust_name.as_str()))
+    });
+    std::iter::once((alias.name.as_str(), target_name))
+        .chain(nested)
+        .map(|(old, now)| {
+            let note = format!(
+                "the docs no longer describe `{}`; the structure used where it was is `{target_name}`",
+                alias.was
+            );
+            let (doc, old, now) = (doc(old), ident(old), ident(now));
+            quote!(#cfg #[doc = #doc] #[deprecated(note = #note)] pub type #old = #now;)
+        })
+        .collect()
 }
 
 /// The shared structures `ty` refers to.

@@ -30,13 +30,45 @@ pub struct Wanted {
     pub candidates: Vec<String>,
     /// Orders the requests whose candidates run out (where the docs define the item).
     pub order: String,
+    /// The name a lock of the published API gives this item: it keeps it, and no other item
+    /// of the module may take it.
+    pub pinned: Option<String>,
 }
 
-/// The name each request gets: every request of a group that collides (two requests wanting
-/// one name, or a name in `reserved`) takes its next candidate, until none collide or the
-/// colliding ones have no candidate left; those are numbered in their `order` (the first keeps
-/// the name). Requests that never collide keep their first candidate, whatever else is asked.
+/// The name each request gets. A pinned request keeps its pinned name (only the first of two
+/// pinned to one name does), and pinned names are reserved for the others. Every other
+/// request of a group that collides (two requests wanting one name, or a reserved name)
+/// takes its next candidate, until none collide or the colliding ones have no candidate left;
+/// those are numbered in their `order` (the first keeps the name). Requests that never
+/// collide keep their first candidate, whatever else is asked.
 pub fn resolve(requests: &[Wanted], reserved: &[&str]) -> Vec<String> {
+    let mut pinned_names: BTreeSet<&str> = BTreeSet::new();
+    let fixed: Vec<Option<&str>> = requests
+        .iter()
+        .map(|r| r.pinned.as_deref().filter(|name| pinned_names.insert(name)))
+        .collect();
+    if pinned_names.is_empty() {
+        return resolve_free(requests, reserved);
+    }
+    let free: Vec<Wanted> = requests
+        .iter()
+        .zip(&fixed)
+        .filter(|(_, fixed)| fixed.is_none())
+        .map(|(r, _)| r.clone())
+        .collect();
+    let reserved: Vec<&str> = reserved.iter().copied().chain(pinned_names).collect();
+    let mut resolved = resolve_free(&free, &reserved).into_iter();
+    fixed
+        .into_iter()
+        .map(|fixed| match fixed {
+            Some(name) => name.to_owned(),
+            None => resolved.next().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// [`resolve`] for requests none of which is pinned.
+fn resolve_free(requests: &[Wanted], reserved: &[&str]) -> Vec<String> {
     let reserved: BTreeSet<&str> = reserved.iter().copied().collect();
     let mut level = vec![0usize; requests.len()];
     let name_of = |i: usize, level: &[usize]| -> String {
@@ -168,23 +200,25 @@ pub struct SharedNames {
 }
 
 /// The wanted name of the shared structure `key` named `base` by the docs: qualified by its
-/// page's path.
-pub fn shared_wanted(key: &TypeKey, base: &str) -> Wanted {
+/// page's path (unless a lock pins it).
+pub fn shared_wanted(key: &TypeKey, base: &str, pinned: Option<String>) -> Wanted {
     Wanted {
         candidates: qualified(base, &page_segments(&key.0)),
         order: key.0.clone(),
+        pinned,
     }
 }
 
 /// Resolves, all at once, the names of the shared structures (`(key, its name, the names its
-/// nested types want)`): the `types` module is one namespace.
-pub fn shared_names(wanted: Vec<(TypeKey, Wanted, Vec<Wanted>)>) -> SharedNames {
+/// nested types want)`): the `types` module is one namespace, where the `kept` names (old
+/// names a lock keeps as aliases) are taken.
+pub fn shared_names(wanted: Vec<(TypeKey, Wanted, Vec<Wanted>)>, kept: &[&str]) -> SharedNames {
     let mut requests = Vec::new();
     for (_, own, nested) in &wanted {
         requests.push(own.clone());
         requests.extend(nested.iter().cloned());
     }
-    let mut resolved = resolve(&requests, &[]).into_iter();
+    let mut resolved = resolve(&requests, kept).into_iter();
     let mut out = SharedNames::default();
     for (key, _, nested) in wanted {
         if let Some(name) = resolved.next() {
@@ -204,6 +238,7 @@ mod tests {
         Wanted {
             candidates: candidates.iter().map(|s| (*s).to_owned()).collect(),
             order: order.to_owned(),
+            pinned: None,
         }
     }
 
@@ -245,6 +280,25 @@ mod tests {
             resolve(&requests, &["Request"]),
             ["Image3", "Image", "Image2", "Request2"]
         );
+    }
+
+    #[test]
+    fn pinned_names_stay_and_are_kept_from_the_others() {
+        let mut requests = vec![
+            wanted(&["Fields", "DealFields"], "a"),
+            wanted(&["Fields", "ItemFields"], "b"),
+        ];
+        // Without a pin both are qualified; pinned, `a` keeps the name it was published with
+        // and `b` is qualified away from it.
+        assert_eq!(resolve(&requests, &[]), ["DealFields", "ItemFields"]);
+        requests[0].pinned = Some("Fields".into());
+        assert_eq!(resolve(&requests, &[]), ["Fields", "ItemFields"]);
+        // A pinned name is taken by no one else, even one that never collided.
+        let lone = vec![wanted(&["Fields"], "c"), requests[0].clone()];
+        assert_eq!(resolve(&lone, &[]), ["Fields2", "Fields"]);
+        // Two pinned to one name (a hand-edited lock): the second is resolved as if unpinned.
+        requests[1].pinned = Some("Fields".into());
+        assert_eq!(resolve(&requests, &[]), ["Fields", "ItemFields"]);
     }
 
     #[test]

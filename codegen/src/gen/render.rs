@@ -92,10 +92,12 @@ fn take_macros(items: &mut [syn::Item], out: &mut Vec<String>) {
                 printer.text("}");
                 let index = out.len();
                 out.push(wrapped(&printer.out));
-                if let Ok(placeholder) =
-                    syn::parse_str::<syn::Item>(&format!("{PLACEHOLDER}{index}: () = ();"))
+                if let Ok(mut placeholder) =
+                    syn::parse_str::<syn::ItemConst>(&format!("{PLACEHOLDER}{index}: () = ();"))
                 {
-                    *item = placeholder;
+                    // The macro's own attributes (a feature's `cfg`) print above it.
+                    placeholder.attrs = std::mem::take(&mut m.attrs);
+                    *item = syn::Item::Const(placeholder);
                 }
             }
             _ => {}

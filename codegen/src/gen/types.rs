@@ -1,10 +1,11 @@
 //! Model types → Rust types, emitting the structs and enums they need into one module.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::lock::LockedVariant;
 use crate::model::{Field, Required, Scalar, Type};
 use crate::names::{self, Scope};
 
@@ -80,6 +81,12 @@ pub struct Module<'a> {
     /// The names to hand out, in claim order (the second pass).
     pub plan: Option<Vec<String>>,
     claims: usize,
+    /// Whose types these are, as the lock names owners ([`published::method_owner`],
+    /// [`published::shared_owner`]); empty for modules the lock does not record.
+    pub owner: String,
+    /// The wire path of the type being made (`fields.TITLE`, `result[]`, `value|object`):
+    /// where the lock records the names made for it.
+    wire: String,
 }
 
 impl<'a> Module<'a> {
@@ -100,22 +107,28 @@ impl<'a> Module<'a> {
             wanted: Vec::new(),
             plan: None,
             claims: 0,
+            owner: String::new(),
+            wire: String::new(),
         }
     }
 
     /// Runs `make` twice: dry, to learn the names it wants, then with those names resolved
     /// (`reserved` taken). Returns what the second run made, and the module with its items.
+    /// `owner` is whose types they are, for the lock (empty: not recorded).
     pub fn planned<T>(
         ctx: &'a Context<'a>,
         depth: usize,
+        owner: &str,
         reserved: &[&str],
         mut make: impl FnMut(&mut Module<'a>) -> T,
     ) -> (T, Module<'a>) {
         let mut dry = Module::new(ctx, depth);
+        dry.owner = owner.to_owned();
         make(&mut dry);
         let reserved: Vec<&str> = reserved.iter().chain(PRELUDE).copied().collect();
         let plan = naming::resolve(&dry.wanted, &reserved);
         let mut module = Module::new(ctx, depth);
+        module.owner = owner.to_owned();
         module.dry = false;
         module.plan = Some(plan);
         let made = make(&mut module);
@@ -166,6 +179,8 @@ impl<'a> Module<'a> {
         let index = self.claims;
         self.claims += 1;
         if let Some(name) = self.plan.as_ref().and_then(|plan| plan.get(index)) {
+            self.ctx
+                .record_name(&self.owner, &self.wire, name.clone(), Vec::new());
             return ident(name);
         }
         let mut candidates = vec![base.clone()];
@@ -178,11 +193,37 @@ impl<'a> Module<'a> {
                 candidates.push(name.clone());
             }
         }
+        let pinned = self.pinned().map(|p| p.rust_name.clone());
         self.wanted.push(Wanted {
             candidates,
             order: format!("{}{index:08}", self.order),
+            pinned,
         });
         ident(&base)
+    }
+
+    /// What the lock published for the type made at the current wire path.
+    fn pinned(&self) -> Option<&'a crate::lock::LockedName> {
+        self.ctx.pins.names.get(&self.owner)?.get(&self.wire)
+    }
+
+    /// Sets the wire path the next types are made at (`result` for a response).
+    pub fn set_wire(&mut self, path: &str) {
+        path.clone_into(&mut self.wire);
+    }
+
+    /// Runs `make` one step down the wire path: `step` is a field name (joined with `.`) or
+    /// a marker (`[]`, `{}`, `|form`) appended as it is.
+    fn below<T>(&mut self, step: &str, make: impl FnOnce(&mut Self) -> T) -> T {
+        let len = self.wire.len();
+        let marker = step.starts_with(['[', '{', '|']);
+        if !self.wire.is_empty() && !marker {
+            self.wire.push('.');
+        }
+        self.wire.push_str(step);
+        let made = make(self);
+        self.wire.truncate(len);
+        made
     }
 
     /// The impls the types being made need: what reaches them, or both for a round trip.
@@ -221,7 +262,7 @@ impl<'a> Module<'a> {
         match ty {
             Type::Scalar { scalar } => scalar_type(rt, *scalar),
             Type::Array { item } => {
-                let item = self.rust_type(item, &singular(hint));
+                let item = self.below("[]", |m| m.rust_type(item, &singular(hint)));
                 quote!(Vec<#item>)
             }
             Type::Nullable { inner } => {
@@ -229,7 +270,7 @@ impl<'a> Module<'a> {
                 quote!(Option<#inner>)
             }
             Type::Map { value } => {
-                let value = self.rust_type(value, &format!("{hint} value"));
+                let value = self.below("{}", |m| m.rust_type(value, &format!("{hint} value")));
                 quote!(#rt::BTreeMap<String, #value>)
             }
             Type::Ref { key } => match self.ctx.api.types.get(key) {
@@ -315,7 +356,7 @@ impl<'a> Module<'a> {
                 // The accessor decodes the family's values from `extra`: their type is read.
                 let side = self.side;
                 self.side = side.or(Sides::RESPONSE);
-                let ty = self.rust_type(&field.ty, &field.api_name);
+                let ty = self.below(&field.api_name, |m| m.rust_type(&field.ty, &field.api_name));
                 self.side = side;
                 let doc = self.doc(&field_doc(field, false), &field.source.file);
                 families.push(quote!(#doc fn #accessor -> #ty = #prefix #digits;));
@@ -332,7 +373,7 @@ impl<'a> Module<'a> {
             {
                 self.side = side.or(Sides::RESPONSE);
             }
-            let (doc, ty, takes_lists) = self.field_def(field, plain);
+            let (doc, ty, takes_lists) = self.below(api, |m| m.field_def(field, plain));
             self.side = side;
             let kind = if plain {
                 args.push(quote!(#member: #ty));
@@ -419,33 +460,52 @@ impl<'a> Module<'a> {
 
     fn union_type(&mut self, variants: &[Type], hint: &str) -> TokenStream {
         let rt = self.ctx.runtime.clone();
-        let mut forms: Vec<(String, TokenStream, bool)> = Vec::new();
+        let mut forms: Vec<Form> = Vec::new();
         for variant in variants {
-            let ty = self.rust_type(variant, &format!("{hint} {}", variant_name(variant)));
+            let signature = crate::lock::signature(variant);
+            let ty = self.below(&format!("|{signature}"), |m| {
+                m.rust_type(variant, &format!("{hint} {}", variant_name(variant)))
+            });
             // Two forms with one Rust type (`string|text`) need one variant only.
-            if !forms
-                .iter()
-                .any(|(_, seen, _)| seen.to_string() == ty.to_string())
+            match forms
+                .iter_mut()
+                .find(|f| f.ty.to_string() == ty.to_string())
             {
-                forms.push((variant_name(variant), ty, takes_lists(variant)));
+                Some(form) => form.signatures.push(signature),
+                None => forms.push(Form {
+                    name: variant_name(variant),
+                    ty,
+                    takes_lists: takes_lists(variant),
+                    signatures: vec![signature],
+                }),
             }
         }
         match forms.len() {
             0 => return quote!(#rt::Value),
-            1 => return forms.remove(0).1,
+            1 => return forms.remove(0).ty,
             _ => {}
         }
         // Forms are tried in order: the catch-all JSON value must come last.
         let any = quote!(#rt::Value).to_string();
-        forms.sort_by_key(|(_, ty, _)| ty.to_string() == any);
+        forms.sort_by_key(|f| f.ty.to_string() == any);
+        let pinned = self
+            .pinned()
+            .map(|p| p.variants.as_slice())
+            .unwrap_or_default();
         let name = self.claim_name(hint);
-        let mut variant_names = Scope::default();
-        let variants = forms.iter().map(|(form, ty, list)| {
-            let variant = ident(&variant_names.claim(names::camel(form)));
+        let named = variant_names(&forms, pinned);
+        let variants = forms.iter().zip(&named).map(|(form, variant)| {
+            let variant = ident(&variant.rust_name);
+            let ty = &form.ty;
             // `[]` is read by the forms that take lists first.
-            let list = list.then(|| quote!(as list));
+            let list = form.takes_lists.then(|| quote!(as list));
             quote!(#variant(#ty) #list,)
         });
+        if !self.dry {
+            let name = name.to_string();
+            self.ctx
+                .record_name(&self.owner, &self.wire, name, named.clone());
+        }
         let doc = format!(" One of the forms the docs allow for `{hint}`.");
         let sides = self.impls();
         let flags = [
@@ -463,6 +523,38 @@ impl<'a> Module<'a> {
         });
         quote!(#name)
     }
+}
+
+/// One variant of a union: the forms the docs allow that share one Rust type.
+struct Form {
+    /// What the variant is named after (`integer`, `array`, a structure's anchor).
+    name: String,
+    ty: TokenStream,
+    takes_lists: bool,
+    /// The forms' signatures (`integer`, `timestamp`), in the docs' order.
+    signatures: Vec<String>,
+}
+
+/// The name of each variant: the one the lock published for one of its forms, else a fresh
+/// name after the form (published names are taken by no other variant).
+fn variant_names(forms: &[Form], published: &[LockedVariant]) -> Vec<LockedVariant> {
+    let reserved: Vec<&str> = published.iter().map(|v| v.rust_name.as_str()).collect();
+    let mut scope = Scope::with_reserved(&reserved);
+    let mut kept: HashSet<&str> = HashSet::new();
+    forms
+        .iter()
+        .map(|form| {
+            let rust_name = published
+                .iter()
+                .find(|v| form.signatures.contains(&v.form) && kept.insert(&v.rust_name))
+                .map(|v| v.rust_name.clone())
+                .unwrap_or_else(|| scope.claim(names::camel(&form.name)));
+            LockedVariant {
+                form: form.signatures[0].clone(),
+                rust_name,
+            }
+        })
+        .collect()
 }
 
 /// Whether `[]` is a value of `ty` (a list, raw JSON, a file, a union with such a form) rather

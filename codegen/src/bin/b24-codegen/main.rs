@@ -224,7 +224,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 (Some(lock), [new]) => {
                     let old = b24_codegen::lock::Lock::read(&lock)
                         .map_err(|e| format!("{}: {e}", lock.display()))?;
-                    let new = b24_codegen::lock::Lock::of(&b24_codegen::load(new), "");
+                    let new = b24_codegen::lock::Lock::facts(&b24_codegen::load(new), "");
                     let mut changes = b24_codegen::diff::diff_locks(&old, &new);
                     changes.kept_by_lock = kept;
                     changes
@@ -387,7 +387,7 @@ fn lock_update(docs: &Path, file: &Path, docs_version: Option<String>) -> Result
     };
     let version = docs_version.unwrap_or_else(|| folder_name(docs));
     let api = b24_codegen::load(docs);
-    let new = Lock::of(&api, &version);
+    let new = Lock::of(&api, &version, previous.as_ref());
     let (next, said) = match &previous {
         Some(previous) => (
             previous.update(&new),
@@ -452,6 +452,7 @@ fn report(
 
 fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<ExitCode, String> {
     let mut api = b24_codegen::load(path);
+    let mut options = b24_codegen::Options::default();
     if let Some(file) = lock {
         let lock =
             b24_codegen::lock::Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -460,6 +461,7 @@ fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<Ex
             "b24-codegen: {kept} methods kept from {}, deprecated",
             file.display()
         );
+        options.lock = Some(std::sync::Arc::new(lock));
     }
     for diagnostic in api
         .diagnostics
@@ -468,7 +470,7 @@ fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<Ex
     {
         eprintln!("{diagnostic}");
     }
-    let code = b24_codegen::render(&b24_codegen::generate(&api, &Default::default()));
+    let code = b24_codegen::render(&b24_codegen::generate(&api, &options));
     match out {
         Some(file) => std::fs::write(&file, code)
             .map_err(|e| format!("cannot write {}: {e}", file.display()))?,
