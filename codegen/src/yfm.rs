@@ -643,198 +643,296 @@ fn is_fence_close(trimmed: &str, ch: char, len: usize) -> bool {
 /// Parses the table whose `#|` is on line `start`; returns it and the index of the first line
 /// after it.
 fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Table, usize) {
-    let indent = lines[start].text.len() - lines[start].text.trim_start().len();
-    let mut table = Table {
-        line: start,
-        end_line: start,
-        ..Table::default()
-    };
-    let mut depth = 0usize;
-    let mut in_code = false;
-    let mut row: Option<Row> = None;
-    let mut cell = String::new();
-    let mut cell_line = start;
-    let mut closed = false;
-    let mut reported: Option<usize> = None;
-    // Whether the current cell has seen a non-blank character (its line is where that is).
-    let mut cell_started = false;
-    let mut li = start;
-    // Position just after the opening `#|`.
-    let first_col = indent + 2;
-    'lines: while li < lines.len() {
-        let text = lines[li].text.as_str();
-        let bytes = text.as_bytes();
-        let mut j = if li == start { first_col } else { 0 };
-        if li != start && row.is_some() {
-            cell.push('\n');
-            // Dedent continuation lines by the table's own indentation.
-            let lead = text.len() - text.trim_start().len();
-            j = lead.min(indent);
+    let mut parser = TableParser::new(lines, start, diags);
+    for li in start..lines.len() {
+        if parser.read_line(li) {
+            return (parser.table, li + 1);
         }
-        while j < bytes.len() {
-            let b = bytes[j];
-            // A run of ordinary characters is copied at once.
-            if !matches!(b, b'`' | b'\\' | b'#' | b'|') {
-                let k = bytes[j..]
-                    .iter()
-                    .position(|c| matches!(c, b'`' | b'\\' | b'#' | b'|'))
-                    .map_or(bytes.len(), |p| j + p);
-                if let Some(run) = text.get(j..k) {
-                    let blank = run.trim().is_empty();
-                    if row.is_some() {
-                        if !blank && !in_code && depth == 0 && !cell_started {
-                            cell_started = true;
-                            cell_line = li;
-                        }
-                        cell.push_str(run);
-                    } else if !blank && !in_code && depth == 0 && reported != Some(li) {
-                        reported = Some(li);
-                        diags.push(Diagnostic::defect(
-                            lines[li].source.clone(),
-                            DefectKind::MalformedTable,
-                            "text outside any table row",
-                        ));
-                    }
-                    j = k;
-                    continue;
-                }
-            }
-            let next = bytes.get(j + 1).copied();
-            if b == b'`' && next == Some(b'`') && bytes.get(j + 2) == Some(&b'`') {
-                in_code = !in_code;
-                if row.is_some() {
-                    cell.push_str("```");
-                }
-                j += 3;
-                continue;
-            }
-            if in_code {
-                if row.is_some() {
-                    push_byte(&mut cell, text, j);
-                }
-                j += utf8_len(b);
-                continue;
-            }
-            if b == b'\\' && next == Some(b'|') {
-                if row.is_some() {
-                    cell.push_str("\\|");
-                }
-                j += 2;
-                continue;
-            }
-            if b == b'#' && next == Some(b'|') {
-                depth += 1;
-                if row.is_some() {
-                    cell.push_str("#|");
-                }
-                j += 2;
-                continue;
-            }
-            if b == b'|' && next == Some(b'#') {
-                if depth > 0 {
-                    depth -= 1;
-                    if row.is_some() {
-                        cell.push_str("|#");
-                    }
-                    j += 2;
-                    continue;
-                }
-                if row.is_some() {
-                    diags.push(Diagnostic::defect(
-                        lines[li].source.clone(),
-                        DefectKind::MalformedTable,
-                        "table closed inside an unfinished row",
-                    ));
-                    finish_row(&mut table, &mut row, &mut cell, cell_line);
-                }
-                closed = true;
-                table.end_line = li;
-                break 'lines;
-            }
-            if depth > 0 {
-                if row.is_some() {
-                    push_byte(&mut cell, text, j);
-                }
-                j += utf8_len(b);
-                continue;
-            }
-            if b == b'|' && next == Some(b'|') {
-                if row.is_some() {
-                    finish_row(&mut table, &mut row, &mut cell, cell_line);
-                } else {
-                    row = Some(Row {
-                        cells: Vec::new(),
-                        line: li,
-                    });
-                    cell.clear();
-                    cell_started = false;
-                    cell_line = li;
-                }
-                j += 2;
-                continue;
-            }
-            if b == b'|' {
-                if let Some(r) = row.as_mut() {
-                    r.cells.push(Cell {
-                        text: clean_cell(&cell),
-                        line: cell_line,
-                    });
-                    cell.clear();
-                    cell_started = false;
-                    cell_line = li;
-                } else {
-                    diags.push(Diagnostic::defect(
-                        lines[li].source.clone(),
-                        DefectKind::MalformedTable,
-                        "a `|` outside any table row",
-                    ));
-                }
-                j += 1;
-                continue;
-            }
-            if row.is_some() {
-                if !cell_started && !b.is_ascii_whitespace() {
-                    cell_started = true;
-                    cell_line = li;
-                }
-                push_byte(&mut cell, text, j);
-            } else if !b.is_ascii_whitespace() && reported != Some(li) {
-                // One report per line; the rest of the line is still read (a row may start).
-                reported = Some(li);
-                diags.push(Diagnostic::defect(
-                    lines[li].source.clone(),
-                    DefectKind::MalformedTable,
-                    "text outside any table row",
-                ));
-            }
-            j += utf8_len(b);
-        }
-        li += 1;
     }
-    if !closed {
-        diags.push(Diagnostic::defect(
-            lines[start].source.clone(),
-            DefectKind::MalformedTable,
-            "table opened with `#|` is never closed with `|#`",
-        ));
-        if row.is_some() {
-            finish_row(&mut table, &mut row, &mut cell, cell_line);
-        }
-        table.end_line = lines.len().saturating_sub(1);
-        return (table, lines.len());
-    }
-    (table, li + 1)
+    parser.unclosed()
 }
 
-fn finish_row(table: &mut Table, row: &mut Option<Row>, cell: &mut String, cell_line: usize) {
-    if let Some(mut r) = row.take() {
-        // The text between the last `|` and the closing `||` is the last cell.
-        r.cells.push(Cell {
-            text: clean_cell(cell),
-            line: cell_line,
-        });
-        cell.clear();
-        table.rows.push(r);
+/// A byte with a meaning in table syntax; a run of other bytes is copied at once.
+fn is_syntax(b: u8) -> bool {
+    matches!(b, b'`' | b'\\' | b'#' | b'|')
+}
+
+/// The state of [`parse_table`] between one character and the next.
+struct TableParser<'a> {
+    lines: &'a [Line],
+    diags: &'a mut Vec<Diagnostic>,
+    /// Index of the `#|` line.
+    start: usize,
+    /// The indentation of the `#|` line, removed from the table's continuation lines.
+    indent: usize,
+    table: Table,
+    /// How many nested `#| … |#` tables (which belong to the current cell) are open.
+    depth: usize,
+    /// Inside a ```` ``` ```` code span or block.
+    in_code: bool,
+    /// The row a `||` opened, until the `||` that ends it.
+    row: Option<Row>,
+    /// The raw text of the current cell.
+    cell: String,
+    cell_line: usize,
+    /// Whether the current cell has seen a non-blank character (its line is where that is).
+    cell_started: bool,
+    /// The last line reported for text outside any row: one report per line.
+    reported: Option<usize>,
+}
+
+impl<'a> TableParser<'a> {
+    /// A parser for the table whose `#|` is on line `start`.
+    fn new(lines: &'a [Line], start: usize, diags: &'a mut Vec<Diagnostic>) -> Self {
+        let indent = lines[start].text.len() - lines[start].text.trim_start().len();
+        TableParser {
+            lines,
+            diags,
+            start,
+            indent,
+            table: Table {
+                line: start,
+                end_line: start,
+                ..Table::default()
+            },
+            depth: 0,
+            in_code: false,
+            row: None,
+            cell: String::new(),
+            cell_line: start,
+            cell_started: false,
+            reported: None,
+        }
+    }
+
+    /// Reads line `li`; true when the table's own `|#` closes it there.
+    fn read_line(&mut self, li: usize) -> bool {
+        let len = self.lines[li].text.len();
+        let mut j = self.line_start(li);
+        while j < len {
+            match self.step(li, j) {
+                Some(next) => j = next,
+                None => return true,
+            }
+        }
+        false
+    }
+
+    /// Where reading line `li` starts: just after the opening `#|`; on a line that continues
+    /// an open row, after the table's own indentation, the line break kept in the cell.
+    fn line_start(&mut self, li: usize) -> usize {
+        if li == self.start {
+            return self.indent + 2;
+        }
+        if self.row.is_none() {
+            return 0;
+        }
+        self.cell.push('\n');
+        let text = &self.lines[li].text;
+        let lead = text.len() - text.trim_start().len();
+        lead.min(self.indent)
+    }
+
+    /// Reads what stands at byte `j` of line `li`; returns where to read on, or `None` when
+    /// the table closes there.
+    fn step(&mut self, li: usize, j: usize) -> Option<usize> {
+        let lines = self.lines;
+        let text = lines[li].text.as_str();
+        let bytes = text.as_bytes();
+        let b = bytes[j];
+        if !is_syntax(b) {
+            if let Some(end) = self.read_run(li, j) {
+                return Some(end);
+            }
+        }
+        let next = bytes.get(j + 1).copied();
+        if b == b'`' && next == Some(b'`') && bytes.get(j + 2) == Some(&b'`') {
+            self.in_code = !self.in_code;
+            self.push_in_row("```");
+            return Some(j + 3);
+        }
+        if self.in_code {
+            self.push_char_in_row(text, j);
+            return Some(j + utf8_len(b));
+        }
+        if b == b'\\' && next == Some(b'|') {
+            self.push_in_row("\\|");
+            return Some(j + 2);
+        }
+        if b == b'#' && next == Some(b'|') {
+            self.depth += 1;
+            self.push_in_row("#|");
+            return Some(j + 2);
+        }
+        if b == b'|' && next == Some(b'#') {
+            if self.depth > 0 {
+                self.depth -= 1;
+                self.push_in_row("|#");
+                return Some(j + 2);
+            }
+            self.close(li);
+            return None;
+        }
+        if self.depth > 0 {
+            self.push_char_in_row(text, j);
+            return Some(j + utf8_len(b));
+        }
+        if b == b'|' && next == Some(b'|') {
+            self.row_marker(li);
+            return Some(j + 2);
+        }
+        if b == b'|' {
+            self.cell_marker(li);
+            return Some(j + 1);
+        }
+        self.other_char(li, j);
+        Some(j + utf8_len(b))
+    }
+
+    /// Copies the run of bytes without table syntax from byte `j` of line `li` into the cell
+    /// (outside a row, reports it unless it is blank); returns its end, or `None` when `j` is
+    /// not on a character boundary.
+    fn read_run(&mut self, li: usize, j: usize) -> Option<usize> {
+        let lines = self.lines;
+        let text = lines[li].text.as_str();
+        let bytes = text.as_bytes();
+        let end = bytes[j..]
+            .iter()
+            .position(|&c| is_syntax(c))
+            .map_or(bytes.len(), |p| j + p);
+        let run = text.get(j..end)?;
+        let counts = !run.trim().is_empty() && !self.in_code && self.depth == 0;
+        if self.row.is_some() {
+            if counts {
+                self.mark_cell_started(li);
+            }
+            self.cell.push_str(run);
+        } else if counts {
+            self.report_stray_text(li);
+        }
+        Some(end)
+    }
+
+    /// Any other character, at byte `j` of line `li`: part of the cell, or, outside a row and
+    /// unless it is white space, reported.
+    fn other_char(&mut self, li: usize, j: usize) {
+        let lines = self.lines;
+        let text = lines[li].text.as_str();
+        let blank = text.as_bytes()[j].is_ascii_whitespace();
+        if self.row.is_some() {
+            if !blank {
+                self.mark_cell_started(li);
+            }
+            push_byte(&mut self.cell, text, j);
+        } else if !blank {
+            // The rest of the line is still read (a row may start).
+            self.report_stray_text(li);
+        }
+    }
+
+    /// A `||` on line `li`: ends the open row, or opens one.
+    fn row_marker(&mut self, li: usize) {
+        if self.row.is_some() {
+            self.finish_row();
+        } else {
+            self.row = Some(Row {
+                cells: Vec::new(),
+                line: li,
+            });
+            self.new_cell(li);
+        }
+    }
+
+    /// A `|` on line `li`: ends a cell of the open row; outside a row, reported.
+    fn cell_marker(&mut self, li: usize) {
+        match self.row.as_mut() {
+            Some(r) => {
+                r.cells.push(Cell {
+                    text: clean_cell(&self.cell),
+                    line: self.cell_line,
+                });
+                self.new_cell(li);
+            }
+            None => self.report(li, "a `|` outside any table row"),
+        }
+    }
+
+    /// The table's own `|#`, on line `li`: a row still open there is reported and kept.
+    fn close(&mut self, li: usize) {
+        if self.row.is_some() {
+            self.report(li, "table closed inside an unfinished row");
+            self.finish_row();
+        }
+        self.table.end_line = li;
+    }
+
+    /// The lines ran out before the table's `|#`: reported, a row still open kept.
+    fn unclosed(mut self) -> (Table, usize) {
+        self.report(
+            self.start,
+            "table opened with `#|` is never closed with `|#`",
+        );
+        self.finish_row();
+        self.table.end_line = self.lines.len().saturating_sub(1);
+        (self.table, self.lines.len())
+    }
+
+    /// Ends the open row, if any: the text between its last `|` and here is its last cell.
+    fn finish_row(&mut self) {
+        if let Some(mut r) = self.row.take() {
+            r.cells.push(Cell {
+                text: clean_cell(&self.cell),
+                line: self.cell_line,
+            });
+            self.cell.clear();
+            self.table.rows.push(r);
+        }
+    }
+
+    /// Starts an empty cell on line `li`.
+    fn new_cell(&mut self, li: usize) {
+        self.cell.clear();
+        self.cell_started = false;
+        self.cell_line = li;
+    }
+
+    /// The current cell's first non-blank character is on line `li`, unless one came before.
+    fn mark_cell_started(&mut self, li: usize) {
+        if !self.cell_started {
+            self.cell_started = true;
+            self.cell_line = li;
+        }
+    }
+
+    /// Appends `s` to the cell when a row is open.
+    fn push_in_row(&mut self, s: &str) {
+        if self.row.is_some() {
+            self.cell.push_str(s);
+        }
+    }
+
+    /// Appends the character at byte `j` of `text` to the cell when a row is open.
+    fn push_char_in_row(&mut self, text: &str, j: usize) {
+        if self.row.is_some() {
+            push_byte(&mut self.cell, text, j);
+        }
+    }
+
+    /// Reports text outside any row on line `li`, once a line.
+    fn report_stray_text(&mut self, li: usize) {
+        if self.reported != Some(li) {
+            self.reported = Some(li);
+            self.report(li, "text outside any table row");
+        }
+    }
+
+    /// A malformed-table defect at line `li`.
+    fn report(&mut self, li: usize, message: &str) {
+        self.diags.push(Diagnostic::defect(
+            self.lines[li].source.clone(),
+            DefectKind::MalformedTable,
+            message,
+        ));
     }
 }
 

@@ -374,61 +374,116 @@ pub fn method(
         None => (None, String::new()),
     };
     let h1_line = h1_index.map(|i| page.blocks[i].line).unwrap_or(0);
-    let h1_source = page.source(h1_line);
-    let name = match (&naming.h1, naming.urls.first()) {
-        (Some(h), url) => {
-            if let Some((u, _)) = url {
-                let mismatch = !naming.urls.iter().any(|(u, _)| u.eq_ignore_ascii_case(h));
-                if mismatch {
-                    diags.push(Diagnostic::defect(
-                        h1_source.clone(),
-                        DefectKind::NameMismatch,
-                        format!("the title names `{h}` but the cURL example calls `{u}`"),
-                    ));
-                }
-            }
-            h.clone()
-        }
-        (None, Some((u, _))) => u.clone(),
-        (None, None) => {
-            diags.push(Diagnostic::error(
-                h1_source,
-                DefectKind::NoMethodName,
-                "no method name in the title or in a cURL example",
-            ));
-            return None;
-        }
-    };
+    let name = method_name(naming, page.source(h1_line), diags)?;
     let title = title_without(&h1_text, &name);
     let lay = layout(page);
-
-    let notes_text: Vec<(String, String)> = page
-        .notes
-        .iter()
-        .map(|n| (n.title.clone(), page.note_text(n)))
-        .collect();
-    let v3 = naming
-        .urls
-        .iter()
-        .any(|(u, v3)| *v3 && u.eq_ignore_ascii_case(&name))
-        || notes_text
-            .iter()
-            .any(|(_, text)| text.contains("belongs to REST 3.0"));
-    let version = if v3 { ApiVersion::V3 } else { ApiVersion::V2 };
-
+    let notes_text = note_texts(page);
+    let version = api_version(naming, &name, &notes_text);
     let deprecated = deprecation(path_segments, &notes_text);
     let (scopes, who_can_call) = scope_and_who(page);
     let description = description(page, &lay);
 
     let mut b = Builder::new(page, links, diags);
+    let mut params = read_params(&mut b, page, &lay);
+    let examples = read_examples(&mut b, page, &lay);
+    // Request examples widen the parameters they contradict.
+    for ex in examples.iter().filter(|e| e.kind == ExampleKind::Request) {
+        if let Some(Value::Object(map)) = &ex.json {
+            b.reconcile_params(&mut params, map, &ex.source);
+        }
+    }
+    let result_rows: Vec<table::RawField> = tables_for(page, &lay, Role::Response)
+        .into_iter()
+        .flat_map(|ti| b.rows_of(ti))
+        .collect();
+    let has_next = sends_next(&result_rows, &examples);
+    let mut result = read_result(&mut b, result_rows, &examples, h1_line);
+    let mut errors = b.errors(&lay_errors(page, &lay));
+    errors::recognise_by_examples(&mut errors, &examples);
+    let paging = paging(&params, &result, has_next);
+    drop(b);
+    fill_example_sources(page, h1_line, &examples, &mut params, &mut result);
+    report_untyped_method(page, h1_line, &params, &result, diags);
+    Some(Method {
+        access: access_of_titled(&name, &title),
+        name,
+        version,
+        title,
+        description,
+        scopes,
+        who_can_call,
+        deprecated,
+        params,
+        result,
+        paging,
+        errors,
+        examples,
+        source: page.source(h1_line),
+    })
+}
 
-    // Parameters: field tables of the parameters section (those right under its heading first).
-    let param_tables = tables_for(page, &lay, Role::Params);
+/// The method's name: the H1's (reporting a cURL example that calls another), else the first
+/// cURL URL's; without either, `None`, reported as an error at `source`.
+fn method_name(naming: &Naming, source: Source, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    match (&naming.h1, naming.urls.first()) {
+        (Some(h), url) => {
+            if let Some((u, _)) = url {
+                let mismatch = !naming.urls.iter().any(|(u, _)| u.eq_ignore_ascii_case(h));
+                if mismatch {
+                    diags.push(Diagnostic::defect(
+                        source,
+                        DefectKind::NameMismatch,
+                        format!("the title names `{h}` but the cURL example calls `{u}`"),
+                    ));
+                }
+            }
+            Some(h.clone())
+        }
+        (None, Some((u, _))) => Some(u.clone()),
+        (None, None) => {
+            diags.push(Diagnostic::error(
+                source,
+                DefectKind::NoMethodName,
+                "no method name in the title or in a cURL example",
+            ));
+            None
+        }
+    }
+}
+
+/// The page's notes: (title, text).
+fn note_texts(page: &Page) -> Vec<(String, String)> {
+    page.notes
+        .iter()
+        .map(|n| (n.title.clone(), page.note_text(n)))
+        .collect()
+}
+
+/// V3 when a cURL URL calling `name` goes to REST 3.0 or a note says the method belongs to it.
+fn api_version(naming: &Naming, name: &str, notes: &[(String, String)]) -> ApiVersion {
+    let v3 = naming
+        .urls
+        .iter()
+        .any(|(u, v3)| *v3 && u.eq_ignore_ascii_case(name))
+        || notes
+            .iter()
+            .any(|(_, text)| text.contains("belongs to REST 3.0"));
+    if v3 {
+        ApiVersion::V3
+    } else {
+        ApiVersion::V2
+    }
+}
+
+/// The parameters: the field tables of the parameters section (those right under its heading
+/// first), alternatives marked. Their names are learned for reading the examples.
+fn read_params(b: &mut Builder<'_>, page: &Page, lay: &Layout) -> Vec<Field> {
+    let param_tables = tables_for(page, lay, Role::Params);
     let mut param_rows: Vec<table::RawField> = Vec::new();
     for &ti in &param_tables {
         // A table under a heading named after a parameter ("## Parameter fields") describes
         // that parameter's structure, not more parameters.
-        if heading_names_one_of(page, &lay, ti, &param_rows) {
+        if heading_names_one_of(page, lay, ti, &param_rows) {
             continue;
         }
         // Several tables (one per way of calling) may repeat a parameter: the first one counts.
@@ -442,8 +497,12 @@ pub fn method(
     let mut params = b.fields(param_rows, false);
     mark_alternatives(&mut params);
     b.learn_names(&params);
+    params
+}
 
-    // Examples.
+/// The page's own examples (not those of included files): its cURL commands, and the JSON
+/// bodies of its response and error sections.
+fn read_examples(b: &mut Builder<'_>, page: &Page, lay: &Layout) -> Vec<Example> {
     let mut examples = Vec::new();
     for (i, block) in page.blocks.iter().enumerate() {
         let BlockKind::Code { lang, text } = &block.kind else {
@@ -469,20 +528,29 @@ pub fn method(
             }
         }
     }
+    examples
+}
 
-    // Request examples widen the parameters they contradict.
-    for ex in examples.iter().filter(|e| e.kind == ExampleKind::Request) {
-        if let Some(Value::Object(map)) = &ex.json {
-            b.reconcile_params(&mut params, map, &ex.source);
-        }
-    }
+/// Whether the envelope's `next` or `total` is sent, which it is only beside a page of a list.
+/// (A table row `total` may be a count inside `result`, so only `next` is read from the
+/// returned-data rows.)
+fn sends_next(result_rows: &[table::RawField], examples: &[Example]) -> bool {
+    result_rows.iter().any(|r| r.name == "next")
+        || examples.iter().any(|e| {
+            e.kind == ExampleKind::Response
+                && matches!(&e.json, Some(Value::Object(m))
+                    if m.contains_key("next") || m.contains_key("total"))
+        })
+}
 
-    // Result: the returned-data tables with the response example.
-    let result_tables = tables_for(page, &lay, Role::Response);
-    let mut result_rows = Vec::new();
-    for &ti in &result_tables {
-        result_rows.extend(b.rows_of(ti));
-    }
+/// The result: the returned-data rows with the first response example's `result`, which
+/// every other response example must fit too.
+fn read_result(
+    b: &mut Builder<'_>,
+    result_rows: Vec<table::RawField>,
+    examples: &[Example],
+    h1_line: usize,
+) -> Type {
     let mut response_results = examples
         .iter()
         .filter(|e| e.kind == ExampleKind::Response)
@@ -492,61 +560,50 @@ pub fn method(
         });
     let response_example = response_results.next();
     let more_results: Vec<Value> = response_results.collect();
-    // The envelope's `next` and `total` are sent only beside a page of a list. (A table row
-    // `total` may be a count inside `result`, so only `next` is read from the tables.)
-    let has_next = result_rows.iter().any(|r| r.name == "next")
-        || examples.iter().any(|e| {
-            e.kind == ExampleKind::Response
-                && matches!(&e.json, Some(Value::Object(m))
-                    if m.contains_key("next") || m.contains_key("total"))
-        });
     let mut result = b.result(result_rows, response_example.as_ref(), h1_line);
-    // Every other response example must fit too.
     for v in &more_results {
         result = b.fit_example(result, v, h1_line);
     }
+    result
+}
 
-    // Errors.
-    let mut errors = b.errors(&lay_errors(page, &lay));
-    errors::recognise_by_examples(&mut errors, &examples);
-
-    let paging = paging(&params, &result, has_next);
-    drop(b);
-    // Fields known only from an example are described where the first example of their kind is.
+/// Fields known only from an example are described where the first example of their kind is
+/// (without one, at the H1).
+fn fill_example_sources(
+    page: &Page,
+    h1_line: usize,
+    examples: &[Example],
+    params: &mut [Field],
+    result: &mut Type,
+) {
     let first = |kind: ExampleKind| {
         examples
             .iter()
             .find(|e| e.kind == kind)
             .map_or_else(|| page.source(h1_line), |e| e.source.clone())
     };
-    types::fill_sources(&mut params, &first(ExampleKind::Request));
-    types::fill_sources_in(&mut result, &first(ExampleKind::Response));
-    // What neither the tables nor the examples type is reported once, where it is described.
-    fields::report_untyped(&params, diags);
-    match fields::untyped_reason(&result) {
+    types::fill_sources(params, &first(ExampleKind::Request));
+    types::fill_sources_in(result, &first(ExampleKind::Response));
+}
+
+/// Reports, once and where it is described, what neither the tables nor the examples type; a
+/// result that cannot be typed at all is reported at the H1.
+fn report_untyped_method(
+    page: &Page,
+    h1_line: usize,
+    params: &[Field],
+    result: &Type,
+    diags: &mut Vec<Diagnostic>,
+) {
+    fields::report_untyped(params, diags);
+    match fields::untyped_reason(result) {
         Some(reason) => diags.push(Diagnostic::defect(
             page.source(h1_line),
             DefectKind::Untyped,
             format!("the result cannot be typed: {reason}"),
         )),
-        None => fields::report_untyped_in(&result, diags),
+        None => fields::report_untyped_in(result, diags),
     }
-    Some(Method {
-        access: access_of_titled(&name, &title),
-        name,
-        version,
-        title,
-        description,
-        scopes,
-        who_can_call,
-        deprecated,
-        params,
-        result,
-        paging,
-        errors,
-        examples,
-        source: page.source(h1_line),
-    })
 }
 
 fn lay_errors(page: &Page, lay: &Layout) -> Vec<(usize, Option<String>)> {
