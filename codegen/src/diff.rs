@@ -376,7 +376,7 @@ pub fn insert_changelog(existing: Option<&str>, section: &str) -> String {
 
 /// Compares the API of `old` docs with the API of `new` docs.
 pub fn diff(old: &Api, new: &Api) -> ApiDiff {
-    diff_locks(&Lock::facts(old, ""), &Lock::facts(new, ""))
+    diff_locks(&Lock::facts(old, "", None), &Lock::facts(new, "", None))
 }
 
 /// Compares a published API (a lock) with the API of the new docs (as [`Lock::facts`] reads them).
@@ -631,6 +631,16 @@ fn compare(
                 });
             }
             None => {}
+            // Dropped from the docs, kept by the lock: a deprecation (once).
+            Some(before) if e.dropped_in.is_some() && before.dropped_in.is_none() => {
+                out.push(Change {
+                    category: Category::Deprecated,
+                    breaking: false,
+                    what: format!("{noun} `{path}` dropped from the docs, kept deprecated"),
+                    source: parse_source(&before.source),
+                });
+            }
+            Some(_) if e.dropped_in.is_some() => {}
             Some(before) => {
                 if before.signature != e.signature {
                     let category = if refines(&before.signature, &e.signature) {

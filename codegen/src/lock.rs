@@ -126,6 +126,10 @@ pub struct LockedField {
     pub required: String,
     /// Where it is described, as `file:line`.
     pub source: String,
+    /// The docs version that dropped the field; it is kept, deprecated, while the structure
+    /// that holds it is (see [`Lock::update`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_in: Option<String>,
 }
 
 /// One error code.
@@ -205,10 +209,16 @@ impl Lock {
         Lock::recorded(api, docs_version, &record)
     }
 
-    /// The wire facts of `api` alone, without the Rust names of the types (what
-    /// [`crate::diff`] compares; no code is generated).
-    pub fn facts(api: &Api, docs_version: &str) -> Lock {
-        Lock::recorded(api, docs_version, &Record::new())
+    /// The wire facts of `api` and the names of its shared structures (kept from
+    /// `published`), without the names of the types made inside methods: what [`crate::diff`]
+    /// compares. No code is generated.
+    pub fn facts(api: &Api, docs_version: &str, published: Option<&Lock>) -> Lock {
+        let options = crate::Options {
+            lock: published.map(|l| std::sync::Arc::new(l.clone())),
+            ..crate::Options::default()
+        };
+        let record = crate::gen::shared_type_names(api, &options);
+        Lock::recorded(api, docs_version, &record)
     }
 
     /// The lock of `api`, with the names `record` says the generator gave.
@@ -324,6 +334,26 @@ impl Lock {
         }
         next.methods
             .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        // Dropped fields: those of shared structures first, which the methods' fields
+        // inside them follow.
+        let published: BTreeMap<&str, &LockedType> =
+            self.types.iter().map(|t| (t.key.as_str(), t)).collect();
+        for t in &mut next.types {
+            if let Some(old) = published.get(t.key.as_str()) {
+                carry_dropped(&old.fields, &mut t.fields, &new.docs_version, &[]);
+            }
+        }
+        let published: BTreeMap<(&str, &str), &LockedMethod> = self
+            .current()
+            .map(|m| ((m.name.as_str(), m.version.as_str()), m))
+            .collect();
+        let types = next.types.clone();
+        for m in next.methods.iter_mut().filter(|m| m.dropped_in.is_none()) {
+            if let Some(old) = published.get(&(m.name.as_str(), m.version.as_str())) {
+                carry_dropped(&old.params, &mut m.params, &new.docs_version, &types);
+                carry_dropped(&old.result, &mut m.result, &new.docs_version, &types);
+            }
+        }
         next
     }
 
@@ -335,8 +365,57 @@ impl Lock {
     /// `result` fields are not in a form the generator can rebuild, and become untyped JSON).
     /// Both are marked deprecated. Entries `api` already has are left alone.
     ///
-    /// Returns how many methods were added.
-    pub fn apply(&self, api: &mut Api) -> usize {
+    /// The fields this lock keeps as dropped ([`LockedField::dropped_in`]) are put back into
+    /// their structures, deprecated, with the type their signature says.
+    ///
+    /// Returns how many methods and fields were added.
+    pub fn apply(&self, api: &mut Api) -> Kept {
+        let fields = self.keep_fields(api);
+        Kept {
+            methods: self.keep_methods(api),
+            fields,
+        }
+    }
+
+    /// The dropped fields of methods and shared structures `api` still has, put back.
+    fn keep_fields(&self, api: &mut Api) -> usize {
+        let mut kept = 0;
+        let locked: BTreeMap<(&str, &str), &LockedMethod> = self
+            .current()
+            .map(|m| ((m.name.as_str(), m.version.as_str()), m))
+            .collect();
+        // The shared structures still there, by published path: a kept field of one of them
+        // stays typed.
+        let shared: BTreeMap<&str, TypeKey> = self
+            .types
+            .iter()
+            .map(|t| (t.rust_path.as_str(), TypeKey(t.key.clone())))
+            .filter(|(_, key)| api.types.contains_key(key))
+            .collect();
+        for m in &mut api.methods {
+            let Some(lm) = locked.get(&(m.name.as_str(), version_name(m.version))) else {
+                continue;
+            };
+            for f in lm.params.iter().filter(|f| f.dropped_in.is_some()) {
+                kept += usize::from(put_back(&mut m.params, &f.path, f, &shared));
+            }
+            for f in lm.result.iter().filter(|f| f.dropped_in.is_some()) {
+                let inside = f.path.strip_prefix("result").unwrap_or_default();
+                kept += usize::from(put_back_in(&mut m.result, inside, f, &shared));
+            }
+        }
+        for t in &self.types {
+            if let Some(named) = api.types.get_mut(&TypeKey(t.key.clone())) {
+                for f in t.fields.iter().filter(|f| f.dropped_in.is_some()) {
+                    kept += usize::from(put_back(&mut named.fields, &f.path, f, &shared));
+                }
+            }
+        }
+        kept
+    }
+
+    /// The old spellings and the dropped methods, rebuilt.
+    fn keep_methods(&self, api: &mut Api) -> usize {
         let has = |api: &Api, name: &str, version: ApiVersion| {
             api.methods
                 .iter()
@@ -417,6 +496,186 @@ impl Lock {
     }
 }
 
+/// What [`Lock::apply`] added to an API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    /// Methods: old spellings and methods the docs dropped.
+    pub methods: usize,
+    /// Fields the docs dropped from structures that are still there.
+    pub fields: usize,
+}
+
+/// Adds to `next` (a structure's fields in the new docs) each field of `published` the docs
+/// dropped that can stay: one whose parent is still a structure made in place (the root, an
+/// object field not shared, their items), and whose Rust name no field beside it took (a field
+/// respelled in letter case only keeps its Rust name through the new spelling). A field inside
+/// a shared structure stays when that structure (in `types`) keeps it.
+fn carry_dropped(
+    published: &[LockedField],
+    next: &mut Vec<LockedField>,
+    version: &str,
+    types: &[LockedType],
+) {
+    let now: BTreeMap<&str, &LockedField> = next.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut carried = Vec::new();
+    // Carried fields that are a shared structure still published: what is inside them stays.
+    let mut shared_kept: Vec<&str> = Vec::new();
+    for f in published {
+        if now.contains_key(f.path.as_str()) {
+            continue;
+        }
+        if ancestors(&f.path).any(|a| shared_kept.contains(&a)) {
+            let mut kept = f.clone();
+            kept.dropped_in = Some(f.dropped_in.clone().unwrap_or_else(|| version.to_owned()));
+            carried.push(kept);
+            continue;
+        }
+        let Some((parent, _)) = split_path(&f.path) else {
+            continue;
+        };
+        // The innermost shared structure around the field, and the field's path inside it.
+        let shared = ancestors(&f.path).find_map(|a| {
+            let rust_type = now.get(a)?.rust_type.as_deref()?;
+            Some((rust_type, f.path[a.len()..].trim_start_matches('.')))
+        });
+        let in_place = match shared {
+            Some((rust_type, inside)) => types.iter().any(|t| {
+                t.rust_path == rust_type
+                    && t.fields
+                        .iter()
+                        .any(|k| k.path == inside && k.dropped_in.is_some())
+            }),
+            None => {
+                parent.is_empty()
+                    || now
+                        .get(parent)
+                        .is_some_and(|p| matches!(p.signature.as_str(), "object" | "object|null"))
+            }
+        };
+        let taken = next.iter().any(|n| {
+            n.rust_name.is_some()
+                && n.rust_name == f.rust_name
+                && split_path(&n.path).is_some_and(|(p, _)| p == parent)
+        });
+        if in_place && !taken {
+            if f.rust_type
+                .as_ref()
+                .is_some_and(|r| types.iter().any(|t| &t.rust_path == r))
+            {
+                shared_kept.push(&f.path);
+            }
+            let mut kept = f.clone();
+            kept.dropped_in = Some(f.dropped_in.clone().unwrap_or_else(|| version.to_owned()));
+            carried.push(kept);
+        }
+    }
+    next.extend(carried);
+    next.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
+/// The paths that hold `path`, innermost first: `a.b[].c` → `a.b[]`, `a.b`, `a`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.char_indices()
+        .rev()
+        .filter(|&(i, c)| i > 0 && matches!(c, '.' | '[' | '{'))
+        .map(move |(i, _)| &path[..i])
+}
+
+/// A field's path as its parent's path and its own name (`fields.TITLE` → `fields`, `TITLE`);
+/// `None` for array items and map values, which are not named fields.
+fn split_path(path: &str) -> Option<(&str, &str)> {
+    if path.ends_with([']', '}']) {
+        return None;
+    }
+    Some(match path.rfind(['.', ']', '}']) {
+        Some(i) if path.as_bytes()[i] == b'.' => (&path[..i], &path[i + 1..]),
+        Some(i) => (&path[..=i], &path[i + 1..]),
+        None => ("", path),
+    })
+}
+
+/// Puts the dropped field `f` back at `path` among `fields` (relative to them); false when
+/// its parent is no structure made in place.
+fn put_back(
+    fields: &mut Vec<Field>,
+    path: &str,
+    f: &LockedField,
+    shared: &BTreeMap<&str, TypeKey>,
+) -> bool {
+    let Some((parent, name)) = split_path(path) else {
+        return false;
+    };
+    if parent.is_empty() {
+        if fields.iter().any(|x| x.api_name == name) {
+            return false;
+        }
+        fields.push(kept_field(name, f, shared));
+        return true;
+    }
+    let (first, rest) = match parent.find(['.', '[', '{']) {
+        Some(i) => parent.split_at(i),
+        None => (parent, ""),
+    };
+    let Some(holder) = fields.iter_mut().find(|x| x.api_name == first) else {
+        return false;
+    };
+    put_back_in(&mut holder.ty, &format!("{rest}.{name}"), f, shared)
+}
+
+/// [`put_back`] inside a type: `path` is relative to it (`.TITLE`, `[].ID`).
+fn put_back_in(
+    ty: &mut Type,
+    path: &str,
+    f: &LockedField,
+    shared: &BTreeMap<&str, TypeKey>,
+) -> bool {
+    match ty {
+        Type::Nullable { inner } => put_back_in(inner, path, f, shared),
+        Type::Array { item } => match path.strip_prefix("[]") {
+            Some(rest) => put_back_in(item, rest, f, shared),
+            None => false,
+        },
+        Type::Map { value } => match path.strip_prefix("{}") {
+            Some(rest) => put_back_in(value, rest, f, shared),
+            None => false,
+        },
+        Type::Object { fields } => match path.strip_prefix('.') {
+            Some(rest) => put_back(fields, rest, f, shared),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// The field a lock keeps: its Rust name, its type from the signature (the shared structure
+/// it was, when that is still there), deprecated.
+fn kept_field(name: &str, f: &LockedField, shared: &BTreeMap<&str, TypeKey>) -> Field {
+    let key = f.rust_type.as_deref().and_then(|r| shared.get(r));
+    let dropped = f.dropped_in.as_deref().unwrap_or("a later version");
+    let note =
+        format!("dropped from the docs in version {dropped}; kept so code using it still compiles");
+    Field {
+        api_name: name.to_owned(),
+        rust_name: f
+            .rust_name
+            .clone()
+            .unwrap_or_else(|| crate::names::snake(name)),
+        doc_type: f.signature.clone(),
+        ty: match key {
+            Some(key) => type_around(&f.signature, key),
+            None => type_of(&f.signature),
+        },
+        required: match f.required.as_str() {
+            "yes" => Required::Yes,
+            "conditional" => Required::Conditional,
+            _ => Required::No,
+        },
+        description: format!("Deprecated: {note}."),
+        source: parse_source(&f.source),
+        deprecated: Some(note),
+    }
+}
+
 /// `file:line` back into a [`Source`] (a text without a line number is the whole file).
 pub fn parse_source(text: &str) -> Source {
     match text.rsplit_once(':') {
@@ -458,6 +717,7 @@ fn rebuilt(locked: &LockedMethod, version: ApiVersion, note: String) -> Method {
             },
             description: String::new(),
             source: parse_source(&f.source),
+            deprecated: None,
         })
         .collect();
     let result = locked.result.first().map_or_else(
@@ -485,6 +745,23 @@ fn rebuilt(locked: &LockedMethod, version: ApiVersion, note: String) -> Method {
         errors: Vec::new(),
         examples: Vec::new(),
         source: parse_source(&locked.source),
+    }
+}
+
+/// The type `signature` says with its `object` the shared structure `key` (`object[]` → a
+/// list of it); other signatures as [`type_of`] reads them.
+fn type_around(signature: &str, key: &TypeKey) -> Type {
+    let shared = || Type::Ref { key: key.clone() };
+    match signature {
+        "object" => shared(),
+        "object[]" => Type::array(shared()),
+        "object|null" => Type::Nullable {
+            inner: Box::new(shared()),
+        },
+        "map<object>" => Type::Map {
+            value: Box::new(shared()),
+        },
+        other => type_of(other),
     }
 }
 
@@ -666,6 +943,7 @@ impl Surface {
                 rust_name: field.map(|f| f.rust_name.clone()),
                 signature: signature(ty),
                 rust_type: None,
+                dropped_in: None,
                 required: match required {
                     Required::Yes => "yes",
                     Required::No => "no",

@@ -163,6 +163,10 @@ pub struct Field {
     pub description: String,
     /// Where the field is described.
     pub source: Source,
+    /// Why the field is deprecated: set for a field the docs dropped that a lock of the
+    /// published API keeps ([`crate`]'s `lock` module), so code using it still compiles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
 }
 
 impl Field {

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::diff::{diff_locks, insert_changelog};
 use crate::gen::{module_paths, render, Options};
-use crate::lock::Lock;
+use crate::lock::{Kept, Lock};
 use crate::model::Api;
 
 /// Root modules that are not features: the shared structures every feature reads.
@@ -58,8 +58,8 @@ pub struct Written {
     pub features: BTreeMap<String, usize>,
     /// Files written, relative to the crate's folder.
     pub files: Vec<String>,
-    /// Methods kept from the previous lock, deprecated.
-    pub kept: usize,
+    /// Methods and fields kept from the previous lock, deprecated.
+    pub kept: Kept,
 }
 
 /// Writes the crate for `api` into `out` (created if needed; the files it writes are
@@ -70,9 +70,9 @@ pub fn write_package(api: &Api, package: &Package, out: &Path) -> io::Result<Wri
     let mut kept_api = api.clone();
     let kept = match &package.previous {
         Some(previous) => previous
-            .update(&Lock::facts(api, &package.docs_version))
+            .update(&Lock::facts(api, &package.docs_version, Some(previous)))
             .apply(&mut kept_api),
-        None => 0,
+        None => Kept::default(),
     };
     let options = Options {
         runtime: quote::quote!(::b24_runtime),
@@ -149,7 +149,7 @@ pub fn write_package(api: &Api, package: &Package, out: &Path) -> io::Result<Wri
     std::fs::write(out.join("README.md"), readme(package, &written))?;
     let section = match &package.previous {
         Some(previous) => {
-            let mut changes = diff_locks(previous, &docs_lock);
+            let mut changes = diff_locks(previous, &lock);
             changes.kept_by_lock = true;
             changes.changelog(&package.version)
         }

@@ -574,3 +574,112 @@ fn union_variants_keep_their_names_when_the_docs_reorder_the_forms() {
     assert!(kept.contains("Array(Vec<__b24::Int>)"), "{kept}");
     assert!(kept.contains("Array2(Vec<String>)"), "{kept}");
 }
+
+#[test]
+fn fields_the_docs_drop_stay_deprecated_while_their_structure_does() {
+    let v1 = tree("lock-fields-v1", &base_files());
+    let lock = b24_codegen::lock::Lock::of(&load(&v1), "v1", None);
+    // The next docs drop a field of an in-place structure (`deal.add`'s `fields.OPTIONS`, an
+    // object with a field of its own), a field of a shared structure (the deal's `TITLE`) and
+    // a response field (`item.get`'s `stage`, a shared structure `deal.get` now links to).
+    let v2 = edited(&base_files(), &[], |text| {
+        let text = text
+            .replace("|| **fields.OPTIONS**\n[`object`](./data-types.md) | Options ||\n|| **fields.OPTIONS.copy**\n[`string`](./data-types.md) | Copy ||\n", "")
+            .replace("|| **stage**\n[`object`](./data-types.md) | Its stage, see [stage](../deal/index.md#stage) ||\n", "")
+            .replace("Id of the deal ||\n|| **TITLE**\n[`string`](./data-types.md) | Title ||\n", "Id of the deal ||\n");
+        if !text.starts_with("# Get a Deal") {
+            return text;
+        }
+        text.replacen(
+            "|| **id***\n[`integer`](./data-types.md) | Id ||\n",
+            "|| **id***\n[`integer`](./data-types.md) | Id ||\n\
+             || **stage**\n[`object`](./data-types.md) | A stage, see [stage](./index.md#stage) ||\n",
+            1,
+        )
+    });
+    let v2 = tree("lock-fields-v2", &v2);
+    let docs = b24_codegen::lock::Lock::facts(&load(&v2), "v2", Some(&lock));
+    let next = lock.update(&docs);
+    let mut api = load(&v2);
+    assert_eq!(next.apply(&mut api).fields, 3);
+
+    let options = Options {
+        lock: Some(std::sync::Arc::new(lock.clone())),
+        ..Options::default()
+    };
+    let code = render(&generate(&api, &options));
+    // The body of `struct name` after the `n`-th occurrence of `module` in the code.
+    let body = |module: &str, name: &str| -> String {
+        let from = code.find(module).unwrap_or_else(|| panic!("{module}"));
+        let at = from + code[from..].find(&format!("pub struct {name} ")).unwrap();
+        code[at..at + code[at..].find('}').unwrap()].to_owned()
+    };
+    for (module, name, field) in [
+        (
+            "pub mod add",
+            "Fields",
+            " options: __b24::Value = \"OPTIONS\"",
+        ),
+        ("pub mod types", "DealFields", " title: String = \"TITLE\""),
+        (
+            "pub mod item",
+            "Response",
+            " stage: super::super::types::Stage = \"stage\"",
+        ),
+    ] {
+        let text = body(module, name);
+        let line = text.lines().position(|l| l.contains(field));
+        let line = line.unwrap_or_else(|| panic!("{name}.{field} lost:\n{text}"));
+        let above: String = text
+            .lines()
+            .take(line)
+            .skip(line.saturating_sub(2))
+            .collect();
+        assert!(
+            above.contains("#[deprecated(note =")
+                && above.contains("dropped from the docs in version v2"),
+            "{name}.{field} is not deprecated:\n{text}"
+        );
+    }
+    // The item's own `TITLE` (not dropped) is no deprecated field.
+    assert!(!body("pub mod types", "ItemFields").contains("deprecated"));
+
+    // The diff against the lock: the three are deprecations; what is lost for real (the
+    // `Options` structure's own field, now untyped) is the one breaking change.
+    let changes = b24_codegen::diff::diff_locks(&lock, &next);
+    let all: Vec<&b24_codegen::diff::Change> =
+        changes.changed.iter().flat_map(|m| &m.changes).collect();
+    let deprecated: Vec<&str> = all
+        .iter()
+        .filter(|c| c.category == b24_codegen::diff::Category::Deprecated)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert!(
+        deprecated
+            .iter()
+            .any(|w| w.contains("`fields.OPTIONS` dropped")),
+        "{deprecated:#?}"
+    );
+    assert!(
+        deprecated
+            .iter()
+            .any(|w| w.contains("`result.stage` dropped")),
+        "{deprecated:#?}"
+    );
+    assert!(
+        deprecated
+            .iter()
+            .any(|w| w.contains("`result.TITLE` dropped")),
+        "{deprecated:#?}"
+    );
+    let breaking: Vec<&str> = all
+        .iter()
+        .filter(|c| c.breaking)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert_eq!(
+        breaking,
+        ["parameter `fields.OPTIONS.copy` removed"],
+        "{all:#?}"
+    );
+}

@@ -504,6 +504,7 @@ mod tests {
             required: Required::Yes,
             description: String::new(),
             source: src(),
+            deprecated: None,
         }
     }
 

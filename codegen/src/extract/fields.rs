@@ -326,6 +326,7 @@ impl<'a> Builder<'a> {
                 required: if response { Required::No } else { row.required },
                 description: super::clean_markdown(&row.description),
                 source: self.source(row.line),
+                deprecated: None,
             });
         }
         out
@@ -607,6 +608,7 @@ impl<'a> Builder<'a> {
                     required: Required::Yes,
                     description,
                     source: source.clone(),
+                    deprecated: None,
                 }),
             }
         }
@@ -1324,6 +1326,7 @@ fn bullet_fields(description: &str, source: &Source) -> Option<Vec<Field>> {
             required: Required::No,
             description: text.to_owned(),
             source: source.clone(),
+            deprecated: None,
         });
     }
     (fields.len() >= 2).then_some(fields)

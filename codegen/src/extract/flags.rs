@@ -209,6 +209,7 @@ mod tests {
             required: Required::No,
             description: String::new(),
             source: Source::new("p.md", 1),
+            deprecated: None,
         }
     }
 

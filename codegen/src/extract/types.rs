@@ -227,6 +227,7 @@ pub fn inferred_field(key: &str, value: &Value, scope: &mut Scope) -> Field {
         required: Required::No,
         description: String::new(),
         source: crate::model::Source::new("", 0),
+        deprecated: None,
     }
 }
 

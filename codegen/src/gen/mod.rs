@@ -162,23 +162,7 @@ pub fn generate(api: &Api, options: &Options) -> TokenStream {
 
 /// [`generate`], and the names it gave every type (what the lock records).
 pub(crate) fn generate_recorded(api: &Api, options: &Options) -> (TokenStream, published::Record) {
-    let mut ctx = Context {
-        api,
-        // Generated code names the runtime through one short path, imported at the root and
-        // by each module from its parent.
-        runtime: quote!(__b24),
-        shared: naming::SharedNames::default(),
-        round_trip: options.round_trip,
-        reached: RefCell::default(),
-        pins: options
-            .lock
-            .as_ref()
-            .map(|lock| published::pins(lock, api))
-            .unwrap_or_default(),
-        record: RefCell::default(),
-        gates: options.feature_gates.then(|| feature_gates(api, options)),
-    };
-    ctx.shared = shared_names(&ctx);
+    let ctx = context(api, options);
     let tree = tree(api, options).tokens(&ctx, 0);
     let events = events::tokens(&ctx, options);
     // Last: what the modules above reach.
@@ -200,6 +184,20 @@ pub(crate) fn generate_recorded(api: &Api, options: &Options) -> (TokenStream, p
         pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
     };
     let mut record = ctx.record.take();
+    record_shared_names(&ctx, &mut record);
+    (tokens, record)
+}
+
+/// The names of the shared structures alone (no code is made), as [`generate_recorded`]
+/// records them.
+pub(crate) fn shared_type_names(api: &Api, options: &Options) -> published::Record {
+    let ctx = context(api, options);
+    let mut record = published::Record::new();
+    record_shared_names(&ctx, &mut record);
+    record
+}
+
+fn record_shared_names(ctx: &Context, record: &mut published::Record) {
     for (key, name) in &ctx.shared.types {
         record
             .entry(published::shared_owner(&key.0))
@@ -213,7 +211,28 @@ pub(crate) fn generate_recorded(api: &Api, options: &Options) -> (TokenStream, p
                 },
             );
     }
-    (tokens, record)
+}
+
+/// The context of a generation: the lock's pins, the shared structures' names.
+fn context<'a>(api: &'a Api, options: &Options) -> Context<'a> {
+    let mut ctx = Context {
+        api,
+        // Generated code names the runtime through one short path, imported at the root and
+        // by each module from its parent.
+        runtime: quote!(__b24),
+        shared: naming::SharedNames::default(),
+        round_trip: options.round_trip,
+        reached: RefCell::default(),
+        pins: options
+            .lock
+            .as_ref()
+            .map(|lock| published::pins(lock, api))
+            .unwrap_or_default(),
+        record: RefCell::default(),
+        gates: options.feature_gates.then(|| feature_gates(api, options)),
+    };
+    ctx.shared = shared_names(&ctx);
+    ctx
 }
 
 /// The features (top-level modules) whose methods, events or placements reach each shared
@@ -570,6 +589,7 @@ mod tests {
             required,
             description: format!("The {api}."),
             source: Source::new("page.md", 1),
+            deprecated: None,
         }
     }
 

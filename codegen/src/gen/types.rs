@@ -454,7 +454,10 @@ impl<'a> Module<'a> {
         };
         let takes_lists = takes_lists(ty);
         let ty = self.rust_type(ty, &field.api_name);
-        let doc = self.doc(&field_doc(field, plain), &field.source.file);
+        let mut doc = self.doc(&field_doc(field, plain), &field.source.file);
+        if let Some(note) = &field.deprecated {
+            doc.extend(quote!(#[deprecated(note = #note)]));
+        }
         (doc, ty, takes_lists)
     }
 

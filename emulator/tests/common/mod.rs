@@ -21,6 +21,7 @@ pub fn field(name: &str, ty: Type, required: Required) -> Field {
         required,
         description: String::new(),
         source: src(),
+        deprecated: None,
     }
 }
 

@@ -96,7 +96,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         lock: Option<PathBuf>,
         /// With --lock: the crate is generated with `generate --lock`, which keeps removed
-        /// methods and old spellings deprecated, so they are not breaking.
+        /// methods, old spellings and dropped fields deprecated, so they are not breaking.
         #[arg(long, requires = "lock")]
         kept: bool,
         /// Print the diff as one JSON object.
@@ -224,7 +224,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 (Some(lock), [new]) => {
                     let old = b24_codegen::lock::Lock::read(&lock)
                         .map_err(|e| format!("{}: {e}", lock.display()))?;
-                    let new = b24_codegen::lock::Lock::facts(&b24_codegen::load(new), "");
+                    let new =
+                        b24_codegen::lock::Lock::facts(&b24_codegen::load(new), "", Some(&old));
+                    // What the regenerated crate keeps: the docs' API plus what the lock
+                    // keeps deprecated.
+                    let new = if kept { old.update(&new) } else { new };
                     let mut changes = b24_codegen::diff::diff_locks(&old, &new);
                     changes.kept_by_lock = kept;
                     changes
@@ -354,10 +358,11 @@ fn write_crate(
     let written = write_package(&api, &package, out)
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!(
-        "b24-codegen: wrote {} ({} features, {} methods kept from the lock)",
+        "b24-codegen: wrote {} ({} features; {} methods and {} fields kept from the lock)",
         out.display(),
         written.features.len(),
-        written.kept
+        written.kept.methods,
+        written.kept.fields
     );
     write_out(&format!(
         "{}\n",
@@ -458,7 +463,9 @@ fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<Ex
             b24_codegen::lock::Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
         let kept = lock.apply(&mut api);
         eprintln!(
-            "b24-codegen: {kept} methods kept from {}, deprecated",
+            "b24-codegen: {} methods and {} fields kept from {}, deprecated",
+            kept.methods,
+            kept.fields,
             file.display()
         );
         options.lock = Some(std::sync::Arc::new(lock));
