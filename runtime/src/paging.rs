@@ -298,8 +298,10 @@ fn page_params(layout: &Layout, order_key: &str, after: Option<i64>, upto: Optio
     Value::Object(params)
 }
 
+/// The records of one page (or an error) for the stream: a page at a time, so the export
+/// task and the reader meet once per page, not once per record.
 type Sender<M> =
-    tokio::sync::mpsc::Sender<Result<<M as ListMethod>::Item, Error<<M as Method>::Error>>>;
+    tokio::sync::mpsc::Sender<Vec<Result<<M as ListMethod>::Item, Error<<M as Method>::Error>>>>;
 
 impl<M: ListMethod + 'static> Export<M> {
     /// Export this many ID ranges in parallel (`n` below 1 counts as 1). All share the
@@ -346,15 +348,16 @@ impl<M: ListMethod + 'static> Export<M> {
     /// Runs the export; records come as they arrive: in ID order within each range, ranges
     /// interleaved (see [`Export::ranges`]).
     pub fn stream(self) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
-        let (tx, rx) = tokio::sync::mpsc::channel(4 * PAGE_SIZE);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             if let Err(e) = self.run(&tx).await {
-                let _ = tx.send(Err(e.typed())).await;
+                let _ = tx.send(vec![Err(e.typed())]).await;
             }
         });
         stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
+            rx.recv().await.map(|page| (stream::iter(page), rx))
         })
+        .flatten()
     }
 
     async fn run(self, tx: &Sender<M>) -> Result<(), Error<ApiError>> {
@@ -455,7 +458,7 @@ impl<M: ListMethod + 'static> Export<M> {
             let tracker = Arc::clone(&tracker);
             workers.spawn(async move {
                 if let Err(e) = range.run::<M>(lo, hi, &tx, &tracker).await {
-                    let _ = tx.send(Err(e.typed())).await;
+                    let _ = tx.send(vec![Err(e.typed())]).await;
                 }
             });
         }
@@ -530,22 +533,27 @@ async fn emit<M: ListMethod>(
     upto: Option<i64>,
     tracker: &Tracker,
 ) -> Result<bool, Error<ApiError>> {
-    let mut sent_here = 0u64;
-    let result = emit_each::<M>(tx, items, id_field, cursor, upto, &mut sent_here).await;
-    if sent_here > 0 {
-        tracker.add(sent_here);
+    let mut page = Vec::with_capacity(items.len());
+    let result = decode_page::<M>(&mut page, items, id_field, cursor, upto);
+    if !page.is_empty() {
+        let n = page.len() as u64;
+        if tx.send(page).await.is_err() {
+            return Ok(false);
+        }
+        tracker.add(n);
     }
-    result
+    result.map(|()| true)
 }
 
-async fn emit_each<M: ListMethod>(
-    tx: &Sender<M>,
+/// Decodes into `page` the records above `cursor` (and at most `upto`), moving the cursor; a
+/// record without a numeric ID stops the page with an error, after the records before it.
+fn decode_page<M: ListMethod>(
+    page: &mut Vec<Result<M::Item, Error<M::Error>>>,
     items: &[Value],
     id_field: &str,
     cursor: &mut i64,
     upto: Option<i64>,
-    sent_here: &mut u64,
-) -> Result<bool, Error<ApiError>> {
+) -> Result<(), Error<ApiError>> {
     for item in items {
         let id = id_of(item, id_field).ok_or_else(|| {
             Error::Decode(DecodeError {
@@ -565,16 +573,9 @@ async fn emit_each<M: ListMethod>(
                 reason: format!("a record of {}: {e}", M::NAME),
             })
         });
-        let sent = match decoded {
-            Ok(v) => tx.send(Ok(v)).await,
-            Err(e) => tx.send(Err(e.typed())).await,
-        };
-        if sent.is_err() {
-            return Ok(false);
-        }
-        *sent_here += 1;
+        page.push(decoded.map_err(Error::typed));
     }
-    Ok(true)
+    Ok(())
 }
 
 use serde::Deserialize as _;
