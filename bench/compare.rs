@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo bench --bench compare -- overhead [--calls 5000] [--rounds 5] [--out FILE]
-//! cargo bench --bench compare -- export --records 100000 [--time-scale 1] [--ranges 1,4]
+//! cargo bench --bench compare -- export --records 100000 [--time-scale 1] [--ranges default,1,4]
 //!     [--python PYTHON --peer bench/peer.py] [--peer-variants default,1] [--only b24|peer]
 //!     [--out FILE]
 //! ```
@@ -57,7 +57,7 @@ fn main() -> Result<(), AnyError> {
         _ => {
             return Err(
                 "usage: compare overhead [--calls N] [--rounds R] [--out FILE]\n       \
-                 compare export --records N [--time-scale S] [--ranges R,...] \
+                 compare export --records N [--time-scale S] [--ranges default|R,...] \
                  [--python PYTHON --peer PEER.py] [--peer-variants default,N] \
                  [--only b24|peer] [--out FILE]"
                     .into(),
@@ -329,11 +329,16 @@ async fn export(args: &[String]) -> Result<Value, AnyError> {
     let only = option(args, "only");
     let mut b24 = Vec::new();
     if only != Some("peer") {
-        // One run per value of `--ranges`: ID ranges exported in parallel (1 is the default).
-        for ranges in option(args, "ranges").unwrap_or("1").split(',') {
-            let ranges: usize = ranges
-                .parse()
-                .map_err(|_| format!("--ranges: `{ranges}` is not a number"))?;
+        // One run per value of `--ranges`: ID ranges exported in parallel, `default` for the
+        // export's own choice.
+        for ranges in option(args, "ranges").unwrap_or("default").split(',') {
+            let ranges: Option<usize> =
+                match ranges {
+                    "default" => None,
+                    n => Some(n.parse().map_err(|_| {
+                        format!("--ranges: `{n}` is neither `default` nor a number")
+                    })?),
+                };
             b24.push(run_b24(records, scale, ranges).await?);
         }
     }
@@ -385,7 +390,7 @@ fn timeline(samples: &[Sample], records: u64) -> Value {
     json!({ "columns": ["seconds", "records_served", "requests", "refused_503"], "rows": rows })
 }
 
-async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyError> {
+async fn run_b24(records: u64, scale: f64, ranges: Option<usize>) -> Result<Value, AnyError> {
     let emulator = seeded_emulator(records, scale).await?;
     let client = Client::builder()
         .webhook(emulator.webhook_url())
@@ -404,7 +409,12 @@ async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyEr
     let mut tally = Tally::new(records);
     let mut errors: Vec<String> = Vec::new();
     let mut limited_at_caller = 0u64;
-    let mut stream = std::pin::pin!(client.export(&request).ranges(ranges).stream());
+    let export = client.export(&request);
+    let export = match ranges {
+        Some(n) => export.ranges(n),
+        None => export,
+    };
+    let mut stream = std::pin::pin!(export.stream());
     while let Some(record) = stream.next().await {
         match record {
             Ok(item) => {
@@ -421,8 +431,9 @@ async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyEr
     let mut result = tally.summary();
     let extra = json!({
         "client": format!(
-            "b24 {} (Client::export, ranges({ranges}))",
-            env!("CARGO_PKG_VERSION")
+            "b24 {} (Client::export, {})",
+            env!("CARGO_PKG_VERSION"),
+            ranges.map_or("automatic ranges".to_owned(), |n| format!("ranges({n})"))
         ),
         "seconds": seconds,
         "requests": stats.requests,

@@ -7,7 +7,7 @@
 #
 # Knobs (environment):
 #   B24_BENCH_EXPORTS="100000:1 1000000:5"  RECORDS:TIME_SCALE[:RANGES] per export run
-#   B24_BENCH_RANGES=1,4                    b24 runs: ID ranges exported in parallel (1: default)
+#   B24_BENCH_RANGES=default,1,4            b24 runs: ID ranges in parallel (default: automatic)
 #   B24_BENCH_PEER_VARIANTS=default,1       fast-bitrix24 as shipped, then inside its slow(1)
 #   B24_BENCH_CALLS=3000                    calls per round of the overhead benchmark
 #   B24_BENCH_RUNTIME=1                     also run the runtime's own overhead benchmark (0: skip)
@@ -23,7 +23,7 @@ OUT=bench/out
 VENV=${B24_BENCH_VENV:-$OUT/venv}
 EXPORTS=${B24_BENCH_EXPORTS:-"100000:1 1000000:5"}
 VARIANTS=${B24_BENCH_PEER_VARIANTS:-default,1}
-RANGES=${B24_BENCH_RANGES:-1,4}
+RANGES=${B24_BENCH_RANGES:-default,1,4}
 CALLS=${B24_BENCH_CALLS:-3000}
 
 die() {
