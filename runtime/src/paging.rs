@@ -32,11 +32,14 @@ pub const PAGE_SIZE: usize = 50;
 
 /// The most ID ranges an export runs in parallel when it chooses their number itself.
 ///
-/// Each range keeps one request in flight, so `k` ranges take `k` requests of the bucket's
-/// burst at once and make the export up to `k` times faster only while the burst lasts and the
-/// portal serves them in parallel; past the burst the bucket's drain sets the pace whatever
-/// `k` is. Four already take most of that gain (see the facade's `BENCHMARKS.md`) while
-/// leaving nearly all of a standard burst of 50 to the caller's other requests.
+/// A range waits for each batch call before the next (its cursor is the last ID it got), so
+/// within the bucket's burst `k` ranges need about `1/k` of one range's round trips; past the
+/// burst the bucket's drain sets the pace whatever `k` is. More ranges are not free: the
+/// docs advise against many parallel series of requests from one address
+/// (`settings/performance/limits.md`), `k` ranges spend a method's time budget
+/// (`time.operating`) up to `k` times as fast, and they take `k` requests of the burst at
+/// once. Four keep that modest and already cut most of the round trips (10^5 records with a
+/// 20 ms round trip: 1.2 s with one range, 0.5 s with four; the facade's `BENCHMARKS.md`).
 pub const AUTO_RANGES_MAX: usize = 4;
 
 /// How far a list or an export is: the records delivered so far, and how many the server
