@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo bench --bench compare -- overhead [--calls 5000] [--rounds 5] [--out FILE]
-//! cargo bench --bench compare -- export --records 100000 [--time-scale 1] [--ranges 1,4]
+//! cargo bench --bench compare -- export --records 100000 [--time-scale 1] [--ranges default,1,4]
+//!     [--latency-ms 0]
 //!     [--python PYTHON --peer bench/peer.py] [--peer-variants default,1] [--only b24|peer]
 //!     [--out FILE]
 //! ```
@@ -18,7 +19,8 @@
 //! is sampled every 20 ms (list pages served, 503s sent), and the records the client got are
 //! checked against the stored ids (lost, duplicated). With `--time-scale S` the emulator runs S
 //! emulated seconds per real second, and both clients are told the bucket drains `2·S` per real
-//! second.
+//! second. `--latency-ms L` delays every answer by L real milliseconds (a round trip to a
+//! real portal; default 0).
 //!
 //! Results are JSON on stdout (or in `--out`). A client that fails is reported in the JSON; the
 //! program itself fails only when it cannot run (bad arguments, no emulator, no peer process).
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use b24::crm::item;
 use b24::{Client, Error, RateLimit};
-use b24_emulator::{Bucket, Emulator};
+use b24_emulator::{Bucket, Emulator, Faults};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
@@ -57,7 +59,7 @@ fn main() -> Result<(), AnyError> {
         _ => {
             return Err(
                 "usage: compare overhead [--calls N] [--rounds R] [--out FILE]\n       \
-                 compare export --records N [--time-scale S] [--ranges R,...] \
+                 compare export --records N [--time-scale S] [--ranges default|R,...] \
                  [--python PYTHON --peer PEER.py] [--peer-variants default,N] \
                  [--only b24|peer] [--out FILE]"
                     .into(),
@@ -303,23 +305,34 @@ impl Tally {
     }
 }
 
-/// A fresh emulator with the default bucket at this time scale, holding `records` records.
-async fn seeded_emulator(records: u64, scale: f64) -> Result<Arc<Emulator>, AnyError> {
+/// A fresh emulator with the default bucket at this time scale, holding `records` records,
+/// answering after `latency`.
+async fn seeded_emulator(
+    records: u64,
+    scale: f64,
+    latency: Duration,
+) -> Result<Arc<Emulator>, AnyError> {
     let emulator = Emulator::builder()
         .bucket(Some(Bucket::STANDARD))
         .time_scale(scale)
         .start()
         .await?;
     seed(&emulator, records)?;
+    emulator.set_faults(Faults {
+        latency,
+        ..Faults::default()
+    });
     Ok(Arc::new(emulator))
 }
 
 async fn export(args: &[String]) -> Result<Value, AnyError> {
     let records: u64 = number(args, "records", 100_000)?;
     let scale: f64 = number(args, "time-scale", 1.0)?;
+    let latency_ms: u64 = number(args, "latency-ms", 0)?;
     if records == 0 || !(scale.is_finite() && scale > 0.0) {
         return Err("--records must be at least 1 and --time-scale positive".into());
     }
+    let latency = Duration::from_millis(latency_ms);
     let bucket = Bucket::STANDARD;
     // Every record travels in some request, at most PAGE·PAGES_PER_BATCH per request; the
     // bucket lets `capacity` requests through at once, then `drain_per_sec` per second.
@@ -329,12 +342,17 @@ async fn export(args: &[String]) -> Result<Value, AnyError> {
     let only = option(args, "only");
     let mut b24 = Vec::new();
     if only != Some("peer") {
-        // One run per value of `--ranges`: ID ranges exported in parallel (1 is the default).
-        for ranges in option(args, "ranges").unwrap_or("1").split(',') {
-            let ranges: usize = ranges
-                .parse()
-                .map_err(|_| format!("--ranges: `{ranges}` is not a number"))?;
-            b24.push(run_b24(records, scale, ranges).await?);
+        // One run per value of `--ranges`: ID ranges exported in parallel, `default` for the
+        // export's own choice.
+        for ranges in option(args, "ranges").unwrap_or("default").split(',') {
+            let ranges: Option<usize> =
+                match ranges {
+                    "default" => None,
+                    n => Some(n.parse().map_err(|_| {
+                        format!("--ranges: `{n}` is neither `default` nor a number")
+                    })?),
+                };
+            b24.push(run_b24(records, scale, latency, ranges).await?);
         }
     }
     let mut peers = Vec::new();
@@ -354,12 +372,13 @@ async fn export(args: &[String]) -> Result<Value, AnyError> {
                     format!("--peer-variants: `{n}` is neither `default` nor a number")
                 })?),
             };
-            peers.push(run_peer(records, scale, python, script, concurrency).await?);
+            peers.push(run_peer(records, scale, latency, python, script, concurrency).await?);
         }
     }
     Ok(json!({
         "records": records,
         "time_scale": scale,
+        "latency_ms": latency_ms,
         "bucket": { "capacity": bucket.capacity, "drain_per_emulated_second": bucket.drain_per_sec },
         "records_per_request": PAGE * PAGES_PER_BATCH,
         "min_requests": min_requests,
@@ -385,8 +404,13 @@ fn timeline(samples: &[Sample], records: u64) -> Value {
     json!({ "columns": ["seconds", "records_served", "requests", "refused_503"], "rows": rows })
 }
 
-async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyError> {
-    let emulator = seeded_emulator(records, scale).await?;
+async fn run_b24(
+    records: u64,
+    scale: f64,
+    latency: Duration,
+    ranges: Option<usize>,
+) -> Result<Value, AnyError> {
+    let emulator = seeded_emulator(records, scale, latency).await?;
     let client = Client::builder()
         .webhook(emulator.webhook_url())
         .rate_limit(RateLimit::custom(
@@ -404,7 +428,12 @@ async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyEr
     let mut tally = Tally::new(records);
     let mut errors: Vec<String> = Vec::new();
     let mut limited_at_caller = 0u64;
-    let mut stream = std::pin::pin!(client.export(&request).ranges(ranges).stream());
+    let export = client.export(&request);
+    let export = match ranges {
+        Some(n) => export.ranges(n),
+        None => export,
+    };
+    let mut stream = std::pin::pin!(export.stream());
     while let Some(record) = stream.next().await {
         match record {
             Ok(item) => {
@@ -421,8 +450,9 @@ async fn run_b24(records: u64, scale: f64, ranges: usize) -> Result<Value, AnyEr
     let mut result = tally.summary();
     let extra = json!({
         "client": format!(
-            "b24 {} (Client::export, ranges({ranges}))",
-            env!("CARGO_PKG_VERSION")
+            "b24 {} (Client::export, {})",
+            env!("CARGO_PKG_VERSION"),
+            ranges.map_or("automatic ranges".to_owned(), |n| format!("ranges({n})"))
         ),
         "seconds": seconds,
         "requests": stats.requests,
@@ -443,11 +473,12 @@ fn bucket_capacity() -> u32 {
 async fn run_peer(
     records: u64,
     scale: f64,
+    latency: Duration,
     python: &str,
     script: &str,
     concurrency: Option<u32>,
 ) -> Result<Value, AnyError> {
-    let emulator = seeded_emulator(records, scale).await?;
+    let emulator = seeded_emulator(records, scale, latency).await?;
     let started = Instant::now();
     let sampler = Sampler::start(Arc::clone(&emulator), started);
     let mut command = tokio::process::Command::new(python);

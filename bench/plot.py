@@ -95,6 +95,7 @@ def plot(exports, path):
             f"Export of {export['records']:,} crm.item records, bucket "
             f"{bucket['capacity']:.0f} + {bucket['drain_per_emulated_second']:g}/s, "
             f"time scale {scale:g} (1 real s = {scale:g} emulated s)"
+            + (f", {export['latency_ms']} ms latency" if export.get("latency_ms") else "")
         )
         ax.set_xlabel("real seconds since the first request")
         ax.set_ylabel(f"records/s served ({max(windows, default=MIN_WINDOW):.2g} s window)")
@@ -150,8 +151,10 @@ def table(overhead, exports):
             reaching = run.get("503_reaching_caller")
             if reaching is None:
                 reaching = "fatal error" if failed else "0 (retried inside)"
+            latency = export.get("latency_ms")
+            setting = f"{scale:g}" + (f" (+{latency} ms latency)" if latency else "")
             lines.append(
-                f"| {export['records']:,} | {scale:g} | {run['client']} | {seconds:.2f} | "
+                f"| {export['records']:,} | {setting} | {run['client']} | {seconds:.2f} | "
                 f"{emulated:.1f} | {minimum:.1f} | {vs_min} | {vs_b24} | {run['requests']} | "
                 f"{run['refused_503']} | {reaching} | {run['lost']:,} | {run['duplicated']:,} |"
             )

@@ -7,8 +7,9 @@
 #
 # Knobs (environment):
 #   B24_BENCH_EXPORTS="100000:1 1000000:5"  RECORDS:TIME_SCALE[:RANGES] per export run
-#   B24_BENCH_RANGES=1,4                    b24 runs: ID ranges exported in parallel (1: default)
+#   B24_BENCH_RANGES=default,1,4            b24 runs: ID ranges in parallel (default: automatic)
 #   B24_BENCH_PEER_VARIANTS=default,1       fast-bitrix24 as shipped, then inside its slow(1)
+#   B24_BENCH_LATENCY_MS=0                  real ms the emulator waits before every answer
 #   B24_BENCH_CALLS=3000                    calls per round of the overhead benchmark
 #   B24_BENCH_RUNTIME=1                     also run the runtime's own overhead benchmark (0: skip)
 #   B24_BENCH_VENV=bench/out/venv           the Python virtualenv (made when missing)
@@ -23,8 +24,9 @@ OUT=bench/out
 VENV=${B24_BENCH_VENV:-$OUT/venv}
 EXPORTS=${B24_BENCH_EXPORTS:-"100000:1 1000000:5"}
 VARIANTS=${B24_BENCH_PEER_VARIANTS:-default,1}
-RANGES=${B24_BENCH_RANGES:-1,4}
+RANGES=${B24_BENCH_RANGES:-default,1,4}
 CALLS=${B24_BENCH_CALLS:-3000}
+LATENCY=${B24_BENCH_LATENCY_MS:-0}
 
 die() {
   echo "bench/run.sh: $*" >&2
@@ -63,10 +65,11 @@ for spec in $EXPORTS; do
   IFS=: read -r records scale ranges <<<"$spec"
   scale=${scale:-1}
   ranges=${ranges:-$RANGES}
-  step "export of $records records, time scale $scale: b24 (ranges $ranges), then fast-bitrix24 ($VARIANTS)"
+  step "export of $records records, time scale $scale, latency $LATENCY ms: b24 (ranges $ranges), then fast-bitrix24 ($VARIANTS)"
   compare export --records "$records" --time-scale "$scale" --ranges "$ranges" \
-    --python "$VENV/bin/python" --peer bench/peer.py --peer-variants "$VARIANTS" \
-    --out "$OUT/export-$records-s$scale.json" || die "the export benchmark crashed"
+    --latency-ms "$LATENCY" --python "$VENV/bin/python" --peer bench/peer.py \
+    --peer-variants "$VARIANTS" --out "$OUT/export-$records-s$scale-l$LATENCY.json" ||
+    die "the export benchmark crashed"
 done
 
 step "table and plot"

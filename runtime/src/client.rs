@@ -359,6 +359,11 @@ impl Client {
         self.inner.budget.operating(method)
     }
 
+    /// The requests this client's bucket lets through at once, if it meters requests.
+    pub(crate) fn burst(&self) -> Option<u32> {
+        self.inner.limiter.burst()
+    }
+
     /// Waits while `method`'s time budget is spent; fails when the wait would be too long.
     pub(crate) async fn wait_for_budget(&self, method: &str) -> Result<(), Error<ApiError>> {
         let inner = &*self.inner;

@@ -184,6 +184,11 @@ impl Limiter {
         }
     }
 
+    /// The requests the client lets through at once ([`RateLimit::client_burst`]), if it meters.
+    pub(crate) fn burst(&self) -> Option<u32> {
+        self.limit.map(|l| l.client_burst())
+    }
+
     /// The shared limits, if any.
     pub(crate) fn shared(&self) -> Option<&Arc<dyn SharedLimits>> {
         self.shared.as_ref()

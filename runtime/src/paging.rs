@@ -3,6 +3,11 @@
 //! The export follows the docs' advice for large volumes (`settings/performance/huge-data.md`):
 //! `order ID asc`, `filter >ID`, `start=-1` (no count), pages chained inside one `batch` call by
 //! `$result[…]` references, several ID ranges in parallel within the shared rate limit.
+//! By default the number of ranges follows the size of the export: after the first page and
+//! the highest ID, one range per batch call's worth of IDs (`50 × pages per call`), at most
+//! [`AUTO_RANGES_MAX`] and at most the client's burst; [`Export::ranges`] forces a number.
+//! Ranges run in parallel, so with more than one, records of different ranges interleave:
+//! the stream is in ID order only within a range (always with `ranges(1)`).
 //! The export covers the IDs up to the highest one at its start (so it ends even under a
 //! steady stream of inserts; [`Export::follow_inserts`] also takes the new ones). Each range
 //! only accepts strictly increasing IDs inside its bounds, and the ranges are disjoint, so
@@ -24,6 +29,18 @@ use crate::method::{ListMethod, Method};
 
 /// Records per page of a classic list method.
 pub const PAGE_SIZE: usize = 50;
+
+/// The most ID ranges an export runs in parallel when it chooses their number itself.
+///
+/// A range waits for each batch call before the next (its cursor is the last ID it got), so
+/// within the bucket's burst `k` ranges need about `1/k` of one range's round trips; past the
+/// burst the bucket's drain sets the pace whatever `k` is. More ranges are not free: the
+/// docs advise against many parallel series of requests from one address
+/// (`settings/performance/limits.md`), `k` ranges spend a method's time budget
+/// (`time.operating`) up to `k` times as fast, and they take `k` requests of the burst at
+/// once. Four keep that modest and already cut most of the round trips (10^5 records with a
+/// 20 ms round trip: 1.2 s with one range, 0.5 s with four; the facade's `BENCHMARKS.md`).
+pub const AUTO_RANGES_MAX: usize = 4;
 
 /// How far a list or an export is: the records delivered so far, and how many the server
 /// counted when it started (its `total`), when it said.
@@ -161,11 +178,16 @@ impl Client {
     }
 
     /// The fast export of a list method that filters and orders by ID. See the module docs.
+    ///
+    /// Every record comes out exactly once, through reads only, within the client's rate
+    /// limit. By default the export splits the IDs into several ranges read in parallel (see
+    /// [`Export::ranges`]), so records of different ranges come out interleaved: not in ID
+    /// order. For ID order, use `.ranges(1)`.
     pub fn export<M: ListMethod>(&self, request: &M) -> Export<M> {
         Export {
             client: self.clone(),
             params: params_object(request),
-            ranges: 1,
+            ranges: None,
             pages_per_call: crate::batch::MAX_COMMANDS,
             follow_inserts: false,
             on_progress: None,
@@ -201,7 +223,8 @@ impl Client {
 pub struct Export<M> {
     client: Client,
     params: Result<Map<String, Value>, Error<ApiError>>,
-    ranges: usize,
+    /// Forced by [`Export::ranges`]; `None`: chosen from the span of IDs.
+    ranges: Option<usize>,
     pages_per_call: usize,
     follow_inserts: bool,
     on_progress: Option<OnProgress>,
@@ -278,13 +301,25 @@ fn page_params(layout: &Layout, order_key: &str, after: Option<i64>, upto: Optio
     Value::Object(params)
 }
 
+/// The records of one page (or an error) for the stream: a page at a time, so the export
+/// task and the reader meet once per page, not once per record.
 type Sender<M> =
-    tokio::sync::mpsc::Sender<Result<<M as ListMethod>::Item, Error<<M as Method>::Error>>>;
+    tokio::sync::mpsc::Sender<Vec<Result<<M as ListMethod>::Item, Error<<M as Method>::Error>>>>;
 
 impl<M: ListMethod + 'static> Export<M> {
-    /// Export this many ID ranges in parallel (default 1). All share the client's rate limit.
+    /// Export this many ID ranges in parallel (`n` below 1 counts as 1). All share the
+    /// client's rate limit.
+    ///
+    /// Without this call the export chooses: it reads the first page and the highest ID, then
+    /// runs one range per batch call's worth of IDs in between (`50 ×`
+    /// [`Export::pages_per_call`] IDs), at most [`AUTO_RANGES_MAX`] and at most the client's
+    /// burst (so a small table is one range). Range bounds fall on whole batch calls where
+    /// the span allows, and a range sends no request past its upper bound.
+    ///
+    /// Records come in ID order within a range; ranges run in parallel, so with more than one
+    /// the stream interleaves them. `ranges(1)` gives the whole export in ID order.
     pub fn ranges(mut self, n: usize) -> Self {
-        self.ranges = n.max(1);
+        self.ranges = Some(n.max(1));
         self
     }
 
@@ -313,17 +348,19 @@ impl<M: ListMethod + 'static> Export<M> {
         self
     }
 
-    /// Runs the export; records come as they arrive (in ID order within each range).
+    /// Runs the export; records come as they arrive: in ID order within each range, ranges
+    /// interleaved (see [`Export::ranges`]).
     pub fn stream(self) -> impl Stream<Item = Result<M::Item, Error<M::Error>>> + Send + 'static {
-        let (tx, rx) = tokio::sync::mpsc::channel(4 * PAGE_SIZE);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             if let Err(e) = self.run(&tx).await {
-                let _ = tx.send(Err(e.typed())).await;
+                let _ = tx.send(vec![Err(e.typed())]).await;
             }
         });
         stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
+            rx.recv().await.map(|page| (stream::iter(page), rx))
         })
+        .flatten()
     }
 
     async fn run(self, tx: &Sender<M>) -> Result<(), Error<ApiError>> {
@@ -404,14 +441,12 @@ impl<M: ListMethod + 'static> Export<M> {
                 at: format!("{} > {cursor}", layout.id_field),
             });
         }
-        let mut bounds = vec![cursor];
-        let span = i128::from(max) - i128::from(cursor);
-        for k in 1..ranges as i128 {
-            let b = i128::from(cursor) + span * k / ranges as i128;
-            if b > i128::from(*bounds.last().unwrap_or(&cursor)) {
-                bounds.push(b as i64);
-            }
-        }
+        // More ranges than the client lets through at once would only queue at its limiter.
+        let cap = client
+            .burst()
+            .map_or(AUTO_RANGES_MAX, |b| AUTO_RANGES_MAX.min(b as usize));
+        let ids_per_call = (PAGE_SIZE * pages_per_call) as i64;
+        let bounds = range_bounds(cursor, max, ranges, ids_per_call, cap);
         let top = (!follow_inserts).then_some(max);
         let mut workers = tokio::task::JoinSet::new();
         for (i, &lo) in bounds.iter().enumerate() {
@@ -426,13 +461,55 @@ impl<M: ListMethod + 'static> Export<M> {
             let tracker = Arc::clone(&tracker);
             workers.spawn(async move {
                 if let Err(e) = range.run::<M>(lo, hi, &tx, &tracker).await {
-                    let _ = tx.send(Err(e.typed())).await;
+                    let _ = tx.send(vec![Err(e.typed())]).await;
                 }
             });
         }
         while workers.join_next().await.is_some() {}
         Ok(())
     }
+}
+
+/// The lower bounds of the ranges that split the IDs `(cursor, max]` (range `i` is
+/// `(bounds[i], bounds[i + 1]]`, the last one ends at `max`): `forced` ranges, or one per
+/// `ids_per_call` IDs up to `cap`. Ranges span whole batch calls (`ids_per_call` IDs each,
+/// the last range takes the remainder) when there are at least as many calls as ranges;
+/// otherwise the IDs are split evenly. Strictly increasing, all in `[cursor, max)`.
+fn range_bounds(
+    cursor: i64,
+    max: i64,
+    forced: Option<usize>,
+    ids_per_call: i64,
+    cap: usize,
+) -> Vec<i64> {
+    let (lo, span) = (i128::from(cursor), i128::from(max) - i128::from(cursor));
+    let chunk = i128::from(ids_per_call.max(1));
+    if span <= 0 {
+        return vec![cursor];
+    }
+    let calls = (span + chunk - 1) / chunk;
+    let k = match forced {
+        Some(n) => n.max(1) as i128,
+        None => calls.min(cap.max(1) as i128),
+    };
+    let mut bounds = vec![cursor];
+    if calls >= k {
+        // `calls` batch calls dealt out, the first `calls % k` ranges taking one more.
+        let (each, extra) = (calls / k, calls % k);
+        let mut b = lo;
+        for i in 0..k - 1 {
+            b += (each + i128::from(i < extra)) * chunk;
+            bounds.push(b as i64);
+        }
+    } else {
+        for i in 1..k {
+            let b = lo + span * i / k;
+            if b > i128::from(*bounds.last().unwrap_or(&cursor)) {
+                bounds.push(b as i64);
+            }
+        }
+    }
+    bounds
 }
 
 async fn raw_page<M: Method>(client: &Client, params: &Value) -> Result<Value, Error<ApiError>> {
@@ -459,22 +536,27 @@ async fn emit<M: ListMethod>(
     upto: Option<i64>,
     tracker: &Tracker,
 ) -> Result<bool, Error<ApiError>> {
-    let mut sent_here = 0u64;
-    let result = emit_each::<M>(tx, items, id_field, cursor, upto, &mut sent_here).await;
-    if sent_here > 0 {
-        tracker.add(sent_here);
+    let mut page = Vec::with_capacity(items.len());
+    let result = decode_page::<M>(&mut page, items, id_field, cursor, upto);
+    if !page.is_empty() {
+        let n = page.len() as u64;
+        if tx.send(page).await.is_err() {
+            return Ok(false);
+        }
+        tracker.add(n);
     }
-    result
+    result.map(|()| true)
 }
 
-async fn emit_each<M: ListMethod>(
-    tx: &Sender<M>,
+/// Decodes into `page` the records above `cursor` (and at most `upto`), moving the cursor; a
+/// record without a numeric ID stops the page with an error, after the records before it.
+fn decode_page<M: ListMethod>(
+    page: &mut Vec<Result<M::Item, Error<M::Error>>>,
     items: &[Value],
     id_field: &str,
     cursor: &mut i64,
     upto: Option<i64>,
-    sent_here: &mut u64,
-) -> Result<bool, Error<ApiError>> {
+) -> Result<(), Error<ApiError>> {
     for item in items {
         let id = id_of(item, id_field).ok_or_else(|| {
             Error::Decode(DecodeError {
@@ -494,16 +576,9 @@ async fn emit_each<M: ListMethod>(
                 reason: format!("a record of {}: {e}", M::NAME),
             })
         });
-        let sent = match decoded {
-            Ok(v) => tx.send(Ok(v)).await,
-            Err(e) => tx.send(Err(e.typed())).await,
-        };
-        if sent.is_err() {
-            return Ok(false);
-        }
-        *sent_here += 1;
+        page.push(decoded.map_err(Error::typed));
     }
-    Ok(true)
+    Ok(())
 }
 
 use serde::Deserialize as _;
@@ -526,8 +601,20 @@ impl Range {
     ) -> Result<(), Error<ApiError>> {
         let mut cursor = lo;
         loop {
+            // A range holds at most one record per ID: ask for no page past its upper bound.
+            let pages = match hi {
+                Some(h) => {
+                    let left = i128::from(h) - i128::from(cursor);
+                    if left <= 0 {
+                        return Ok(());
+                    }
+                    let needed = (left + PAGE_SIZE as i128 - 1) / PAGE_SIZE as i128;
+                    self.pages_per_call.min(needed as usize)
+                }
+                None => self.pages_per_call,
+            };
             let mut batch = Batch::new().halt(true);
-            for i in 0..self.pages_per_call {
+            for i in 0..pages {
                 let after = (i == 0).then_some(cursor);
                 let mut bindings = Vec::new();
                 if i > 0 {
@@ -553,7 +640,7 @@ impl Range {
             }
             let results = self.client.batch(&batch).await?;
             let before = cursor;
-            for i in 0..self.pages_per_call {
+            for i in 0..pages {
                 let key = format!("p{i}");
                 if let Some(e) = results.error(&key) {
                     return Err(Error::Method(e.clone()));
@@ -593,6 +680,82 @@ mod tests {
         );
         assert_eq!(items_path(&json!({"a": [], "b": []})), None);
         assert_eq!(items_path(&json!(5)), None);
+    }
+
+    /// The ranges `(lo, hi]` that `range_bounds` makes of `(cursor, max]`.
+    fn ranges_of(cursor: i64, max: i64, forced: Option<usize>, chunk: i64) -> Vec<(i64, i64)> {
+        let bounds = range_bounds(cursor, max, forced, chunk, AUTO_RANGES_MAX);
+        let mut tops = bounds[1..].to_vec();
+        tops.push(max);
+        bounds.into_iter().zip(tops).collect()
+    }
+
+    #[test]
+    fn automatic_ranges_follow_the_span_on_whole_batch_calls() {
+        // 10^5 records after a first page of 50: 40 calls of 2,500 IDs, 4 ranges of 10 calls.
+        assert_eq!(
+            ranges_of(50, 100_000, None, 2_500),
+            [
+                (50, 25_050),
+                (25_050, 50_050),
+                (50_050, 75_050),
+                (75_050, 100_000)
+            ]
+        );
+        // Fewer calls than the cap: one range each.
+        assert_eq!(
+            ranges_of(50, 5_000, None, 2_500),
+            [(50, 2_550), (2_550, 5_000)]
+        );
+        // Under one call: one range.
+        assert_eq!(ranges_of(50, 333, None, 2_500), [(50, 333)]);
+        // 9 calls in 4 ranges: 3, 2, 2 and the rest.
+        assert_eq!(
+            ranges_of(0, 850, None, 100),
+            [(0, 300), (300, 500), (500, 700), (700, 850)]
+        );
+        // The client's burst caps the count.
+        assert_eq!(range_bounds(0, 100_000, None, 2_500, 2), [0, 50_000]);
+    }
+
+    #[test]
+    fn forced_ranges_keep_their_count() {
+        assert_eq!(ranges_of(50, 100_000, Some(1), 2_500), [(50, 100_000)]);
+        // 40 calls in 6 ranges: 7, 7, 7, 7, 6, the rest.
+        let six = ranges_of(50, 100_000, Some(6), 2_500);
+        assert_eq!(six.len(), 6);
+        assert!(six[..5].iter().all(|(lo, hi)| (hi - lo) % 2_500 == 0));
+        // Fewer calls than ranges: the IDs split evenly, never an empty range.
+        assert_eq!(
+            ranges_of(50, 333, Some(3), 2_500),
+            [(50, 144), (144, 238), (238, 333)]
+        );
+        assert_eq!(ranges_of(0, 2, Some(5), 2_500), [(0, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn range_bounds_are_disjoint_and_cover_the_span() {
+        let spans = [
+            (0, 1),
+            (-5, 7),
+            (i64::MIN, i64::MAX),
+            (10, 9_999),
+            (1, 250_001),
+        ];
+        for (cursor, max) in spans {
+            for forced in [None, Some(1), Some(3), Some(8), Some(1_000)] {
+                for chunk in [50, 100, 2_500] {
+                    let ranges = ranges_of(cursor, max, forced, chunk);
+                    assert_eq!(ranges.first().map(|r| r.0), Some(cursor));
+                    assert_eq!(ranges.last().map(|r| r.1), Some(max));
+                    assert!(ranges.iter().all(|(lo, hi)| lo < hi), "{ranges:?}");
+                    assert!(ranges.windows(2).all(|w| w[0].1 == w[1].0), "{ranges:?}");
+                    if forced.is_none() {
+                        assert!(ranges.len() <= AUTO_RANGES_MAX);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

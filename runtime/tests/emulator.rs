@@ -451,6 +451,122 @@ async fn export_under_concurrent_inserts_and_deletes_returns_each_surviving_reco
     );
 }
 
+/// An unlimited emulator holding `n` deals, and its client.
+async fn seeded(n: usize) -> (Emulator, Client) {
+    let e = emulator(unlimited()).await;
+    e.insert_records(
+        "crm.item",
+        &json!({"entityTypeId": 2}),
+        (0..n).map(|i| json!({"title": format!("r{i}")})),
+    )
+    .expect("seed");
+    let c = webhook(&e);
+    (e, c)
+}
+
+fn as_id(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str()?.parse().ok())
+}
+
+/// The upper bounds (`<=id`) of the list pages the emulator ran: one per ID range.
+fn upper_bounds(e: &Emulator) -> std::collections::BTreeSet<i64> {
+    e.received("crm.item.list")
+        .iter()
+        .filter_map(|p| as_id(p.get("filter")?.get("<=id")?))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_default_export_splits_a_large_table_into_ranges_and_returns_each_record_once() {
+    // 4 pages per call: 200 IDs a call, so 3,000 records are 15 calls after the first page:
+    // more than enough for the automatic cap of 4 ranges.
+    const N: usize = 3_000;
+    let (e, c) = seeded(N).await;
+    let stored: HashSet<i64> = items(&e)
+        .iter()
+        .map(|r| as_id(&r["id"]).expect("id"))
+        .collect();
+    assert_eq!(stored.len(), N);
+    let out: Vec<_> = c
+        .export(&List { entity_type_id: 2 })
+        .pages_per_call(4)
+        .stream()
+        .collect()
+        .await;
+    let ids: Vec<i64> = out.into_iter().map(|r| r.expect("record").id).collect();
+    let unique: HashSet<i64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "a record returned twice");
+    assert_eq!(unique, stored, "every stored record, nothing else");
+    let max = *stored.iter().max().expect("records");
+    let bounds = upper_bounds(&e);
+    assert_eq!(
+        bounds.len(),
+        b24_runtime::paging::AUTO_RANGES_MAX,
+        "{bounds:?}"
+    );
+    assert_eq!(bounds.last(), Some(&max));
+    // The first page, the highest ID, then one page per 50 IDs: none past a range's bound.
+    assert_eq!(
+        e.runs("crm.item.list"),
+        2 + (N as u64 - 50).div_ceil(50),
+        "list pages run"
+    );
+    // Within a range the IDs still come in order.
+    let mut last_in_range = std::collections::BTreeMap::new();
+    for id in &ids {
+        let range = bounds.range(id..).next().copied();
+        let previous = last_in_range.insert(range, *id);
+        assert!(
+            previous.map_or(true, |p| p < *id),
+            "{id} after {previous:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_default_export_of_a_small_table_is_one_range_in_id_order() {
+    const N: usize = 120;
+    let (e, c) = seeded(N).await;
+    let before = e.stats().requests;
+    let out: Vec<_> = c
+        .export(&List { entity_type_id: 2 })
+        .stream()
+        .collect()
+        .await;
+    let ids: Vec<i64> = out.into_iter().map(|r| r.expect("record").id).collect();
+    let mut stored: Vec<i64> = items(&e)
+        .iter()
+        .map(|r| as_id(&r["id"]).expect("id"))
+        .collect();
+    stored.sort_unstable();
+    assert_eq!(ids, stored, "every record once, in ID order");
+    // The first page, the highest ID, one batch call of the 2 pages left.
+    assert_eq!(e.stats().requests - before, 3);
+    assert_eq!(e.runs("crm.item.list"), 4);
+    assert_eq!(upper_bounds(&e).len(), 1);
+}
+
+#[tokio::test]
+async fn one_forced_range_exports_a_large_table_in_id_order() {
+    const N: usize = 1_000;
+    let (e, c) = seeded(N).await;
+    let out: Vec<_> = c
+        .export(&List { entity_type_id: 2 })
+        .ranges(1)
+        .pages_per_call(4)
+        .stream()
+        .collect()
+        .await;
+    let ids: Vec<i64> = out.into_iter().map(|r| r.expect("record").id).collect();
+    let mut stored: Vec<i64> = items(&e)
+        .iter()
+        .map(|r| as_id(&r["id"]).expect("id"))
+        .collect();
+    stored.sort_unstable();
+    assert_eq!(ids, stored, "every record once, in ID order");
+    assert_eq!(upper_bounds(&e).len(), 1);
+}
+
 #[tokio::test]
 async fn one_hostile_form_does_not_take_the_emulator_down() {
     let e = emulator(unlimited()).await;

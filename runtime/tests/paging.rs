@@ -74,10 +74,14 @@ async fn export_returns_every_record_once_with_objects_and_lowercase_ids() {
         .collect()
         .await;
     let ids: Vec<i64> = items.into_iter().map(|r| r.expect("item").id).collect();
+    // The 283 IDs after the first page are less than one batch call's 2,500: the automatic
+    // export runs one range, so in ID order (several ranges would interleave).
     assert_eq!(ids, (1..=333).collect::<Vec<_>>(), "in order, once each");
-    // The first page, the highest ID, then one batch of chained pages.
+    // The first page, the highest ID, then one batch of chained pages: the 6 pages the 283
+    // IDs can fill, none past the highest ID.
     assert_eq!(batches.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(server.requests().len(), 3);
+    assert_eq!(commands(&server.requests()[2]).len(), 6);
     let probe = server.requests()[0].json();
     assert_eq!(probe["start"], json!(-1));
     // The first page showed the records use `id`: the chained pages filter and order by it.
@@ -91,6 +95,107 @@ async fn export_returns_every_record_once_with_objects_and_lowercase_ids() {
         line.contains("order%5Bid%5D=ASC") && line.contains("start=-1"),
         "{line}"
     );
+}
+
+/// The commands of a recorded `batch` call, by key.
+fn commands(batch: &support::Recorded) -> serde_json::Map<String, serde_json::Value> {
+    match batch.json().get("cmd") {
+        Some(serde_json::Value::Object(cmd)) => cmd.clone(),
+        _ => panic!("not a batch call: {}", batch.path),
+    }
+}
+
+/// The ID bounds `(lo, hi]` of each `batch` call's first command (`filter[>ID]`, `filter[<=ID]`).
+fn batch_bounds(server: &Server) -> Vec<(i64, i64)> {
+    let bound = |params: &serde_json::Value, key: &str| {
+        let v = &params["filter"][key];
+        v.as_i64()
+            .or_else(|| v.as_str()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {params}"))
+    };
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.rest_method() == "batch")
+        .map(|r| {
+            let line = commands(r)["p0"].as_str().expect("line").to_owned();
+            let (_, query) = line.split_once('?').expect("query");
+            let params = b24_runtime::query::parse_query(query);
+            (bound(&params, ">ID"), bound(&params, "<=ID"))
+        })
+        .collect()
+}
+
+/// A portal of `N_LARGE` records, exported with default settings or with forced ranges.
+async fn export_large(ranges: Option<usize>) -> (Vec<i64>, Server, Arc<Mutex<Store>>) {
+    let store = Arc::new(Mutex::new(Store::with_records(N_LARGE)));
+    let (server, _) = portal::start(store.clone()).await;
+    let mut export = client(&server).export(&RecordList::default());
+    if let Some(n) = ranges {
+        export = export.ranges(n);
+    }
+    let ids = export
+        .stream()
+        .map(|r| r.expect("record").id.get())
+        .collect()
+        .await;
+    (ids, server, store)
+}
+
+/// 20,000 records: after the first page, 19,950 IDs, 8 batch calls of 2,500.
+const N_LARGE: i64 = 20_000;
+
+#[tokio::test]
+async fn the_default_export_of_a_large_table_runs_ranges_on_whole_calls_each_record_once() {
+    let (ids, server, store) = export_large(None).await;
+    let unique: BTreeSet<i64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "a record returned twice");
+    assert_eq!(unique, (1..=N_LARGE).collect(), "every record");
+    // 8 calls in 4 ranges of 2 calls (5,000 IDs), the last one ending at the highest ID.
+    let mut bounds = batch_bounds(&server);
+    bounds.sort_unstable();
+    assert_eq!(
+        bounds,
+        [
+            (50, 5_050),
+            (2_550, 5_050),
+            (5_050, 10_050),
+            (7_550, 10_050),
+            (10_050, 15_050),
+            (12_550, 15_050),
+            (15_050, 20_000),
+            (17_550, 20_000),
+        ]
+    );
+    // The first page, the highest ID, 8 batch calls; one list page per 50 IDs, so no page
+    // (and no request) past a range's bound.
+    assert_eq!(server.requests().len(), 10);
+    let runs = store.lock().expect("store").runs["test.record.list"];
+    assert_eq!(runs, 2 + (N_LARGE as usize - 50) / 50);
+    // In ID order within each range.
+    let tops: BTreeSet<i64> = bounds.iter().map(|b| b.1).collect();
+    let mut last = std::collections::BTreeMap::new();
+    for id in &ids {
+        let range = tops.range(id..).next().copied();
+        let previous = last.insert(range, *id);
+        assert!(
+            previous.map_or(true, |p| p < *id),
+            "{id} after {previous:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_forced_range_exports_a_large_table_in_id_order() {
+    let (ids, server, _) = export_large(Some(1)).await;
+    assert_eq!(
+        ids,
+        (1..=N_LARGE).collect::<Vec<_>>(),
+        "in order, once each"
+    );
+    let bounds = batch_bounds(&server);
+    assert_eq!(bounds.len(), 8);
+    assert!(bounds.iter().all(|b| b.1 == N_LARGE), "{bounds:?}");
 }
 
 /// What an export saw while another task inserted new records and deleted old ones.
