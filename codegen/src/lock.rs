@@ -384,38 +384,43 @@ impl Lock {
             .current()
             .map(|m| ((m.name.as_str(), m.version.as_str()), m))
             .collect();
-        // The shared structures still there, by published path: a kept field of one of them
-        // stays typed.
-        let shared: BTreeMap<&str, TypeKey> = self
-            .types
-            .iter()
-            .map(|t| (t.rust_path.as_str(), TypeKey(t.key.clone())))
-            .filter(|(_, key)| api.types.contains_key(key))
-            .collect();
+        let shared = self.shared_still_in(api);
         for m in &mut api.methods {
             let Some(lm) = locked.get(&(m.name.as_str(), version_name(m.version))) else {
                 continue;
             };
             for f in lm.params.iter().filter(|f| f.dropped_in.is_some()) {
-                kept += usize::from(put_back(&mut m.params, &f.path, f, &shared));
+                kept += usize::from(put_back(&mut m.params, &f.path, kept_field(f, &shared)));
             }
             for f in lm.result.iter().filter(|f| f.dropped_in.is_some()) {
                 let inside = f.path.strip_prefix("result").unwrap_or_default();
-                kept += usize::from(put_back_in(&mut m.result, inside, f, &shared));
+                kept += usize::from(put_back_in(&mut m.result, inside, kept_field(f, &shared)));
             }
         }
         for t in &self.types {
             if let Some(named) = api.types.get_mut(&TypeKey(t.key.clone())) {
                 for f in t.fields.iter().filter(|f| f.dropped_in.is_some()) {
-                    kept += usize::from(put_back(&mut named.fields, &f.path, f, &shared));
+                    let field = kept_field(f, &shared);
+                    kept += usize::from(put_back(&mut named.fields, &f.path, field));
                 }
             }
         }
         kept
     }
 
+    /// The shared structures of this lock `api` still has, by published path: what a kept
+    /// field that was one of them is typed as.
+    fn shared_still_in(&self, api: &Api) -> BTreeMap<&str, TypeKey> {
+        self.types
+            .iter()
+            .map(|t| (t.rust_path.as_str(), TypeKey(t.key.clone())))
+            .filter(|(_, key)| api.types.contains_key(key))
+            .collect()
+    }
+
     /// The old spellings and the dropped methods, rebuilt.
     fn keep_methods(&self, api: &mut Api) -> usize {
+        let shared = self.shared_still_in(api);
         let has = |api: &Api, name: &str, version: ApiVersion| {
             api.methods
                 .iter()
@@ -447,7 +452,7 @@ impl Lock {
                     added.push(old);
                 }
             } else if locked.dropped_in.is_some() {
-                added.push(rebuilt(locked, version, note));
+                added.push(rebuilt(locked, version, note, &shared));
             }
         }
         let count = added.len();
@@ -594,14 +599,9 @@ fn split_path(path: &str) -> Option<(&str, &str)> {
     })
 }
 
-/// Puts the dropped field `f` back at `path` among `fields` (relative to them); false when
-/// its parent is no structure made in place.
-fn put_back(
-    fields: &mut Vec<Field>,
-    path: &str,
-    f: &LockedField,
-    shared: &BTreeMap<&str, TypeKey>,
-) -> bool {
+/// Puts `field` at `path` among `fields` (relative to them); false when its parent is no
+/// structure made in place or a field of that name is there.
+fn put_back(fields: &mut Vec<Field>, path: &str, field: Field) -> bool {
     let Some((parent, name)) = split_path(path) else {
         return false;
     };
@@ -609,7 +609,7 @@ fn put_back(
         if fields.iter().any(|x| x.api_name == name) {
             return false;
         }
-        fields.push(kept_field(name, f, shared));
+        fields.push(field);
         return true;
     }
     let (first, rest) = match parent.find(['.', '[', '{']) {
@@ -619,41 +619,34 @@ fn put_back(
     let Some(holder) = fields.iter_mut().find(|x| x.api_name == first) else {
         return false;
     };
-    put_back_in(&mut holder.ty, &format!("{rest}.{name}"), f, shared)
+    put_back_in(&mut holder.ty, &format!("{rest}.{name}"), field)
 }
 
 /// [`put_back`] inside a type: `path` is relative to it (`.TITLE`, `[].ID`).
-fn put_back_in(
-    ty: &mut Type,
-    path: &str,
-    f: &LockedField,
-    shared: &BTreeMap<&str, TypeKey>,
-) -> bool {
+fn put_back_in(ty: &mut Type, path: &str, field: Field) -> bool {
     match ty {
-        Type::Nullable { inner } => put_back_in(inner, path, f, shared),
+        Type::Nullable { inner } => put_back_in(inner, path, field),
         Type::Array { item } => match path.strip_prefix("[]") {
-            Some(rest) => put_back_in(item, rest, f, shared),
+            Some(rest) => put_back_in(item, rest, field),
             None => false,
         },
         Type::Map { value } => match path.strip_prefix("{}") {
-            Some(rest) => put_back_in(value, rest, f, shared),
+            Some(rest) => put_back_in(value, rest, field),
             None => false,
         },
         Type::Object { fields } => match path.strip_prefix('.') {
-            Some(rest) => put_back(fields, rest, f, shared),
+            Some(rest) => put_back(fields, rest, field),
             None => false,
         },
         _ => false,
     }
 }
 
-/// The field a lock keeps: its Rust name, its type from the signature (the shared structure
-/// it was, when that is still there), deprecated.
-fn kept_field(name: &str, f: &LockedField, shared: &BTreeMap<&str, TypeKey>) -> Field {
+/// The field at a locked path: named after its last segment, typed from the signature (the
+/// shared structure it was, when that is still there).
+fn field_of(f: &LockedField, shared: &BTreeMap<&str, TypeKey>) -> Field {
+    let name = split_path(&f.path).map_or(f.path.as_str(), |(_, name)| name);
     let key = f.rust_type.as_deref().and_then(|r| shared.get(r));
-    let dropped = f.dropped_in.as_deref().unwrap_or("a later version");
-    let note =
-        format!("dropped from the docs in version {dropped}; kept so code using it still compiles");
     Field {
         api_name: name.to_owned(),
         rust_name: f
@@ -670,9 +663,21 @@ fn kept_field(name: &str, f: &LockedField, shared: &BTreeMap<&str, TypeKey>) -> 
             "conditional" => Required::Conditional,
             _ => Required::No,
         },
-        description: format!("Deprecated: {note}."),
+        description: String::new(),
         source: parse_source(&f.source),
+        deprecated: None,
+    }
+}
+
+/// The field a lock keeps, deprecated.
+fn kept_field(f: &LockedField, shared: &BTreeMap<&str, TypeKey>) -> Field {
+    let dropped = f.dropped_in.as_deref().unwrap_or("a later version");
+    let note =
+        format!("dropped from the docs in version {dropped}; kept so code using it still compiles");
+    Field {
+        description: format!("Deprecated: {note}."),
         deprecated: Some(note),
+        ..field_of(f, shared)
     }
 }
 
@@ -696,34 +701,39 @@ pub fn version_name(v: ApiVersion) -> &'static str {
 }
 
 /// A method the docs dropped, from what the lock says of it.
-fn rebuilt(locked: &LockedMethod, version: ApiVersion, note: String) -> Method {
-    let top_level = |f: &&LockedField| !f.path.contains(['.', '[', '{']);
-    let params = locked
-        .params
-        .iter()
-        .filter(top_level)
-        .map(|f| Field {
-            api_name: f.path.clone(),
-            rust_name: f
-                .rust_name
-                .clone()
-                .unwrap_or_else(|| crate::names::snake(&f.path)),
-            doc_type: f.signature.clone(),
-            ty: type_of(&f.signature),
-            required: match f.required.as_str() {
-                "yes" => Required::Yes,
-                "conditional" => Required::Conditional,
-                _ => Required::No,
-            },
-            description: String::new(),
-            source: parse_source(&f.source),
-            deprecated: None,
-        })
-        .collect();
-    let result = locked.result.first().map_or_else(
-        || Type::untyped("not in the lock"),
-        |r| type_of(&r.signature),
-    );
+fn rebuilt(
+    locked: &LockedMethod,
+    version: ApiVersion,
+    note: String,
+    shared: &BTreeMap<&str, TypeKey>,
+) -> Method {
+    // Each field at its path, parents first (the paths are sorted): a structure made in place
+    // gets its fields back; one of the lock's shared structures is that structure again.
+    let skeleton = |f: &LockedField| {
+        let mut field = field_of(f, shared);
+        if f.rust_type.is_none() {
+            field.ty = open_objects(field.ty);
+        }
+        field
+    };
+    let mut params = Vec::new();
+    for f in &locked.params {
+        put_back(&mut params, &f.path, skeleton(f));
+    }
+    let mut result = Type::untyped("not in the lock");
+    for f in &locked.result {
+        match f.path.strip_prefix("result") {
+            Some("") => result = skeleton(f).ty,
+            Some(inside) => {
+                put_back_in(&mut result, inside, skeleton(f));
+            }
+            None => {}
+        }
+    }
+    for p in &mut params {
+        close_empty_objects(&mut p.ty);
+    }
+    close_empty_objects(&mut result);
     Method {
         name: locked.name.clone(),
         version,
@@ -745,6 +755,36 @@ fn rebuilt(locked: &LockedMethod, version: ApiVersion, note: String) -> Method {
         errors: Vec::new(),
         examples: Vec::new(),
         source: parse_source(&locked.source),
+    }
+}
+
+/// `ty` with its untyped objects as structures without fields yet, to put fields back into.
+fn open_objects(ty: Type) -> Type {
+    match ty {
+        Type::Array { item } => Type::array(open_objects(*item)),
+        Type::Nullable { inner } => Type::Nullable {
+            inner: Box::new(open_objects(*inner)),
+        },
+        Type::Map { value } => Type::Map {
+            value: Box::new(open_objects(*value)),
+        },
+        other if other == type_of("object") => Type::Object { fields: Vec::new() },
+        other => other,
+    }
+}
+
+/// Structures that got no field back are untyped objects again, as the lock's signature
+/// alone says.
+fn close_empty_objects(ty: &mut Type) {
+    match ty {
+        Type::Object { fields } if fields.is_empty() => *ty = type_of("object"),
+        Type::Object { fields } => fields
+            .iter_mut()
+            .for_each(|f| close_empty_objects(&mut f.ty)),
+        Type::Array { item } => close_empty_objects(item),
+        Type::Nullable { inner } => close_empty_objects(inner),
+        Type::Map { value } => close_empty_objects(value),
+        _ => {}
     }
 }
 

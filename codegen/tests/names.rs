@@ -683,3 +683,34 @@ fn fields_the_docs_drop_stay_deprecated_while_their_structure_does() {
         "{all:#?}"
     );
 }
+
+#[test]
+fn a_dropped_method_is_rebuilt_with_its_structures_and_their_names() {
+    let v1 = tree("lock-dropped-v1", &base_files());
+    let lock = b24_codegen::lock::Lock::of(&load(&v1), "v1", None);
+    let v2 = tree(
+        "lock-dropped-v2",
+        &edited(&base_files(), &["deal/deal-add.md"], str::to_owned),
+    );
+    let next = lock.update(&b24_codegen::lock::Lock::facts(
+        &load(&v2),
+        "v2",
+        Some(&lock),
+    ));
+    let mut api = load(&v2);
+    assert_eq!(next.apply(&mut api).methods, 1);
+    let options = Options {
+        lock: Some(std::sync::Arc::new(lock)),
+        ..Options::default()
+    };
+    let code = render(&generate(&api, &options));
+    let before = public_paths(&generated(&v1));
+    let after = public_paths(&code);
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "lost: {lost:#?}");
+    // The structures are rebuilt from the lock, fields and all.
+    let flat: String = code.split_whitespace().collect();
+    assert!(flat.contains("reqfields:Fields=\"fields\""), "{code}");
+    assert!(flat.contains("optcopy:String=\"copy\""), "{code}");
+    assert!(code.contains("dropped from the docs in version v2"));
+}
