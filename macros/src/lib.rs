@@ -20,7 +20,9 @@
 //! selects no method is a compile error at that prefix); `skip_invalid`;
 //! `deprecated_in_docs_only` (methods the docs deprecate say so in their rustdoc but get no
 //! `#[deprecated]` attribute, so using them gives no warning); `runtime = path::to::runtime`
-//! (default `::b24_runtime`).
+//! (default `::b24_runtime`); `lock = "b24.lock"` (a lock of the published API, relative to
+//! `CARGO_MANIFEST_DIR`: every Rust name it records is kept, and the methods and fields the
+//! docs dropped stay, deprecated; see `b24-codegen lock update`).
 
 #![warn(missing_docs)]
 
@@ -51,6 +53,7 @@ struct Args {
     skip_invalid: bool,
     deprecated_in_docs_only: bool,
     runtime: Option<syn::Path>,
+    lock: Option<LitStr>,
     span: Span,
 }
 
@@ -63,6 +66,7 @@ impl Parse for Args {
             skip_invalid: false,
             deprecated_in_docs_only: false,
             runtime: None,
+            lock: None,
             span: input.span(),
         };
         while !input.is_empty() {
@@ -79,6 +83,7 @@ impl Parse for Args {
                 "deprecated_in_docs_only" => args.deprecated_in_docs_only = true,
                 "path" => args.path = Some(value(input)?),
                 "env" => args.env = Some(value(input)?),
+                "lock" => args.lock = Some(value(input)?),
                 "runtime" => {
                     input.parse::<Token![=]>()?;
                     args.runtime = Some(input.parse()?);
@@ -93,7 +98,7 @@ impl Parse for Args {
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{other}`; expected one of: path, env, only, skip_invalid, deprecated_in_docs_only, runtime"),
+                        format!("unknown option `{other}`; expected one of: path, env, only, skip_invalid, deprecated_in_docs_only, runtime, lock"),
                     ))
                 }
             }
@@ -117,10 +122,23 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
         Some(path) => path.to_token_stream(),
         None => quote!(::b24_runtime),
     };
-    let options = Options {
+    let mut options = Options {
         runtime,
         only: args.only.iter().map(LitStr::value).collect(),
         ..Options::default()
+    };
+    let lock_file = match &args.lock {
+        Some(file) => {
+            let path = manifest_relative(&file.value(), file.span())?;
+            let lock = b24_codegen::lock::Lock::read(&path)
+                .map_err(|e| syn::Error::new(file.span(), format!("{}: {e}", file.value())))?;
+            // What the lock published and the docs no longer have, kept deprecated.
+            let facts = b24_codegen::lock::Lock::facts(&api, "", Some(&lock));
+            lock.update(&facts).apply(&mut api);
+            options.lock = Some(std::sync::Arc::new(lock));
+            Some(path)
+        }
+        None => None,
     };
     if !api.files_read.is_empty() {
         unselected_prefixes(&args.only, &api)?;
@@ -155,7 +173,7 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
         ));
     }
     // Reading every file with include_bytes! makes cargo rebuild when one of them changes.
-    let tracked = api.files_read.iter().filter_map(|file| {
+    let tracked = api.files_read.iter().chain(&lock_file).filter_map(|file| {
         let file = std::fs::canonicalize(file).ok()?;
         let file = file.to_str()?.to_owned();
         Some(quote!(
@@ -225,9 +243,15 @@ fn docs_path(args: &Args) -> syn::Result<(PathBuf, Span)> {
             ))
         }
     };
-    let path = Path::new(&raw);
+    Ok((manifest_relative(&raw, span)?, span))
+}
+
+/// `raw` as a path: a relative one resolves against the invoking crate's
+/// `CARGO_MANIFEST_DIR`.
+fn manifest_relative(raw: &str, span: Span) -> syn::Result<PathBuf> {
+    let path = Path::new(raw);
     if path.is_absolute() {
-        return Ok((path.to_owned(), span));
+        return Ok(path.to_owned());
     }
     let base = std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
         syn::Error::new(
@@ -235,7 +259,7 @@ fn docs_path(args: &Args) -> syn::Result<(PathBuf, Span)> {
             "CARGO_MANIFEST_DIR is not set; is this built by cargo?",
         )
     })?;
-    Ok((Path::new(&base).join(path), span))
+    Ok(Path::new(&base).join(path))
 }
 
 /// A diagnostic with an absolute path under the invoking crate shown relative to it, as a
