@@ -293,6 +293,13 @@ impl Lock {
     /// recorded archive hashes of both are kept (`new`'s where both name a revision).
     pub fn update(&self, new: &Lock) -> Lock {
         let mut next = new.clone();
+        // What a drop is dated with: the new docs' version, or when it has none (the macro,
+        // `generate`), the one after this lock's.
+        let version = if new.docs_version.is_empty() {
+            format!("a version after {}", self.docs_version)
+        } else {
+            new.docs_version.clone()
+        };
         for (rev, sha256) in &self.docs_archives {
             next.docs_archives
                 .entry(rev.clone())
@@ -319,10 +326,7 @@ impl Lock {
                     kept.deprecated = Some(format!("renamed to `{spelling}`"));
                 }
                 None => {
-                    let dropped = old
-                        .dropped_in
-                        .clone()
-                        .unwrap_or_else(|| new.docs_version.clone());
+                    let dropped = old.dropped_in.clone().unwrap_or_else(|| version.clone());
                     kept.deprecated = Some(format!(
                         "dropped from the docs in version {dropped}; kept so code using it \
                          still compiles"
@@ -336,11 +340,22 @@ impl Lock {
             .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
         // Dropped fields: those of shared structures first, which the methods' fields
         // inside them follow.
-        let published: BTreeMap<&str, &LockedType> =
+        // A structure is the published one with its key, or (moved to another page) with its
+        // published name, which a regeneration with this lock keeps.
+        let by_key: BTreeMap<&str, &LockedType> =
             self.types.iter().map(|t| (t.key.as_str(), t)).collect();
+        let by_name: BTreeMap<&str, &LockedType> = self
+            .types
+            .iter()
+            .filter(|t| !new.types.iter().any(|n| n.key == t.key))
+            .map(|t| (t.rust_path.as_str(), t))
+            .collect();
         for t in &mut next.types {
-            if let Some(old) = published.get(t.key.as_str()) {
-                carry_dropped(&old.fields, &mut t.fields, &new.docs_version, &[]);
+            let old = by_key
+                .get(t.key.as_str())
+                .or_else(|| by_name.get(t.rust_path.as_str()));
+            if let Some(old) = old {
+                carry_dropped(&old.fields, &mut t.fields, &version, &[]);
             }
         }
         let published: BTreeMap<(&str, &str), &LockedMethod> = self
@@ -350,8 +365,8 @@ impl Lock {
         let types = next.types.clone();
         for m in next.methods.iter_mut().filter(|m| m.dropped_in.is_none()) {
             if let Some(old) = published.get(&(m.name.as_str(), m.version.as_str())) {
-                carry_dropped(&old.params, &mut m.params, &new.docs_version, &types);
-                carry_dropped(&old.result, &mut m.result, &new.docs_version, &types);
+                carry_dropped(&old.params, &mut m.params, &version, &types);
+                carry_dropped(&old.result, &mut m.result, &version, &types);
             }
         }
         next
@@ -638,6 +653,10 @@ fn put_back_in(ty: &mut Type, path: &str, field: Field) -> bool {
             Some(rest) => put_back(fields, rest, field),
             None => false,
         },
+        // The lock lists the fields of every form of a union at the union's path.
+        Type::Union { variants } => variants
+            .iter_mut()
+            .any(|v| put_back_in(v, path, field.clone())),
         _ => false,
     }
 }

@@ -714,3 +714,62 @@ fn a_dropped_method_is_rebuilt_with_its_structures_and_their_names() {
     assert!(flat.contains("optcopy:String=\"copy\""), "{code}");
     assert!(code.contains("dropped from the docs in version v2"));
 }
+
+#[test]
+fn a_moved_structure_keeps_the_fields_the_docs_dropped_from_it() {
+    let v1 = tree("lock-move-drop-v1", &base_files());
+    let lock = b24_codegen::lock::Lock::of(&load(&v1), "v1", None);
+    // The item's structure moves to another folder and loses its `TITLE` on the way.
+    let moved: Vec<(&'static str, String)> = base_files()
+        .into_iter()
+        .map(|(p, text)| {
+            let p = if p == "item/index.md" {
+                "catalog/index.md"
+            } else {
+                p
+            };
+            let text = text
+                .replace(
+                    "(./index.md#fields) ||\n|| **stage**",
+                    "(../catalog/index.md#fields) ||\n|| **stage**",
+                )
+                .replace(
+                    "Id of the item ||\n|| **TITLE**\n[`string`](./data-types.md) | Title ||\n",
+                    "Id of the item ||\n",
+                );
+            (p, text)
+        })
+        .collect();
+    let v2 = tree("lock-move-drop-v2", &moved);
+    let next = lock.update(&b24_codegen::lock::Lock::facts(
+        &load(&v2),
+        "v2",
+        Some(&lock),
+    ));
+    let mut api = load(&v2);
+    assert_eq!(next.apply(&mut api).fields, 1);
+    let options = Options {
+        lock: Some(std::sync::Arc::new(lock.clone())),
+        ..Options::default()
+    };
+    let code = render(&generate(&api, &options));
+    let start = code
+        .find("pub struct ItemFields ")
+        .expect("the moved structure keeps its name");
+    let body = &code[start..start + code[start..].find('}').unwrap()];
+    assert!(body.contains(" title: String = \"TITLE\""), "{body}");
+    assert!(
+        body.contains("dropped from the docs in version v2"),
+        "{body}"
+    );
+    // And the diff says so: a deprecation, not a removal.
+    let changes = b24_codegen::diff::diff_locks(&lock, &next);
+    let removed: Vec<&str> = changes
+        .changed
+        .iter()
+        .flat_map(|m| &m.changes)
+        .filter(|c| c.category == b24_codegen::diff::Category::Removed)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert!(removed.is_empty(), "{removed:#?}");
+}

@@ -461,7 +461,9 @@ fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<Ex
     if let Some(file) = lock {
         let lock =
             b24_codegen::lock::Lock::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let kept = lock.apply(&mut api);
+        // What the lock published and these docs no longer have, kept deprecated.
+        let facts = b24_codegen::lock::Lock::facts(&api, "", Some(&lock));
+        let kept = lock.update(&facts).apply(&mut api);
         eprintln!(
             "b24-codegen: {} methods and {} fields kept from {}, deprecated",
             kept.methods,
