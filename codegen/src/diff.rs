@@ -484,6 +484,15 @@ fn method_changes(old: &LockedMethod, new: &LockedMethod) -> Vec<Change> {
     let old_errors: BTreeMap<_, _> = old.errors.iter().map(|e| (&e.code, e)).collect();
     let new_errors: BTreeMap<_, _> = new.errors.iter().map(|e| (&e.code, e)).collect();
     for (code, e) in &old_errors {
+        let kept = new_errors.get(code).is_some_and(|n| n.dropped_in.is_some());
+        if kept && e.dropped_in.is_none() {
+            changes.push(Change {
+                category: Category::Deprecated,
+                breaking: false,
+                what: format!("error code `{code}` dropped from the docs, kept deprecated"),
+                source: parse_source(&e.source),
+            });
+        }
         if !new_errors.contains_key(code) {
             changes.push(Change {
                 category: Category::Removed,

@@ -139,6 +139,13 @@ pub struct LockedError {
     pub code: String,
     /// Where it is listed, as `file:line`.
     pub source: String,
+    /// How an answer is recognised as it, one entry per distinct way its rows give.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matchers: Vec<crate::model::ErrorMatch>,
+    /// The docs version that dropped the code; it is kept, deprecated (see
+    /// [`Lock::update`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_in: Option<String>,
 }
 
 /// One shared structure.
@@ -367,34 +374,45 @@ impl Lock {
             if let Some(old) = published.get(&(m.name.as_str(), m.version.as_str())) {
                 carry_dropped(&old.params, &mut m.params, &version, &types);
                 carry_dropped(&old.result, &mut m.result, &version, &types);
+                for e in &old.errors {
+                    if !m.errors.iter().any(|n| n.code == e.code) {
+                        let mut kept = e.clone();
+                        kept.dropped_in =
+                            Some(e.dropped_in.clone().unwrap_or_else(|| version.clone()));
+                        m.errors.push(kept);
+                    }
+                }
+                m.errors.sort_by(|a, b| a.code.cmp(&b.code));
             }
         }
         next
     }
 
     /// Adds to `api` what this lock published and the docs no longer have, so that code
-    /// generated from `api` keeps every published Rust path: the old spelling of a method
-    /// renamed in letter case only, as a copy of the new one under the old name (the server
-    /// reads method names case-insensitively), and every method the docs dropped, rebuilt from
-    /// the lock's facts (its top-level parameters with their types; nested structure and
-    /// `result` fields are not in a form the generator can rebuild, and become untyped JSON).
-    /// Both are marked deprecated. Entries `api` already has are left alone.
+    /// generated from `api` keeps every published Rust path, all marked deprecated:
+    /// - the old spelling of a method renamed in letter case only, as a copy of the new one
+    ///   under the old name (the server reads method names case-insensitively);
+    /// - every method the docs dropped, rebuilt from the lock's fields (nested structures
+    ///   made in place again, shared structures still there as themselves);
+    /// - the fields ([`LockedField::dropped_in`]) and error codes
+    ///   ([`LockedError::dropped_in`]) the docs dropped, back in their structures and methods,
+    ///   typed as their signatures say.
     ///
-    /// The fields this lock keeps as dropped ([`LockedField::dropped_in`]) are put back into
-    /// their structures, deprecated, with the type their signature says.
-    ///
-    /// Returns how many methods and fields were added.
+    /// Entries `api` already has are left alone ([`Lock::update`] finds what was dropped).
+    /// Returns how many of each were added.
     pub fn apply(&self, api: &mut Api) -> Kept {
-        let fields = self.keep_fields(api);
+        let (fields, errors) = self.keep_members(api);
         Kept {
             methods: self.keep_methods(api),
             fields,
+            errors,
         }
     }
 
-    /// The dropped fields of methods and shared structures `api` still has, put back.
-    fn keep_fields(&self, api: &mut Api) -> usize {
-        let mut kept = 0;
+    /// The dropped fields and error codes of the methods and shared structures `api` still
+    /// has, put back: how many of each.
+    fn keep_members(&self, api: &mut Api) -> (usize, usize) {
+        let (mut kept, mut errors) = (0, 0);
         let locked: BTreeMap<(&str, &str), &LockedMethod> = self
             .current()
             .map(|m| ((m.name.as_str(), m.version.as_str()), m))
@@ -411,6 +429,26 @@ impl Lock {
                 let inside = f.path.strip_prefix("result").unwrap_or_default();
                 kept += usize::from(put_back_in(&mut m.result, inside, kept_field(f, &shared)));
             }
+            for e in lm.errors.iter().filter(|e| e.dropped_in.is_some()) {
+                if m.errors.iter().any(|n| n.code == e.code) {
+                    continue;
+                }
+                let dropped = e.dropped_in.as_deref().unwrap_or_default();
+                let note = format!(
+                    "dropped from the docs in version {dropped}; kept so code matching it still compiles"
+                );
+                m.errors
+                    .extend(e.matchers.iter().map(|matcher| crate::model::ErrorCode {
+                        code: e.code.clone(),
+                        matcher: matcher.clone(),
+                        status: None,
+                        message: None,
+                        description: format!("Deprecated: {note}."),
+                        source: parse_source(&e.source),
+                        deprecated: Some(note.clone()),
+                    }));
+                errors += 1;
+            }
         }
         for t in &self.types {
             if let Some(named) = api.types.get_mut(&TypeKey(t.key.clone())) {
@@ -420,7 +458,7 @@ impl Lock {
                 }
             }
         }
-        kept
+        (kept, errors)
     }
 
     /// The shared structures of this lock `api` still has, by published path: what a kept
@@ -523,6 +561,8 @@ pub struct Kept {
     pub methods: usize,
     /// Fields the docs dropped from structures that are still there.
     pub fields: usize,
+    /// Error codes the docs dropped from methods that are still there.
+    pub errors: usize,
 }
 
 /// Adds to `next` (a structure's fields in the new docs) each field of `published` the docs
@@ -886,16 +926,23 @@ fn locked_method(
     }
     let mut result = Surface::default();
     result.add(api, "result", &m.result, None, &m.source, 0);
-    let mut errors: Vec<LockedError> = m
-        .errors
-        .iter()
-        .map(|e| LockedError {
-            code: e.code.clone(),
-            source: e.source.to_string(),
-        })
-        .collect();
+    let mut errors: Vec<LockedError> = Vec::new();
+    for e in &m.errors {
+        match errors.iter_mut().find(|l| l.code == e.code) {
+            Some(locked) => {
+                if !locked.matchers.contains(&e.matcher) {
+                    locked.matchers.push(e.matcher.clone());
+                }
+            }
+            None => errors.push(LockedError {
+                code: e.code.clone(),
+                source: e.source.to_string(),
+                matchers: vec![e.matcher.clone()],
+                dropped_in: None,
+            }),
+        }
+    }
     errors.sort_by(|a, b| a.code.cmp(&b.code));
-    errors.dedup_by(|a, b| a.code == b.code);
     LockedMethod {
         name: m.name.clone(),
         version: version_name(m.version).to_owned(),

@@ -427,10 +427,14 @@ pub struct ErrorCode {
     pub description: String,
     /// The table row.
     pub source: Source,
+    /// Why the error is deprecated: set for a code the docs dropped that a lock of the
+    /// published API keeps, so code matching its variant still compiles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
 }
 
 /// How an error answer is recognised as a documented error.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(tag = "match", content = "text", rename_all = "snake_case")]
 pub enum ErrorMatch {
     /// The answer's `error` (REST 3.0: `error.code`) is this code.

@@ -773,3 +773,60 @@ fn a_moved_structure_keeps_the_fields_the_docs_dropped_from_it() {
         .collect();
     assert!(removed.is_empty(), "{removed:#?}");
 }
+
+#[test]
+fn an_error_code_the_docs_drop_keeps_its_variant_deprecated() {
+    let with_errors = |codes: &[&str]| {
+        let mut files = base_files();
+        let rows: String = codes
+            .iter()
+            .map(|c| format!("|| `{c}` | The thing went wrong: {c} ||\n"))
+            .collect();
+        for (path, text) in &mut files {
+            if *path == "deal/deal-get.md" {
+                text.push_str(&format!(
+                    "\n## Error Handling\n\n### Possible Error Codes\n\n#|\n|| **Code** | **Description** ||\n{rows}|#\n"
+                ));
+            }
+        }
+        files
+    };
+    let v1 = tree(
+        "lock-errors-v1",
+        &with_errors(&["ACCESS_DENIED", "NOT_FOUND"]),
+    );
+    let lock = b24_codegen::lock::Lock::of(&load(&v1), "v1", None);
+    let v2 = tree("lock-errors-v2", &with_errors(&["ACCESS_DENIED"]));
+    let next = lock.update(&b24_codegen::lock::Lock::facts(
+        &load(&v2),
+        "v2",
+        Some(&lock),
+    ));
+    let mut api = load(&v2);
+    assert_eq!(next.apply(&mut api).errors, 1);
+    let options = Options {
+        lock: Some(std::sync::Arc::new(lock.clone())),
+        ..Options::default()
+    };
+    let code = render(&generate(&api, &options));
+    let flat: String = code.split_whitespace().collect();
+    assert!(flat.contains("NotFound=Code(\"NOT_FOUND\")"), "{code}");
+    assert!(
+        flat.contains("#[deprecated(note=\"droppedfromthedocsinversionv2"),
+        "{code}"
+    );
+    assert!(
+        flat.contains("AccessDenied=Code(\"ACCESS_DENIED\")"),
+        "{code}"
+    );
+    // The diff: a deprecation, nothing breaking.
+    let changes = b24_codegen::diff::diff_locks(&lock, &next);
+    let all: Vec<&b24_codegen::diff::Change> =
+        changes.changed.iter().flat_map(|m| &m.changes).collect();
+    assert!(all.iter().all(|c| !c.breaking), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|c| c.what.contains("error code `NOT_FOUND` dropped")),
+        "{all:#?}"
+    );
+}

@@ -516,6 +516,7 @@ mod tests {
             message: message.map(str::to_owned),
             description: description.into(),
             source: src(),
+            deprecated: None,
         }
     }
 

@@ -544,7 +544,8 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
 /// Each variant holds the [`ApiError`]. `From<ApiError>` picks the first variant whose code
 /// the answer carries, else the first whose text its description is or starts with (see
 /// [`Recognise`]), else `Other`. `Display` shows the variant's documented meaning with the code
-/// and description.
+/// and description. A variant may carry `#[deprecated(note = "...")]` after its docs (a code
+/// the docs dropped that a lock of the published API keeps).
 #[macro_export]
 macro_rules! method_error {
     (
@@ -552,6 +553,7 @@ macro_rules! method_error {
         $vis:vis enum $name:ident {
             $(
                 $(#[doc = $doc:literal])*
+                $(#[deprecated(note = $deprecated:literal)])?
                 $variant:ident = $kind:ident($text:literal)
             ),* $(,)?
         }
@@ -562,6 +564,7 @@ macro_rules! method_error {
         $vis enum $name {
             $(
                 $(#[doc = $doc])*
+                $(#[deprecated(note = $deprecated)])?
                 $variant($crate::ApiError),
             )*
             /// Any other API error.

@@ -165,6 +165,7 @@ pub fn error_rows(
             message,
             description,
             source: source(row.line),
+            deprecated: None,
         });
     }
     out

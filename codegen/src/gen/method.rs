@@ -277,31 +277,65 @@ fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
             None => matchers.push((&error.matcher, vec![error])),
         }
     }
-    let mut variant_names = Scope::with_reserved(&["Other"]);
-    let variants = matchers.iter().filter_map(|(matcher, rows)| {
-        let (kind, text, shown) = match matcher {
-            ErrorMatch::Code(code) => (quote!(Code), code, format!("`{code}`")),
-            ErrorMatch::Exact(text) => (quote!(Message), text, format!("Message `{text}`")),
-            ErrorMatch::Prefix(text) => (
-                quote!(Prefix),
-                text,
-                format!("Message starting with `{text}`"),
-            ),
-            ErrorMatch::None => return None,
-        };
-        let hint: String = text
-            .split_whitespace()
-            .take(8)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let variant = ident(&variant_names.claim(names::camel(&hint)));
-        let mut doc = shown;
-        for row in rows {
-            doc.push_str(&format!("\n\n{}", row_meaning(row)));
-        }
-        let doc = docs::attrs(&doc, rows.first().map_or("", |row| &row.source.file));
-        Some(quote!(#doc #variant = #kind(#text),))
-    });
+    // The names a lock published keep their matchers; the others are taken by no new one.
+    let owner = method_owner(method);
+    let published = ctx
+        .pins
+        .names
+        .get(&owner)
+        .and_then(|names| names.get(ERROR_AT))
+        .map(|n| n.variants.as_slice())
+        .unwrap_or_default();
+    let reserved: Vec<&str> = std::iter::once("Other")
+        .chain(published.iter().map(|v| v.rust_name.as_str()))
+        .collect();
+    let mut variant_names = Scope::with_reserved(&reserved);
+    let mut recorded = Vec::new();
+    let variants: Vec<TokenStream> = matchers
+        .iter()
+        .filter_map(|(matcher, rows)| {
+            let (kind, text, shown) = match matcher {
+                ErrorMatch::Code(code) => (quote!(Code), code, format!("`{code}`")),
+                ErrorMatch::Exact(text) => (quote!(Message), text, format!("Message `{text}`")),
+                ErrorMatch::Prefix(text) => (
+                    quote!(Prefix),
+                    text,
+                    format!("Message starting with `{text}`"),
+                ),
+                ErrorMatch::None => return None,
+            };
+            let hint: String = text
+                .split_whitespace()
+                .take(8)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let form = matcher_form(matcher);
+            let name = published
+                .iter()
+                .find(|v| v.form == form)
+                .map(|v| v.rust_name.clone())
+                .unwrap_or_else(|| variant_names.claim(names::camel(&hint)));
+            let variant = ident(&name);
+            recorded.push(crate::lock::LockedVariant {
+                form,
+                rust_name: name,
+            });
+            let mut doc = shown;
+            for row in rows {
+                doc.push_str(&format!("\n\n{}", row_meaning(row)));
+            }
+            let doc = docs::attrs(&doc, rows.first().map_or("", |row| &row.source.file));
+            // Deprecated when every row of it is (codes the docs dropped, kept by the lock).
+            let deprecated = rows
+                .iter()
+                .map(|row| row.deprecated.as_deref())
+                .collect::<Option<Vec<&str>>>()
+                .and_then(|notes| notes.first().copied())
+                .map(|note| quote!(#[deprecated(note = #note)]));
+            Some(quote!(#doc #deprecated #variant = #kind(#text),))
+        })
+        .collect();
+    ctx.record_name(&owner, ERROR_AT, "Error".to_owned(), recorded);
     let mut doc = format!("Errors of `{}`.", method.name);
     if !elsewhere.is_empty() {
         doc.push_str("\n\nAlso documented, and not recognisable by a code or a fixed text here:");
@@ -324,6 +358,21 @@ fn error_enum(ctx: &Context, method: &Method) -> TokenStream {
                 #(#variants)*
             }
         }
+    }
+}
+
+/// Where the lock records the names of a method's error variants (by [`matcher_form`]): beside
+/// its types' wire paths, at a name no wire path has.
+pub const ERROR_AT: &str = "!Error";
+
+/// How the lock names the matcher of an error variant: `code:ACCESS_DENIED`,
+/// `message:Not found`, `prefix:Field is required`.
+pub fn matcher_form(matcher: &ErrorMatch) -> String {
+    match matcher {
+        ErrorMatch::Code(code) => format!("code:{code}"),
+        ErrorMatch::Exact(text) => format!("message:{text}"),
+        ErrorMatch::Prefix(text) => format!("prefix:{text}"),
+        ErrorMatch::None => "none".to_owned(),
     }
 }
 

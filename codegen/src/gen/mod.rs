@@ -613,6 +613,7 @@ mod tests {
                 message: None,
                 description: "No access".into(),
                 source: Source::new("page.md", 9),
+                deprecated: None,
             }],
             examples: Vec::new(),
             source: Source::new("page.md", 1),

@@ -81,6 +81,7 @@ fn error(code: &str, status: u16) -> ErrorCode {
         message: None,
         description: String::new(),
         source: src(),
+        deprecated: None,
     }
 }
 

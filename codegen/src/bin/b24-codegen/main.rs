@@ -358,11 +358,12 @@ fn write_crate(
     let written = write_package(&api, &package, out)
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!(
-        "b24-codegen: wrote {} ({} features; {} methods and {} fields kept from the lock)",
+        "b24-codegen: wrote {} ({} features; {} methods, {} fields and {} error codes kept from the lock)",
         out.display(),
         written.features.len(),
         written.kept.methods,
-        written.kept.fields
+        written.kept.fields,
+        written.kept.errors
     );
     write_out(&format!(
         "{}\n",
@@ -465,9 +466,10 @@ fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<Ex
         let facts = b24_codegen::lock::Lock::facts(&api, "", Some(&lock));
         let kept = lock.update(&facts).apply(&mut api);
         eprintln!(
-            "b24-codegen: {} methods and {} fields kept from {}, deprecated",
+            "b24-codegen: {} methods, {} fields and {} error codes kept from {}, deprecated",
             kept.methods,
             kept.fields,
+            kept.errors,
             file.display()
         );
         options.lock = Some(std::sync::Arc::new(lock));
