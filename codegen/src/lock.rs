@@ -48,6 +48,32 @@ pub struct Lock {
     pub methods: Vec<LockedMethod>,
     /// Every shared structure, by its key.
     pub types: Vec<LockedType>,
+    /// Every event, by its code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<LockedEvent>,
+}
+
+/// One event the portal sends to applications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedEvent {
+    /// The code (`ONCRMDEALADD` as the page spells it: `onCrmDealAdd`).
+    pub name: String,
+    /// The Rust path of its type (`events::crm::OnCrmDealAdd`).
+    pub rust_path: String,
+    /// The Rust path of its module, which holds `Data` (`events::crm::on_crm_deal_add`).
+    pub module: String,
+    /// Its variant of `events::Event`.
+    pub variant: String,
+    /// The fields of its `data`, flattened, by path (`data` itself first).
+    pub data: Vec<LockedField>,
+    /// The names of the types generated for its data, by wire path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<LockedName>,
+    /// The docs version that dropped the event; it is kept, deprecated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_in: Option<String>,
+    /// The page's H1 line, as `file:line`.
+    pub source: String,
 }
 
 /// One method of the published API.
@@ -213,7 +239,7 @@ impl Lock {
             ..crate::Options::default()
         };
         let (_, record) = crate::gen::generate_recorded(api, &options);
-        Lock::recorded(api, docs_version, &record)
+        Lock::recorded(api, docs_version, &record, &options)
     }
 
     /// The wire facts of `api` and the names of its shared structures (kept from
@@ -225,11 +251,17 @@ impl Lock {
             ..crate::Options::default()
         };
         let record = crate::gen::shared_type_names(api, &options);
-        Lock::recorded(api, docs_version, &record)
+        Lock::recorded(api, docs_version, &record, &options)
     }
 
-    /// The lock of `api`, with the names `record` says the generator gave.
-    pub(crate) fn recorded(api: &Api, docs_version: &str, record: &Record) -> Lock {
+    /// The lock of `api`, with the names `record` says the generator gave (generating with
+    /// `options`).
+    pub(crate) fn recorded(
+        api: &Api,
+        docs_version: &str,
+        record: &Record,
+        options: &crate::Options,
+    ) -> Lock {
         let paths: BTreeMap<(&str, ApiVersion), String> =
             crate::gen::module_paths(api, &Default::default())
                 .into_iter()
@@ -284,12 +316,41 @@ impl Lock {
                 }
             })
             .collect();
+        let all = crate::Options {
+            only: Vec::new(),
+            ..options.clone()
+        };
+        let mut events: Vec<LockedEvent> = crate::gen::named_events(api, &all)
+            .into_iter()
+            .map(|named| {
+                let e = named.event;
+                let mut data = Surface::default();
+                data.add(api, "data", &e.data, None, &e.source, 0);
+                let (module, type_name) = (named.path, named.type_name);
+                let rust_path = match module.rsplit_once("::") {
+                    Some((scope, _)) => format!("{scope}::{type_name}"),
+                    None => type_name,
+                };
+                LockedEvent {
+                    name: e.name.clone(),
+                    rust_path,
+                    module,
+                    variant: named.variant,
+                    data: data.into_fields(&shared),
+                    names: names_of(&crate::gen::event_owner(&e.name)),
+                    dropped_in: None,
+                    source: e.source.to_string(),
+                }
+            })
+            .collect();
+        events.sort_by(|a, b| a.name.cmp(&b.name));
         Lock {
             format: FORMAT,
             docs_version: docs_version.to_owned(),
             docs_archives: BTreeMap::new(),
             methods,
             types,
+            events,
         }
     }
 
@@ -370,6 +431,27 @@ impl Lock {
             .map(|m| ((m.name.as_str(), m.version.as_str()), m))
             .collect();
         let types = next.types.clone();
+        let now: BTreeMap<String, usize> = next
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.to_ascii_uppercase(), i))
+            .collect();
+        for old in &self.events {
+            match now.get(&old.name.to_ascii_uppercase()) {
+                Some(&i) if next.events[i].dropped_in.is_none() => {
+                    carry_dropped(&old.data, &mut next.events[i].data, &version, &types);
+                }
+                Some(_) => {}
+                None => {
+                    let mut kept = old.clone();
+                    kept.dropped_in =
+                        Some(old.dropped_in.clone().unwrap_or_else(|| version.clone()));
+                    next.events.push(kept);
+                }
+            }
+        }
+        next.events.sort_by(|a, b| a.name.cmp(&b.name));
         for m in next.methods.iter_mut().filter(|m| m.dropped_in.is_none()) {
             if let Some(old) = published.get(&(m.name.as_str(), m.version.as_str())) {
                 carry_dropped(&old.params, &mut m.params, &version, &types);
@@ -404,9 +486,67 @@ impl Lock {
         let (fields, errors) = self.keep_members(api);
         Kept {
             methods: self.keep_methods(api),
-            fields,
+            fields: fields + self.keep_event_fields(api),
             errors,
+            events: self.keep_events(api),
         }
+    }
+
+    /// The dropped fields of the events `api` still has, put back.
+    fn keep_event_fields(&self, api: &mut Api) -> usize {
+        let shared = self.shared_still_in(api);
+        let mut kept = 0;
+        for locked in &self.events {
+            let Some(e) = api
+                .events
+                .iter_mut()
+                .find(|e| e.name.eq_ignore_ascii_case(&locked.name))
+            else {
+                continue;
+            };
+            for f in locked.data.iter().filter(|f| f.dropped_in.is_some()) {
+                let inside = f.path.strip_prefix("data").unwrap_or_default();
+                kept += usize::from(put_back_in(&mut e.data, inside, kept_field(f, &shared)));
+            }
+        }
+        kept
+    }
+
+    /// The events the docs dropped, rebuilt from the lock (their names are the lock's).
+    fn keep_events(&self, api: &mut Api) -> usize {
+        let shared = self.shared_still_in(api);
+        let mut added = Vec::new();
+        for locked in self.events.iter().filter(|e| e.dropped_in.is_some()) {
+            if api
+                .events
+                .iter()
+                .any(|e| e.name.eq_ignore_ascii_case(&locked.name))
+            {
+                continue;
+            }
+            let dropped = locked.dropped_in.as_deref().unwrap_or_default();
+            let note = format!(
+                "dropped from the docs in version {dropped}; kept so code using it still compiles"
+            );
+            let type_name = locked.rust_path.rsplit("::").next().unwrap_or(&locked.name);
+            added.push(crate::model::Event {
+                name: locked.name.clone(),
+                type_name: type_name.to_owned(),
+                title: String::new(),
+                description: format!("Deprecated: {note}."),
+                scopes: Vec::new(),
+                who_can_subscribe: None,
+                data: rebuilt_type(&locked.data, "data", &shared),
+                examples: Vec::new(),
+                source: parse_source(&locked.source),
+                deprecated: Some(note),
+            });
+        }
+        let count = added.len();
+        api.events.extend(added);
+        api.events
+            .sort_by_cached_key(|e| e.name.to_ascii_uppercase());
+        count
     }
 
     /// The dropped fields and error codes of the methods and shared structures `api` still
@@ -563,6 +703,8 @@ pub struct Kept {
     pub fields: usize,
     /// Error codes the docs dropped from methods that are still there.
     pub errors: usize,
+    /// Events the docs dropped.
+    pub events: usize,
 }
 
 /// Adds to `next` (a structure's fields in the new docs) each field of `published` the docs
@@ -779,20 +921,10 @@ fn rebuilt(
     for f in &locked.params {
         put_back(&mut params, &f.path, skeleton(f));
     }
-    let mut result = Type::untyped("not in the lock");
-    for f in &locked.result {
-        match f.path.strip_prefix("result") {
-            Some("") => result = skeleton(f).ty,
-            Some(inside) => {
-                put_back_in(&mut result, inside, skeleton(f));
-            }
-            None => {}
-        }
-    }
+    let result = rebuilt_type(&locked.result, "result", shared);
     for p in &mut params {
         close_empty_objects(&mut p.ty);
     }
-    close_empty_objects(&mut result);
     Method {
         name: locked.name.clone(),
         version,
@@ -815,6 +947,31 @@ fn rebuilt(
         examples: Vec::new(),
         source: parse_source(&locked.source),
     }
+}
+
+/// The type at `root` (`result`, `data`) rebuilt from the locked fields under it: structures
+/// made in place get their fields back; the lock's shared structures still there are
+/// themselves.
+fn rebuilt_type(fields: &[LockedField], root: &str, shared: &BTreeMap<&str, TypeKey>) -> Type {
+    let skeleton = |f: &LockedField| {
+        let mut field = field_of(f, shared);
+        if f.rust_type.is_none() {
+            field.ty = open_objects(field.ty);
+        }
+        field
+    };
+    let mut ty = Type::untyped("not in the lock");
+    for f in fields {
+        match f.path.strip_prefix(root) {
+            Some("") => ty = skeleton(f).ty,
+            Some(inside) => {
+                put_back_in(&mut ty, inside, skeleton(f));
+            }
+            None => {}
+        }
+    }
+    close_empty_objects(&mut ty);
+    ty
 }
 
 /// `ty` with its untyped objects as structures without fields yet, to put fields back into.

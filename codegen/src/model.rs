@@ -497,6 +497,10 @@ pub struct Event {
     pub examples: Vec<Example>,
     /// The page's H1 line.
     pub source: Source,
+    /// Why the event is deprecated: set for an event the docs dropped that a lock of the
+    /// published API keeps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deprecated: Option<String>,
 }
 
 /// A placement (a place in the portal's interface where an application embeds a widget),

@@ -83,7 +83,7 @@ pub fn write_package(api: &Api, package: &Package, out: &Path) -> io::Result<Wri
     let (tokens, record) = crate::gen::generate_recorded(&kept_api, &options);
     // The new lock: the docs' API with the names just given, plus what the previous release
     // published and the docs no longer have.
-    let docs_lock = Lock::recorded(api, &package.docs_version, &record);
+    let docs_lock = Lock::recorded(api, &package.docs_version, &record, &options);
     let lock = match &package.previous {
         Some(previous) => previous.update(&docs_lock),
         None => docs_lock.clone(),

@@ -444,3 +444,61 @@ Array
     );
     assert_eq!(example.source.to_string(), "widgets/thing-menu.md:12");
 }
+
+/// An event a lock published keeps its names when the docs move it to another scope or
+/// respell its code, and stays, deprecated, when the docs drop it.
+#[test]
+fn a_published_event_keeps_its_names_and_stays_when_dropped() {
+    use b24_codegen::lock::Lock;
+    let v1 = tree(
+        "events_lock_v1",
+        &[
+            ("_includes/auth.md", AUTH),
+            ("things/on-thing-add.md", EVENT),
+        ],
+    );
+    let lock = Lock::of(&load(&v1), "v1", None);
+    let event = lock.events.iter().find(|e| e.name == "ONTHINGADD").unwrap();
+    assert_eq!(event.rust_path, "events::crm::OnThingAdd");
+    assert_eq!(event.module, "events::crm::on_thing_add");
+    let with_lock = |dir: &Path| {
+        let mut api = load(dir);
+        let next = lock.update(&Lock::facts(&api, "v2", Some(&lock)));
+        let kept = next.apply(&mut api);
+        let options = Options {
+            lock: Some(std::sync::Arc::new(lock.clone())),
+            ..Options::default()
+        };
+        (kept, render(&generate(&api, &options)))
+    };
+    // Moved to another scope, the code spelt otherwise.
+    let moved = EVENT
+        .replace("[`crm`](x.md)", "[`catalog`](x.md)")
+        .replace("Added onThingAdd", "Added OnThingadd");
+    let v2 = tree(
+        "events_lock_v2",
+        &[
+            ("_includes/auth.md", AUTH),
+            ("things/on-thing-add.md", &moved),
+        ],
+    );
+    let plain = render(&generate(&load(&v2), &Options::default()));
+    assert!(plain.contains("pub mod catalog"), "{plain}");
+    let (_, code) = with_lock(&v2);
+    assert!(code.contains("pub mod crm"), "{code}");
+    assert!(!code.contains("pub mod catalog"), "{code}");
+    assert!(code.contains("pub type OnThingAdd ="), "{code}");
+    assert!(code.contains("pub mod on_thing_add"), "{code}");
+    assert!(code.contains("OnThingAdd(crm::OnThingAdd)"), "{code}");
+    // Dropped: rebuilt from the lock, its data typed, deprecated.
+    let v3 = tree("events_lock_v3", &[("_includes/auth.md", AUTH)]);
+    let (kept, code) = with_lock(&v3);
+    assert_eq!(kept.events, 1);
+    assert!(code.contains("pub type OnThingAdd ="), "{code}");
+    assert!(
+        code.contains("dropped from the docs in version v2"),
+        "{code}"
+    );
+    let flat: String = code.split_whitespace().collect();
+    assert!(flat.contains("optid:__b24::Int=\"ID\""), "{code}");
+}

@@ -130,6 +130,7 @@ pub fn event(page: &Page, links: &mut dyn Links, diags: &mut Vec<Diagnostic>) ->
         data,
         examples,
         source,
+        deprecated: None,
     })
 }
 

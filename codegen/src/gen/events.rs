@@ -15,7 +15,7 @@
 //! `events`, `events.{scope}` or the event's code; placements when one is `placements` or the
 //! placement's code.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -100,33 +100,56 @@ pub struct Named<'a> {
 }
 
 /// Groups `events` by scope and names their modules and types: one place for the names, read
-/// by the generator and by [`event_paths`].
-fn plan<'a>(events: &[&'a Event]) -> Vec<ScopePlan<'a>> {
+/// by the generator and by [`named_events`]. An event a lock published keeps its scope
+/// module, module, type and variant names (`pins`, by upper-case code), which no other event
+/// takes.
+fn plan<'a>(events: &[&'a Event], pins: &HashMap<String, EventPin>) -> Vec<ScopePlan<'a>> {
     // Scope → the events in it, in the model's order.
     let mut by_scope: BTreeMap<Option<String>, Vec<&Event>> = BTreeMap::new();
     let mut seen = HashSet::new();
+    let pin = |e: &Event| pins.get(&e.name.to_ascii_uppercase());
     for e in events {
         // One variant per code: a second page for the same code is reported by the loader.
         if seen.insert(e.name.to_ascii_uppercase()) {
-            by_scope.entry(scope_module(e)).or_default().push(e);
+            let scope = match pin(e) {
+                Some(p) => p.scope.clone(),
+                None => scope_module(e),
+            };
+            by_scope.entry(scope).or_default().push(e);
         }
     }
     let mut scope_names = Scope::with_reserved(&["Event"]);
-    let mut variants = Scope::with_reserved(&["Other", "Invalid"]);
+    let mut reserved_variants = vec!["Other", "Invalid"];
+    reserved_variants.extend(events.iter().filter_map(|e| Some(pin(e)?.variant.as_str())));
+    let mut variants = Scope::with_reserved(&reserved_variants);
     by_scope
         .into_iter()
         .map(|(scope, list)| {
             let module = scope.as_ref().map(|s| scope_names.claim(s.clone()));
-            let mut type_names = Scope::with_reserved(&[]);
-            let mut module_names = Scope::with_reserved(&[]);
+            let pinned: Vec<&EventPin> = list.iter().filter_map(|e| pin(e)).collect();
+            let mut type_names = Scope::with_reserved(
+                &pinned
+                    .iter()
+                    .map(|p| p.type_name.as_str())
+                    .collect::<Vec<_>>(),
+            );
+            let mut module_names =
+                Scope::with_reserved(&pinned.iter().map(|p| p.module.as_str()).collect::<Vec<_>>());
             let events = list
                 .into_iter()
                 .map(|event| {
-                    let module_name = module_names.claim(names::snake(&event.type_name));
+                    let (module_name, type_name, variant) = match pin(event) {
+                        Some(p) => (p.module.clone(), p.type_name.clone(), p.variant.clone()),
+                        None => (
+                            module_names.claim(names::snake(&event.type_name)),
+                            type_names.claim(names::camel(&event.type_name)),
+                            variants.claim(names::camel(&event.type_name)),
+                        ),
+                    };
                     Named {
                         event,
-                        type_name: type_names.claim(names::camel(&event.type_name)),
-                        variant: variants.claim(names::camel(&event.type_name)),
+                        type_name,
+                        variant,
                         path: match &module {
                             Some(s) => format!("events::{s}::{module_name}"),
                             None => format!("events::{module_name}"),
@@ -151,7 +174,49 @@ pub fn named_events<'a>(api: &'a crate::model::Api, options: &Options) -> Vec<Na
         .iter()
         .filter(|e| selects_event(options, e))
         .collect();
-    plan(&events).into_iter().flat_map(|p| p.events).collect()
+    let pins = options
+        .lock
+        .as_ref()
+        .map(|lock| event_pins(lock))
+        .unwrap_or_default();
+    plan(&events, &pins)
+        .into_iter()
+        .flat_map(|p| p.events)
+        .collect()
+}
+
+/// The names a lock published for an event.
+#[derive(Clone, Debug)]
+pub struct EventPin {
+    /// Its scope's module (`crm`), or `None` at the top of `events`.
+    pub scope: Option<String>,
+    /// Its module (`on_crm_deal_add`).
+    pub module: String,
+    /// Its type (`OnCrmDealAdd`).
+    pub type_name: String,
+    /// Its variant of `events::Event`.
+    pub variant: String,
+}
+
+/// The published names of each event of `lock`, by upper-case code.
+pub fn event_pins(lock: &crate::lock::Lock) -> HashMap<String, EventPin> {
+    lock.events
+        .iter()
+        .filter_map(|e| {
+            let mut module: Vec<&str> = e.module.split("::").skip(1).collect();
+            let name = module.pop()?;
+            let type_name = e.rust_path.rsplit("::").next()?;
+            Some((
+                e.name.to_ascii_uppercase(),
+                EventPin {
+                    scope: module.first().map(|s| (*s).to_owned()),
+                    module: name.to_owned(),
+                    type_name: type_name.to_owned(),
+                    variant: e.variant.clone(),
+                },
+            ))
+        })
+        .collect()
 }
 
 fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
@@ -160,7 +225,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
     let mut top = Vec::new();
     // (variant, path of the type, code)
     let mut cases: Vec<(proc_macro2::Ident, TokenStream, String)> = Vec::new();
-    for plan in plan(events) {
+    for plan in plan(events, &ctx.event_pins) {
         let scope_ident = plan.module.as_deref().map(ident);
         let depth = if plan.module.is_some() { 3 } else { 2 };
         let mut items = Vec::new();
@@ -172,17 +237,23 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
                 " The `data` of `{}`, as its page describes it (`{}`).",
                 e.name, e.source
             );
-            let (def, data) = Module::planned(ctx, depth, "", &["Data"], |data| match &e.data {
-                Type::Object { fields } => {
-                    data.struct_def(&ident("Data"), quote!(#[doc = #data_doc]), fields, false)
-                }
-                other => {
-                    let ty = data.rust_type(other, "Data value");
-                    quote!(#[doc = #data_doc] pub type Data = #ty;)
-                }
-            });
+            let owner = event_owner(&e.name);
+            let (def, data) =
+                Module::planned(ctx, depth, &owner, &["Data"], |data| match &e.data {
+                    Type::Object { fields } => {
+                        data.struct_def(&ident("Data"), quote!(#[doc = #data_doc]), fields, false)
+                    }
+                    other => {
+                        let ty = data.rust_type(other, "Data value");
+                        quote!(#[doc = #data_doc] pub type Data = #ty;)
+                    }
+                });
             let nested = &data.items;
             let doc = event_doc(e);
+            let deprecated = e
+                .deprecated
+                .as_ref()
+                .map(|note| quote!(#[deprecated(note = #note)]));
             let module_doc = format!(" The types of `{}`.", e.name);
             let name = &e.name;
             let code_doc = format!(" `{name}`, the code the portal sends in `event`.");
@@ -196,6 +267,7 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
                     pub const NAME: &str = #name;
                 }
                 #doc
+                #deprecated
                 pub type #type_name = #rt::events::Incoming<#module::Data>;
             });
             let variant = ident(&named.variant);
@@ -288,6 +360,11 @@ fn events_module(ctx: &Context, events: &[&Event]) -> TokenStream {
             }
         }
     }
+}
+
+/// The owner of an event's types, as the lock names owners: `event ONCRMDEALADD`.
+pub fn event_owner(code: &str) -> String {
+    format!("event {}", code.to_ascii_uppercase())
 }
 
 fn event_doc(e: &Event) -> TokenStream {

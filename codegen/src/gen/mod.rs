@@ -14,7 +14,7 @@ pub(crate) mod published;
 mod render;
 mod types;
 
-pub(crate) use events::{named_events, named_placements};
+pub(crate) use events::{event_owner, named_events, named_placements};
 pub use method::RUNTIME_CODES;
 pub use render::render;
 
@@ -103,6 +103,8 @@ pub struct Context<'a> {
     record: RefCell<published::Record>,
     /// With [`Options::feature_gates`]: the features that reach each shared structure.
     gates: Option<BTreeMap<TypeKey, BTreeSet<String>>>,
+    /// The names the lock fixes for events, by upper-case code.
+    event_pins: std::collections::HashMap<String, events::EventPin>,
 }
 
 impl Context<'_> {
@@ -230,6 +232,11 @@ fn context<'a>(api: &'a Api, options: &Options) -> Context<'a> {
             .unwrap_or_default(),
         record: RefCell::default(),
         gates: options.feature_gates.then(|| feature_gates(api, options)),
+        event_pins: options
+            .lock
+            .as_ref()
+            .map(|lock| events::event_pins(lock))
+            .unwrap_or_default(),
     };
     ctx.shared = shared_names(&ctx);
     ctx

@@ -358,10 +358,11 @@ fn write_crate(
     let written = write_package(&api, &package, out)
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!(
-        "b24-codegen: wrote {} ({} features; {} methods, {} fields and {} error codes kept from the lock)",
+        "b24-codegen: wrote {} ({} features; {} methods, {} events, {} fields and {} error codes kept from the lock)",
         out.display(),
         written.features.len(),
         written.kept.methods,
+        written.kept.events,
         written.kept.fields,
         written.kept.errors
     );
@@ -466,8 +467,9 @@ fn generate(path: &Path, out: Option<PathBuf>, lock: Option<&Path>) -> Result<Ex
         let facts = b24_codegen::lock::Lock::facts(&api, "", Some(&lock));
         let kept = lock.update(&facts).apply(&mut api);
         eprintln!(
-            "b24-codegen: {} methods, {} fields and {} error codes kept from {}, deprecated",
+            "b24-codegen: {} methods, {} events, {} fields and {} error codes kept from {}, deprecated",
             kept.methods,
+            kept.events,
             kept.fields,
             kept.errors,
             file.display()
