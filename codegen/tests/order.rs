@@ -1,5 +1,7 @@
-//! The model does not depend on the order pages are read in: method pages whose examples show
-//! a shared structure's untyped fields differently give the same model whichever is read first.
+//! The model does not depend on the order pages are read in: a method that takes a field type
+//! from a shared structure sees the structure as the examples of all pages type it, whichever
+//! page is read first; and which example types a shared field is decided by where the
+//! examples are in the docs.
 //!
 //! Pages are read in the order of their sorted paths, so the tests reorder pages by naming
 //! them: the same two method pages are written once as `first.md`/`second.md` and once the
