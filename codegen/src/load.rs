@@ -9,7 +9,13 @@
 //!    its description names first (`Integer identifier…` → integer), to the structure its name
 //!    links to, or to an open map when it shows `{lang_1: value_1, …}`.
 //! 4. Method pages are read into methods. Structures described on another page (a link to
-//!    `page.md#anchor`, a dictionary type) become one shared [`NamedType`] each.
+//!    `page.md#anchor`, a dictionary type) become one shared [`NamedType`] each, built from
+//!    the pages as written (no example's refinement shows in it, see 5).
+//! 5. What the pages' examples show of a shared structure's untyped fields types them, in the
+//!    order of the examples in the docs (page path, then line), once every page is read; the
+//!    method, event and placement pages are then read again, so that each sees the shared
+//!    structures as they end up (whether its example fits one, a field type taken from one),
+//!    whatever the order pages are read in.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -359,6 +365,23 @@ struct Loader {
     /// How many method pages are being read for a structure, one inside the other.
     method_chain: usize,
     files_read: Vec<PathBuf>,
+    /// What examples show of shared structures' untyped fields, recorded while the pages are
+    /// first read and applied once all are ([`Loader::finish`]).
+    refinements: Vec<Refinement>,
+    /// Whether refinements are being recorded (the first reading of the pages); after, they
+    /// are applied and no more are taken.
+    recording: bool,
+    /// The defects of shared structures, each reported once when it is built (whichever
+    /// page's reading builds it).
+    structure_diags: Vec<Diagnostic>,
+}
+
+/// An example's value of a shared structure, which types the structure's untyped fields.
+struct Refinement {
+    /// Where the example is.
+    at: Source,
+    key: TypeKey,
+    example: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An included file's text and the name shown for it.
@@ -439,6 +462,9 @@ impl Loader {
             method_structures: HashMap::new(),
             method_chain: 0,
             files_read: Vec::new(),
+            refinements: Vec::new(),
+            recording: true,
+            structure_diags: Vec::new(),
         }
     }
 
@@ -633,19 +659,24 @@ impl Loader {
     }
 
     fn finish(mut self) -> Api {
-        let mut methods: Vec<Method> = Vec::new();
-        let count = self.pages.len();
-        for i in 0..count {
-            if self.pages[i].kind != PageKind::Method || self.pages[i].linked_only {
-                continue;
-            }
-            let mut diags = std::mem::take(&mut self.diags);
-            if let Some(m) = self.method_of(i, &mut diags) {
-                methods.push(m);
-            }
-            self.diags.append(&mut diags);
-        }
-        let (events, placements) = self.events_and_placements();
+        // Examples type the untyped fields of shared structures. Were they applied as each
+        // page is read, a page read later would see a structure that one read earlier did not
+        // (a field type copied from it, whether its example fits it): the model would depend
+        // on the order pages are read in. So the pages are read once to record what their
+        // examples show, that is applied in the order of the examples in the docs, and the
+        // pages are read again, each seeing the structures as they end up.
+        let mut first_reading = Vec::new();
+        self.methods(&mut first_reading);
+        self.events_and_placements(&mut first_reading);
+        self.recording = false;
+        self.apply_refinements();
+        // Structures documented by methods are read again too, from the final structures.
+        self.method_structures.clear();
+        let mut diags = std::mem::take(&mut self.diags);
+        let mut methods = self.methods(&mut diags);
+        let (events, placements) = self.events_and_placements(&mut diags);
+        self.diags.append(&mut diags);
+        self.diags.append(&mut self.structure_diags);
         // The flags' wire forms, from each page's examples, then for shared structures from all.
         let mut shared_forms = extract::flags::SharedForms::default();
         for m in &mut methods {
@@ -720,23 +751,60 @@ impl Loader {
         }
     }
 
+    /// Reads the method pages of the loaded set, in the order pages were read.
+    fn methods(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<Method> {
+        let mut methods = Vec::new();
+        for i in 0..self.pages.len() {
+            if self.pages[i].kind != PageKind::Method || self.pages[i].linked_only {
+                continue;
+            }
+            if let Some(m) = self.method_of(i, diags) {
+                methods.push(m);
+            }
+        }
+        methods
+    }
+
+    /// Types the untyped fields of shared structures as the examples recorded show them, in
+    /// the order of the examples in the docs (page, then line); the first example that types
+    /// a field gives its type.
+    fn apply_refinements(&mut self) {
+        let mut refinements = std::mem::take(&mut self.refinements);
+        // Stable: one example's values (the items of an array) keep the order they are in.
+        refinements.sort_by(|a, b| a.at.cmp(&b.at));
+        for r in &refinements {
+            let Some(t) = self.types.get_mut(&r.key) else {
+                continue;
+            };
+            for f in &mut t.fields {
+                if f.ty.is_untyped() {
+                    if let Some(v) = r.example.get(&f.api_name).filter(|v| !v.is_null()) {
+                        f.ty = ty::infer(v);
+                        ty::fill_sources_in(&mut f.ty, &f.source);
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads the event and placement pages ([`extract::event`]), each list sorted by name.
-    fn events_and_placements(&mut self) -> (Vec<model::Event>, Vec<model::Placement>) {
+    fn events_and_placements(
+        &mut self,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Vec<model::Event>, Vec<model::Placement>) {
         let (mut events, mut placements) = (Vec::new(), Vec::new());
         for i in 0..self.pages.len() {
             if self.pages[i].linked_only {
                 continue;
             }
             let page = self.pages[i].page.clone();
-            let mut diags = std::mem::take(&mut self.diags);
             match self.pages[i].kind {
-                PageKind::Event => events.extend(extract::event::event(&page, self, &mut diags)),
+                PageKind::Event => events.extend(extract::event::event(&page, self, diags)),
                 PageKind::Placement => {
-                    placements.extend(extract::event::placement(&page, self, &mut diags))
+                    placements.extend(extract::event::placement(&page, self, diags))
                 }
                 _ => {}
             }
-            self.diags.append(&mut diags);
         }
         events.sort_by_cached_key(|e: &model::Event| e.name.to_ascii_uppercase());
         placements.sort_by(|a: &model::Placement, b| a.name.cmp(&b.name));
@@ -745,7 +813,7 @@ impl Loader {
         for e in events {
             match unique.last() {
                 Some(prev) if prev.name.eq_ignore_ascii_case(&e.name) => {
-                    self.diags.push(Diagnostic::defect(
+                    diags.push(Diagnostic::defect(
                         e.source.clone(),
                         DefectKind::DuplicateMethod,
                         format!(
@@ -776,7 +844,7 @@ impl Loader {
     }
 
     /// The shared type for a structure on page `pi` (under heading `h`, or the whole page).
-    fn shared(&mut self, pi: usize, h: Option<usize>, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+    fn shared(&mut self, pi: usize, h: Option<usize>) -> Option<Type> {
         if let Some(done) = self.structures.get(&(pi, h)) {
             return done.clone();
         }
@@ -785,8 +853,10 @@ impl Loader {
         }
         self.visiting.push((pi, h));
         let page = self.pages[pi].page.clone();
+        // Its defects are reported once, whichever page's reading builds it first.
+        let mut own = Vec::new();
         let fields: Option<Vec<Field>> = {
-            let mut builder = extract::builder(&page, self, diags);
+            let mut builder = extract::builder(&page, self, &mut own);
             match h {
                 Some(h) => match builder.section(h) {
                     Some(Type::Object { fields }) => Some(fields),
@@ -796,6 +866,7 @@ impl Loader {
             }
         };
         self.visiting.pop();
+        self.structure_diags.append(&mut own);
         let result = fields.map(|fields| {
             let rel = shown_path(&self.root, &self.pages[pi].path);
             let (title, anchor, line, description) = match h {
@@ -890,13 +961,13 @@ impl Loader {
     fn dictionary_entry(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type> {
         match self.dictionary.get(name).cloned()? {
             DictEntry::Type(t) => Some(t),
-            DictEntry::Structure { page, heading } => self.shared(page, Some(heading), diags),
+            DictEntry::Structure { page, heading } => self.shared(page, Some(heading)),
             DictEntry::Link { page, target } => {
                 let from = self.pages[page].page.clone();
                 let at = Source::new(from.file.clone(), 0);
                 if let Some(anchor) = target.strip_prefix('#') {
                     let h = extract::anchor_heading(&from, anchor)?;
-                    return self.shared(page, Some(h), diags);
+                    return self.shared(page, Some(h));
                 }
                 self.link(&from, &target, &at, diags).or_else(|| {
                     Some(Type::untyped(
@@ -1038,7 +1109,7 @@ impl Links for Loader {
             Some(a) if !a.is_empty() => {
                 let target_page = self.pages[pi].page.clone();
                 match extract::anchor_heading(&target_page, a) {
-                    Some(h) => self.shared(pi, Some(h), diags),
+                    Some(h) => self.shared(pi, Some(h)),
                     None => {
                         diags.push(Diagnostic::defect(
                             at.clone(),
@@ -1053,7 +1124,7 @@ impl Links for Loader {
                 if self.pages[pi].kind == PageKind::Method {
                     return None;
                 }
-                self.shared(pi, None, diags)
+                self.shared(pi, None)
             }
         }
     }
@@ -1063,7 +1134,7 @@ impl Links for Loader {
             return Some(t);
         }
         if let Some(&(pi, h)) = self.named_headings.get(name) {
-            return self.shared(pi, Some(h), diags);
+            return self.shared(pi, Some(h));
         }
         // `structure.field`: the field's type in the named structure (each `.` one level).
         if name.matches('.').count() >= self.limits.max_depth {
@@ -1125,17 +1196,20 @@ impl Links for Loader {
             .map(|t| t.fields.clone())
     }
 
-    fn refine_shared(&mut self, key: &str, example: &serde_json::Map<String, serde_json::Value>) {
-        let Some(t) = self.types.get_mut(&TypeKey(key.to_owned())) else {
-            return;
-        };
-        for f in &mut t.fields {
-            if f.ty.is_untyped() {
-                if let Some(v) = example.get(&f.api_name).filter(|v| !v.is_null()) {
-                    f.ty = ty::infer(v);
-                    ty::fill_sources_in(&mut f.ty, &f.source);
-                }
-            }
+    fn refine_shared(
+        &mut self,
+        key: &str,
+        example: &serde_json::Map<String, serde_json::Value>,
+        at: &Source,
+    ) {
+        // Recorded, applied once every page is read ([`Loader::apply_refinements`]); the second
+        // reading sees the structures refined and records nothing.
+        if self.recording {
+            self.refinements.push(Refinement {
+                at: at.clone(),
+                key: TypeKey(key.to_owned()),
+                example: example.clone(),
+            });
         }
     }
 }

@@ -113,7 +113,7 @@ pub fn event(page: &Page, links: &mut dyn Links, diags: &mut Vec<Diagnostic>) ->
         if let Some(Value::Object(m)) = &ex.json {
             if let Some(v) = m.get("data").filter(|v| !v.is_null()) {
                 let line = ex.source.line as usize;
-                data = b.fit_example(data, v, line.saturating_sub(1));
+                data = b.fit_example(data, v, &ex.source, line.saturating_sub(1));
             }
         }
     }
@@ -206,7 +206,7 @@ pub fn placement(
     for ex in &examples {
         if let Some(json) = &ex.json {
             let line = (ex.source.line as usize).saturating_sub(1);
-            let fitted = b.fit_example(Type::Object { fields: options }, json, line);
+            let fitted = b.fit_example(Type::Object { fields: options }, json, &ex.source, line);
             options = match fitted {
                 Type::Object { fields } => fields,
                 _ => Vec::new(),

@@ -33,8 +33,10 @@ pub trait Links {
     fn named(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type>;
     /// The fields of a shared type, to check examples against it.
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>>;
-    /// Types the untyped fields of a shared type from an example value of it.
-    fn refine_shared(&mut self, key: &str, example: &Map<String, Value>);
+    /// Types the untyped fields of a shared type from an example value of it; `at` is where
+    /// the example is. (The loader applies these once every page is read, so that the shared
+    /// type does not depend on the order pages are read in.)
+    fn refine_shared(&mut self, key: &str, example: &Map<String, Value>, at: &Source);
     /// The structures that the method page `target` (a link written on `page`) documents: its
     /// result (an object, or the items of an array), then its one object parameter (the
     /// `fields` of an `add`). Empty when the target is not a method page or documents none.
@@ -59,7 +61,7 @@ impl Links for NoLinks {
     fn shared_fields(&self, _: &str) -> Option<Vec<Field>> {
         None
     }
-    fn refine_shared(&mut self, _: &str, _: &Map<String, Value>) {}
+    fn refine_shared(&mut self, _: &str, _: &Map<String, Value>, _: &Source) {}
     fn method_structures(&mut self, _: &Page, _: &str, _: &mut Vec<Diagnostic>) -> Vec<Type> {
         Vec::new()
     }
@@ -76,6 +78,8 @@ pub struct Builder<'a> {
     sections: HashMap<usize, Option<Type>>,
     /// The request example being reconciled: what it gets wrong is reported at its line.
     request_example: Option<Source>,
+    /// Where the example being reconciled is (request or response).
+    example_at: Option<Source>,
     /// Scalar types the page's parameter tables give field names ([`Builder::learn_names`]).
     vocabulary: HashMap<String, Option<Scalar>>,
     visiting: Vec<usize>,
@@ -91,6 +95,7 @@ impl<'a> Builder<'a> {
             sections: HashMap::new(),
             vocabulary: HashMap::new(),
             request_example: None,
+            example_at: None,
             visiting: Vec::new(),
         }
     }
@@ -937,12 +942,14 @@ impl<'a> Builder<'a> {
         at: &Source,
     ) {
         self.request_example = Some(at.clone());
+        self.example_at = Some(at.clone());
         for p in params.iter_mut() {
             if let Some(v) = map.get(&p.api_name) {
                 self.reconcile_field(p, v, false);
             }
         }
         self.request_example = None;
+        self.example_at = None;
         for key in map.keys() {
             if params.iter().any(|p| &p.api_name == key) {
                 continue;
@@ -1112,7 +1119,8 @@ impl<'a> Builder<'a> {
                     }
                     _ => {
                         if let Value::Object(map) = v {
-                            self.links.refine_shared(&key.0, map);
+                            let example = self.example_at.as_ref().unwrap_or(at);
+                            self.links.refine_shared(&key.0, map, example);
                         }
                         Type::Ref { key }
                     }
@@ -1167,8 +1175,22 @@ impl<'a> Builder<'a> {
     }
 
     /// The type of `result`: the returned-data rows nested by the example's structure, typed
-    /// by the table where it names a field and by the example elsewhere.
-    pub fn result(&mut self, rows: Vec<RawField>, example: Option<&Value>, h1_line: usize) -> Type {
+    /// by the table where it names a field and by the example elsewhere. `example` is the
+    /// response example's `result` and where the example is.
+    pub fn result(
+        &mut self,
+        rows: Vec<RawField>,
+        example: Option<(&Value, &Source)>,
+        h1_line: usize,
+    ) -> Type {
+        self.example_at = example.map(|(_, at)| at.clone());
+        let example = example.map(|(v, _)| v);
+        let ty = self.result_of(rows, example, h1_line);
+        self.example_at = None;
+        ty
+    }
+
+    fn result_of(&mut self, rows: Vec<RawField>, example: Option<&Value>, h1_line: usize) -> Type {
         let mut result_row: Option<RawField> = None;
         let mut others: Vec<RawField> = Vec::new();
         let mut result_children: Vec<RawField> = Vec::new();
@@ -1233,10 +1255,20 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Widens `ty` (a result already reconciled with one example) to accept another example.
-    pub fn fit_example(&mut self, ty: Type, example: &Value, line: usize) -> Type {
+    /// Widens `ty` (a result already reconciled with one example) to accept another example;
+    /// `example_at` is where the example is, `line` where contradictions are reported.
+    pub fn fit_example(
+        &mut self,
+        ty: Type,
+        example: &Value,
+        example_at: &Source,
+        line: usize,
+    ) -> Type {
         let at = self.source(line);
-        self.reconcile(ty, example, true, &at, "result")
+        self.example_at = Some(example_at.clone());
+        let ty = self.reconcile(ty, example, true, &at, "result");
+        self.example_at = None;
+        ty
     }
 
     /// Error codes from the error tables `(table, code written before it)`.

@@ -555,14 +555,14 @@ fn read_result(
         .iter()
         .filter(|e| e.kind == ExampleKind::Response)
         .filter_map(|e| match &e.json {
-            Some(Value::Object(map)) => map.get("result").cloned(),
+            Some(Value::Object(map)) => map.get("result").map(|v| (v, &e.source)),
             _ => None,
         });
     let response_example = response_results.next();
-    let more_results: Vec<Value> = response_results.collect();
-    let mut result = b.result(result_rows, response_example.as_ref(), h1_line);
-    for v in &more_results {
-        result = b.fit_example(result, v, h1_line);
+    let more_results: Vec<(&Value, &Source)> = response_results.collect();
+    let mut result = b.result(result_rows, response_example, h1_line);
+    for (v, at) in more_results {
+        result = b.fit_example(result, v, at, h1_line);
     }
     result
 }

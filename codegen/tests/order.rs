@@ -1,0 +1,239 @@
+//! The model does not depend on the order pages are read in: a method that takes a field type
+//! from a shared structure sees the structure as the examples of all pages type it, whichever
+//! page is read first; and which example types a shared field is decided by where the
+//! examples are in the docs.
+//!
+//! Pages are read in the order of their sorted paths, so the tests reorder pages by naming
+//! them: the same two method pages are written once as `first.md`/`second.md` and once the
+//! other way round, and the two models are compared with the file names swapped back.
+
+use std::path::{Path, PathBuf};
+
+use b24_codegen::model::{Scalar, Type};
+use b24_codegen::{facts, generate, load, render, Api, Options, Severity};
+
+/// A fresh folder under the target dir with `files` written in it.
+fn tree(name: &str, files: &[(&str, String)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("order-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const INT: &str = "[`integer`](./data-types.md)";
+const OBJ: &str = "[`object`](./data-types.md)";
+
+fn table(rows: &str) -> String {
+    format!("#|\n|| **Name**\n`type` | **Description** ||\n{rows}|#\n")
+}
+
+/// A method page with `params` and `returned` as field table rows and `example` as its
+/// response example's `result`.
+fn method_page(h1: &str, params: &str, returned: &str, example: &str) -> String {
+    format!(
+        "# {h1}\n\n> Scope: [`thing`](x.md)\n>\n> Who can execute the method: any user\n\n\
+         Does a thing.\n\n## Method Parameters\n\n{}\n\
+         ## Response Handling\n\nHTTP Status: **200**\n\n```json\n{{\"result\": {example}}}\n```\n\n\
+         ### Returned Data\n\n{}",
+        table(params),
+        table(returned),
+    )
+}
+
+/// The docs: the shared structure `Thing` (its `VALUE` left untyped by the table); `thing.get`
+/// returning it, whose example shows `VALUE` as a string; `thing.set` taking a value typed
+/// `thing.VALUE` (the type of that field of the structure). `get_file` and `set_file` are the
+/// names of the two method pages.
+fn files(get_file: &'static str, set_file: &'static str) -> Vec<(&'static str, String)> {
+    vec![
+        ("data-types.md", "# Data Types\n\nThe types.\n".to_owned()),
+        (
+            "things.md",
+            format!(
+                "# Things\n\nWhat things are.\n\n## Thing {{#thing}}\n\n{}",
+                table(&format!(
+                    "|| **ID**\n{INT} | Id ||\n|| **VALUE**\n{OBJ} | What the thing holds ||\n"
+                ))
+            ),
+        ),
+        (
+            get_file,
+            method_page(
+                "Get a Thing thing.get",
+                &format!("|| **id***\n{INT} | Id ||\n"),
+                &format!(
+                    "|| **result**\n{OBJ} | The thing, see [its fields](./things.md#thing) ||\n"
+                ),
+                r#"{"ID": 1, "VALUE": "small"}"#,
+            ),
+        ),
+        (
+            set_file,
+            method_page(
+                "Set a Thing's Value thing.set",
+                &format!(
+                    "|| **id***\n{INT} | Id ||\n\
+                     || **value***\n[`thing.VALUE`](./things.md#thing) | The new value ||\n"
+                ),
+                "|| **result**\n[`boolean`](./data-types.md) | Done ||\n",
+                "true",
+            ),
+        ),
+    ]
+}
+
+/// The docs of [`files`] with `thing.set` replaced by `thing.peek`, which returns the shared
+/// structure too, its example showing `VALUE` as an object.
+fn conflicting_files(
+    get_file: &'static str,
+    peek_file: &'static str,
+) -> Vec<(&'static str, String)> {
+    let mut files = files(get_file, "unused.md");
+    files.pop();
+    files.push((
+        peek_file,
+        method_page(
+            "Peek at a Thing thing.peek",
+            &format!("|| **id***\n{INT} | Id ||\n"),
+            &format!("|| **result**\n{OBJ} | The thing, see [its fields](./things.md#thing) ||\n"),
+            r#"{"ID": 2, "VALUE": {"size": 3}}"#,
+        ),
+    ));
+    files
+}
+
+/// The api of a tree, checked to have loaded without errors.
+fn loaded(dir: &Path) -> Api {
+    let api = load(dir);
+    let errors: Vec<String> = api
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    assert!(errors.is_empty(), "pages failed: {errors:#?}");
+    api
+}
+
+/// `text` with the page names `first.md` and `second.md` swapped.
+fn swapped(text: &str) -> String {
+    text.replace("first.md", "\u{0}")
+        .replace("second.md", "first.md")
+        .replace('\u{0}', "second.md")
+}
+
+/// What the model says that the generated code and the facts show, and the diagnostics.
+fn outputs(api: &Api) -> (String, String, Vec<String>) {
+    let facts = serde_json::to_string_pretty(&facts::all_facts(api)).unwrap();
+    let code = render(&generate(api, &Options::default()));
+    let diags = api.diagnostics.iter().map(ToString::to_string).collect();
+    (facts, code, diags)
+}
+
+#[test]
+fn a_field_type_taken_from_a_shared_structure_does_not_depend_on_page_order() {
+    // `first.md` sorts before `second.md`: `thing.get` is read first here, `thing.set` there.
+    let get_first = loaded(&tree("get-first", &files("first.md", "second.md")));
+    let set_first = loaded(&tree("set-first", &files("second.md", "first.md")));
+    let source = |api: &Api, name: &str| {
+        let m = api.methods.iter().find(|m| m.name == name).unwrap();
+        m.source.file.to_string()
+    };
+    assert_eq!(source(&get_first, "thing.get"), "first.md");
+    assert_eq!(source(&set_first, "thing.get"), "second.md");
+
+    // `thing.set`'s `value` is typed as the structure's `VALUE` ends up, whichever page is
+    // read first: a string, as `thing.get`'s example shows it.
+    for (order, api) in [("get first", &get_first), ("set first", &set_first)] {
+        let set = api.methods.iter().find(|m| m.name == "thing.set").unwrap();
+        let value = set.params.iter().find(|p| p.api_name == "value").unwrap();
+        assert!(
+            matches!(
+                value.ty,
+                Type::Scalar {
+                    scalar: Scalar::String
+                }
+            ),
+            "{order}: {:?}",
+            value.ty
+        );
+    }
+
+    let (facts_a, code_a, diags_a) = outputs(&get_first);
+    let (facts_b, code_b, diags_b) = outputs(&set_first);
+    assert_eq!(facts_a, swapped(&facts_b), "facts depend on the page order");
+    assert_eq!(
+        code_a,
+        swapped(&code_b),
+        "generated code depends on the page order"
+    );
+    let mut diags_b: Vec<String> = diags_b.iter().map(|d| swapped(d)).collect();
+    diags_b.sort();
+    let mut diags_a = diags_a;
+    diags_a.sort();
+    assert_eq!(diags_a, diags_b, "diagnostics depend on the page order");
+}
+
+#[test]
+fn examples_that_type_a_shared_field_differently_give_it_the_first_in_the_docs() {
+    let get_first = loaded(&tree(
+        "conflict-get-first",
+        &conflicting_files("first.md", "second.md"),
+    ));
+    let peek_first = loaded(&tree(
+        "conflict-peek-first",
+        &conflicting_files("second.md", "first.md"),
+    ));
+    // Which example types the shared `VALUE` is decided by where the examples are in the
+    // docs, not by which page is read first: `first.md`'s. The method whose example does not
+    // fit that returns its own copy of the structure, widened to what its example shows.
+    let value = |api: &Api| {
+        let t = api.types.values().find(|t| t.title == "Thing").unwrap();
+        t.fields
+            .iter()
+            .find(|f| f.api_name == "VALUE")
+            .unwrap()
+            .ty
+            .clone()
+    };
+    let result = |api: &Api, name: &str| {
+        api.methods
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap()
+            .result
+            .clone()
+    };
+    assert!(
+        matches!(
+            value(&get_first),
+            Type::Scalar {
+                scalar: Scalar::String
+            }
+        ),
+        "{:?}",
+        value(&get_first)
+    );
+    assert!(matches!(result(&get_first, "thing.get"), Type::Ref { .. }));
+    assert!(matches!(
+        result(&get_first, "thing.peek"),
+        Type::Object { .. }
+    ));
+    assert!(
+        matches!(value(&peek_first), Type::Object { .. }),
+        "{:?}",
+        value(&peek_first)
+    );
+    assert!(matches!(
+        result(&peek_first, "thing.peek"),
+        Type::Ref { .. }
+    ));
+    assert!(matches!(
+        result(&peek_first, "thing.get"),
+        Type::Object { .. }
+    ));
+}
