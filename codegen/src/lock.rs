@@ -418,11 +418,20 @@ impl Lock {
             .filter(|t| !new.types.iter().any(|n| n.key == t.key))
             .map(|t| (t.rust_path.as_str(), t))
             .collect();
+        // Or (merged into another) the one now used where it was: most of the published
+        // fields that were it are now that one.
+        let merged = merged_into(self, new);
         for t in &mut next.types {
             let old = by_key
                 .get(t.key.as_str())
                 .or_else(|| by_name.get(t.rust_path.as_str()));
             if let Some(old) = old {
+                carry_dropped(&old.fields, &mut t.fields, &version, &[]);
+            }
+            for old in by_name
+                .values()
+                .filter(|o| merged.get(o.rust_path.as_str()) == Some(&t.rust_path.as_str()))
+            {
                 carry_dropped(&old.fields, &mut t.fields, &version, &[]);
             }
         }
@@ -705,6 +714,45 @@ pub struct Kept {
     pub errors: usize,
     /// Events the docs dropped.
     pub events: usize,
+}
+
+/// For each shared structure of `old` whose name `new` no longer has, the structure `new` uses
+/// at most of the method fields that were it (by method and wire path).
+fn merged_into<'a>(old: &'a Lock, new: &'a Lock) -> BTreeMap<&'a str, &'a str> {
+    let names: Vec<&str> = new.types.iter().map(|t| t.rust_path.as_str()).collect();
+    let methods: BTreeMap<(&str, &str), &LockedMethod> = new
+        .current()
+        .map(|m| ((m.name.as_str(), m.version.as_str()), m))
+        .collect();
+    let mut votes: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for m in old.current() {
+        let Some(now) = methods.get(&(m.name.as_str(), m.version.as_str())) else {
+            continue;
+        };
+        let now: BTreeMap<&str, &str> = now
+            .params
+            .iter()
+            .chain(&now.result)
+            .filter_map(|f| Some((f.path.as_str(), f.rust_type.as_deref()?)))
+            .collect();
+        for f in m.params.iter().chain(&m.result) {
+            let Some(was) = f.rust_type.as_deref().filter(|w| !names.contains(w)) else {
+                continue;
+            };
+            if let Some(is) = now.get(f.path.as_str()) {
+                *votes.entry(was).or_default().entry(is).or_default() += 1;
+            }
+        }
+    }
+    votes
+        .into_iter()
+        .filter_map(|(was, to)| {
+            let (is, _) = to
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))?;
+            Some((was, is))
+        })
+        .collect()
 }
 
 /// Adds to `next` (a structure's fields in the new docs) each field of `published` the docs

@@ -830,3 +830,51 @@ fn an_error_code_the_docs_drop_keeps_its_variant_deprecated() {
         "{all:#?}"
     );
 }
+
+#[test]
+fn a_merged_structure_brings_its_dropped_fields_into_the_one_that_replaced_it() {
+    // The item's structure has a field the deal's has not; the next docs describe the item by
+    // the deal's structure.
+    let v1_files = edited(&base_files(), &[], |text| {
+        text.replace(
+            "Id of the item ||\n",
+            "Id of the item ||\n|| **ITEM_ONLY**\n[`string`](./data-types.md) | Item only ||\n",
+        )
+    });
+    let v1 = tree("lock-merge-fields-v1", &v1_files);
+    let lock = b24_codegen::lock::Lock::of(&load(&v1), "v1", None);
+    let v2 = edited(&base_files(), &["item/index.md"], |text| {
+        text.replace(
+            "(./index.md#fields) ||\n|| **stage**",
+            "(../deal/index.md#fields) ||\n|| **stage**",
+        )
+    });
+    let v2 = tree("lock-merge-fields-v2", &v2);
+    let next = lock.update(&b24_codegen::lock::Lock::facts(
+        &load(&v2),
+        "v2",
+        Some(&lock),
+    ));
+    let mut api = load(&v2);
+    assert_eq!(next.apply(&mut api).fields, 1);
+    let options = Options {
+        lock: Some(std::sync::Arc::new(lock.clone())),
+        ..Options::default()
+    };
+    let code = render(&generate(&api, &options));
+    let start = code.find("pub struct DealFields ").unwrap();
+    let body = &code[start..start + code[start..].find('}').unwrap()];
+    assert!(
+        body.contains(" item_only: String = \"ITEM_ONLY\""),
+        "{body}"
+    );
+    let changes = b24_codegen::diff::diff_locks(&lock, &next);
+    let removed: Vec<&str> = changes
+        .changed
+        .iter()
+        .flat_map(|m| &m.changes)
+        .filter(|c| c.category == b24_codegen::diff::Category::Removed)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert!(removed.is_empty(), "{removed:#?}");
+}
