@@ -13,6 +13,7 @@
 //! `module::Enum::Variant`. Prints the counts, then every lost path.
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::path::Path;
 
 fn main() {
@@ -24,14 +25,19 @@ fn main() {
     let (old, new) = (crate_paths(Path::new(old)), crate_paths(Path::new(new)));
     let lost: Vec<&String> = old.difference(&new).collect();
     let added = new.difference(&old).count();
-    println!(
+    // A closed pipe (`| head`) ends the listing quietly.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "old {} paths, new {} paths: {} lost, {added} added",
         old.len(),
         new.len(),
         lost.len()
     );
     for path in &lost {
-        println!("lost: {path}");
+        if writeln!(out, "lost: {path}").is_err() {
+            return;
+        }
     }
 }
 

@@ -188,6 +188,13 @@ pub struct LockedType {
     pub names: Vec<LockedName>,
     /// Where it is described, as `file:line`.
     pub source: String,
+    /// The docs version that dropped its key (page and section); its name stays, deprecated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_in: Option<String>,
+    /// For a dropped one: the Rust path of the structure used where it was, which its name
+    /// stays an alias of (none: an alias of untyped JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias_of: Option<String>,
 }
 
 /// Why a lock could not be read.
@@ -313,6 +320,8 @@ impl Lock {
                     fields: s.into_fields(&shared),
                     names: names_of(&shared_owner(&key.0)),
                     source: named.source.to_string(),
+                    dropped_in: None,
+                    alias_of: None,
                 }
             })
             .collect();
@@ -421,7 +430,21 @@ impl Lock {
         // Or (merged into another) the one now used where it was: most of the published
         // fields that were it are now that one.
         let merged = merged_into(self, new);
-        for t in &mut next.types {
+        // A structure whose key and name are both gone stays in the lock, so the next
+        // regeneration keeps its old name too.
+        for old in by_name.values() {
+            if new.types.iter().any(|n| n.rust_path == old.rust_path) {
+                continue;
+            }
+            let mut kept = (*old).clone();
+            kept.dropped_in = Some(old.dropped_in.clone().unwrap_or_else(|| version.clone()));
+            if kept.alias_of.is_none() {
+                kept.alias_of = merged.get(old.rust_path.as_str()).map(|p| (*p).to_owned());
+            }
+            next.types.push(kept);
+        }
+        next.types.sort_by(|a, b| a.key.cmp(&b.key));
+        for t in next.types.iter_mut().filter(|t| t.dropped_in.is_none()) {
             let old = by_key
                 .get(t.key.as_str())
                 .or_else(|| by_name.get(t.rust_path.as_str()));

@@ -878,3 +878,50 @@ fn a_merged_structure_brings_its_dropped_fields_into_the_one_that_replaced_it() 
         .collect();
     assert!(removed.is_empty(), "{removed:#?}");
 }
+
+#[test]
+fn regenerating_with_the_lock_the_last_regeneration_wrote_changes_nothing() {
+    use b24_codegen::package::{write_package, Package, Runtime};
+    let package = |docs_version: &str, previous: Option<b24_codegen::lock::Lock>| Package {
+        name: "names".into(),
+        version: "1.0.0".into(),
+        docs_version: docs_version.into(),
+        runtime: Runtime::Version("0.1".into()),
+        previous,
+    };
+    let out = |name: &str| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    };
+    let read_lock = |dir: &Path| b24_codegen::lock::Lock::read(&dir.join("b24.lock")).unwrap();
+    // v2 merges the item's structure into the deal's and drops `deal.add`.
+    let v1 = load(&tree("regen-v1", &base_files()));
+    let v2_files = edited(
+        &base_files(),
+        &["item/index.md", "deal/deal-add.md"],
+        |text| {
+            text.replace(
+                "(./index.md#fields) ||\n|| **stage**",
+                "(../deal/index.md#fields) ||\n|| **stage**",
+            )
+        },
+    );
+    let v2 = load(&tree("regen-v2", &v2_files));
+    let first = out("regen-first");
+    write_package(&v1, &package("v1", None), &first).unwrap();
+    let second = out("regen-second");
+    write_package(&v2, &package("v2", Some(read_lock(&first))), &second).unwrap();
+    let third = out("regen-third");
+    write_package(&v2, &package("v2", Some(read_lock(&second))), &third).unwrap();
+    for file in ["src/lib.rs", "src/deal.rs", "src/item.rs", "b24.lock"] {
+        let (a, b) = (
+            std::fs::read_to_string(second.join(file)).unwrap(),
+            std::fs::read_to_string(third.join(file)).unwrap(),
+        );
+        assert_eq!(a, b, "{file} changed");
+    }
+    let lib = std::fs::read_to_string(second.join("src/lib.rs")).unwrap();
+    let flat: String = lib.split_whitespace().collect();
+    assert!(flat.contains("pubtypeItemFields=DealFields;"), "{lib}");
+}

@@ -111,6 +111,28 @@ pub fn pins(lock: &Lock, api: &Api) -> Pins {
         }
     }
     for (t, name) in gone {
+        // Kept by an earlier update: it stays an alias of what it was one of.
+        if t.dropped_in.is_some() {
+            let target = t.alias_of.as_ref().and_then(|path| {
+                lock.types
+                    .iter()
+                    .map(|l| TypeKey(l.key.clone()))
+                    .zip(&lock.types)
+                    .find(|(key, l)| &l.rust_path == path && api.types.contains_key(key))
+                    .map(|(key, _)| key)
+            });
+            pins.aliases.push(Alias {
+                name: name.to_owned(),
+                target,
+                was: t.key.clone(),
+                nested: t
+                    .names
+                    .iter()
+                    .map(|n| (n.rust_name.clone(), n.at.clone()))
+                    .collect(),
+            });
+            continue;
+        }
         let mut votes: BTreeMap<&TypeKey, usize> = BTreeMap::new();
         for (owner, path) in used_at.get(t.rust_path.as_str()).into_iter().flatten() {
             if let Some(key) = now.get(&(owner.clone(), (*path).to_owned())) {
