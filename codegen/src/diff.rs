@@ -410,6 +410,14 @@ pub fn diff_locks(old: &Lock, new: &Lock) -> ApiDiff {
     }
     let renamed_old: Vec<(String, ApiVersion)> = renamed_from.values().map(|m| key(m)).collect();
 
+    // Shared structures the new lock keeps as aliases of another (merged): a field that was
+    // one and is now the other keeps compiling.
+    let aliases: BTreeMap<&str, &str> = new
+        .types
+        .iter()
+        .filter(|t| t.dropped_in.is_some())
+        .filter_map(|t| Some((t.rust_path.as_str(), t.alias_of.as_deref()?)))
+        .collect();
     let mut out = ApiDiff::default();
     for (k, m) in &old_methods {
         if !new_methods.contains_key(k) && !renamed_old.contains(k) {
@@ -432,7 +440,7 @@ pub fn diff_locks(old: &Lock, new: &Lock) -> ApiDiff {
                 continue;
             }
         };
-        let changes = method_changes(before, m);
+        let changes = method_changes(before, m, &aliases);
         if !changes.is_empty() {
             out.changed.push(MethodChanges {
                 name: m.name.clone(),
@@ -461,7 +469,11 @@ fn method_ref(m: &LockedMethod) -> MethodRef {
     }
 }
 
-fn method_changes(old: &LockedMethod, new: &LockedMethod) -> Vec<Change> {
+fn method_changes(
+    old: &LockedMethod,
+    new: &LockedMethod,
+    aliases: &BTreeMap<&str, &str>,
+) -> Vec<Change> {
     let mut changes = Vec::new();
     let (old_source, new_source) = (parse_source(&old.source), parse_source(&new.source));
     if old_source.file != new_source.file {
@@ -472,12 +484,20 @@ fn method_changes(old: &LockedMethod, new: &LockedMethod) -> Vec<Change> {
             source: new_source.clone(),
         });
     }
-    compare(&old.params, &new.params, "parameter", true, &mut changes);
+    compare(
+        &old.params,
+        &new.params,
+        "parameter",
+        true,
+        aliases,
+        &mut changes,
+    );
     compare(
         &old.result,
         &new.result,
         "response field",
         false,
+        aliases,
         &mut changes,
     );
 
@@ -552,6 +572,7 @@ fn compare(
     new: &[LockedField],
     noun: &str,
     request: bool,
+    aliases: &BTreeMap<&str, &str>,
     out: &mut Vec<Change>,
 ) {
     let old: BTreeMap<&str, &LockedField> = old.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -567,7 +588,10 @@ fn compare(
     // Nor is the inside of a field whose type changed: the type change says it.
     let retyped: Vec<&str> = new
         .iter()
-        .filter(|(path, e)| old.get(*path).is_some_and(|b| b.signature != e.signature))
+        .filter(|(path, e)| {
+            old.get(*path)
+                .is_some_and(|b| b.signature != e.signature || other_shared(b, e))
+        })
         .map(|(path, _)| *path)
         .collect();
     let mut removed: Vec<&str> = Vec::new();
@@ -651,6 +675,29 @@ fn compare(
             }
             Some(_) if e.dropped_in.is_some() => {}
             Some(before) => {
+                if before.signature == e.signature && other_shared(before, e) {
+                    // The same shape, another shared structure: the Rust type changed, unless
+                    // the old one is kept as an alias of the new.
+                    let (was, is) = (
+                        before.rust_type.as_deref().unwrap_or_default(),
+                        e.rust_type.as_deref().unwrap_or_default(),
+                    );
+                    let aliased = aliases.get(was) == Some(&is);
+                    out.push(Change {
+                        category: if aliased {
+                            Category::Deprecated
+                        } else {
+                            Category::Retyped
+                        },
+                        breaking: !aliased,
+                        what: if aliased {
+                            format!("{noun} `{path}`: type {was} → {is} (`{was}` kept as a deprecated alias)")
+                        } else {
+                            format!("{noun} `{path}`: type {was} → {is}")
+                        },
+                        source: parse_source(&e.source),
+                    });
+                }
                 if before.signature != e.signature {
                     let category = if refines(&before.signature, &e.signature) {
                         Category::NewlyTyped
@@ -682,6 +729,11 @@ fn compare(
             }
         }
     }
+}
+
+/// True when both fields are shared structures, and not the same one.
+fn other_shared(old: &LockedField, new: &LockedField) -> bool {
+    matches!((&old.rust_type, &new.rust_type), (Some(a), Some(b)) if a != b)
 }
 
 /// True when the `new` signature differs from the `old` one only where `old` says

@@ -877,6 +877,17 @@ fn a_merged_structure_brings_its_dropped_fields_into_the_one_that_replaced_it() 
         .map(|c| c.what.as_str())
         .collect();
     assert!(removed.is_empty(), "{removed:#?}");
+    // `item.get`'s `result.item` is now the deal's structure, which the old name aliases: a
+    // deprecation, nothing breaking.
+    let all: Vec<&b24_codegen::diff::Change> =
+        changes.changed.iter().flat_map(|m| &m.changes).collect();
+    assert!(all.iter().all(|c| !c.breaking), "{all:#?}");
+    assert!(
+        all.iter().any(|c| c
+            .what
+            .contains("types::ItemFields → types::DealFields (`types::ItemFields` kept")),
+        "{all:#?}"
+    );
 }
 
 #[test]
