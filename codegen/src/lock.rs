@@ -797,7 +797,14 @@ fn carry_dropped(
         if now.contains_key(f.path.as_str()) {
             continue;
         }
-        if ancestors(&f.path).any(|a| shared_kept.contains(&a)) {
+        // The items or values of a field carried come with it: its type says them.
+        let of_field = f
+            .path
+            .strip_suffix("[]")
+            .or_else(|| f.path.strip_suffix("{}"));
+        let holder_kept =
+            of_field.is_some_and(|base| carried.iter().any(|c: &LockedField| c.path == base));
+        if holder_kept || ancestors(&f.path).any(|a| shared_kept.contains(&a)) {
             let mut kept = f.clone();
             kept.dropped_in = Some(f.dropped_in.clone().unwrap_or_else(|| version.to_owned()));
             carried.push(kept);
