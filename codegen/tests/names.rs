@@ -409,6 +409,22 @@ fn edited(
         .collect()
 }
 
+/// The next release against the docs in `dir`, published `lock` in hand: the updated lock,
+/// what it kept of the published API, and the code generated with it.
+fn next_release(
+    lock: &b24_codegen::lock::Lock,
+    dir: &Path,
+) -> (b24_codegen::lock::Lock, b24_codegen::lock::Kept, String) {
+    let mut api = load(dir);
+    let next = lock.update(&b24_codegen::lock::Lock::facts(&api, "v2", Some(lock)));
+    let kept = next.apply(&mut api);
+    let options = Options {
+        lock: Some(std::sync::Arc::new(lock.clone())),
+        ..Options::default()
+    };
+    (next, kept, render(&generate(&api, &options)))
+}
+
 #[test]
 fn the_lock_records_the_names_the_generator_gave() {
     let dir = tree("lock-record", &base_files());
@@ -598,16 +614,8 @@ fn fields_the_docs_drop_stay_deprecated_while_their_structure_does() {
         )
     });
     let v2 = tree("lock-fields-v2", &v2);
-    let docs = b24_codegen::lock::Lock::facts(&load(&v2), "v2", Some(&lock));
-    let next = lock.update(&docs);
-    let mut api = load(&v2);
-    assert_eq!(next.apply(&mut api).fields, 3);
-
-    let options = Options {
-        lock: Some(std::sync::Arc::new(lock.clone())),
-        ..Options::default()
-    };
-    let code = render(&generate(&api, &options));
+    let (next, kept, code) = next_release(&lock, &v2);
+    assert_eq!(kept.fields, 3);
     // The body of `struct name` after the `n`-th occurrence of `module` in the code.
     let body = |module: &str, name: &str| -> String {
         let from = code.find(module).unwrap_or_else(|| panic!("{module}"));
@@ -692,18 +700,8 @@ fn a_dropped_method_is_rebuilt_with_its_structures_and_their_names() {
         "lock-dropped-v2",
         &edited(&base_files(), &["deal/deal-add.md"], str::to_owned),
     );
-    let next = lock.update(&b24_codegen::lock::Lock::facts(
-        &load(&v2),
-        "v2",
-        Some(&lock),
-    ));
-    let mut api = load(&v2);
-    assert_eq!(next.apply(&mut api).methods, 1);
-    let options = Options {
-        lock: Some(std::sync::Arc::new(lock)),
-        ..Options::default()
-    };
-    let code = render(&generate(&api, &options));
+    let (_, kept, code) = next_release(&lock, &v2);
+    assert_eq!(kept.methods, 1);
     let before = public_paths(&generated(&v1));
     let after = public_paths(&code);
     let lost: Vec<&String> = before.difference(&after).collect();
@@ -741,18 +739,8 @@ fn a_moved_structure_keeps_the_fields_the_docs_dropped_from_it() {
         })
         .collect();
     let v2 = tree("lock-move-drop-v2", &moved);
-    let next = lock.update(&b24_codegen::lock::Lock::facts(
-        &load(&v2),
-        "v2",
-        Some(&lock),
-    ));
-    let mut api = load(&v2);
-    assert_eq!(next.apply(&mut api).fields, 1);
-    let options = Options {
-        lock: Some(std::sync::Arc::new(lock.clone())),
-        ..Options::default()
-    };
-    let code = render(&generate(&api, &options));
+    let (next, kept, code) = next_release(&lock, &v2);
+    assert_eq!(kept.fields, 1);
     let start = code
         .find("pub struct ItemFields ")
         .expect("the moved structure keeps its name");
@@ -797,18 +785,8 @@ fn an_error_code_the_docs_drop_keeps_its_variant_deprecated() {
     );
     let lock = b24_codegen::lock::Lock::of(&load(&v1), "v1", None);
     let v2 = tree("lock-errors-v2", &with_errors(&["ACCESS_DENIED"]));
-    let next = lock.update(&b24_codegen::lock::Lock::facts(
-        &load(&v2),
-        "v2",
-        Some(&lock),
-    ));
-    let mut api = load(&v2);
-    assert_eq!(next.apply(&mut api).errors, 1);
-    let options = Options {
-        lock: Some(std::sync::Arc::new(lock.clone())),
-        ..Options::default()
-    };
-    let code = render(&generate(&api, &options));
+    let (next, kept, code) = next_release(&lock, &v2);
+    assert_eq!(kept.errors, 1);
     let flat: String = code.split_whitespace().collect();
     assert!(flat.contains("NotFound=Code(\"NOT_FOUND\")"), "{code}");
     assert!(
@@ -850,18 +828,8 @@ fn a_merged_structure_brings_its_dropped_fields_into_the_one_that_replaced_it() 
         )
     });
     let v2 = tree("lock-merge-fields-v2", &v2);
-    let next = lock.update(&b24_codegen::lock::Lock::facts(
-        &load(&v2),
-        "v2",
-        Some(&lock),
-    ));
-    let mut api = load(&v2);
-    assert_eq!(next.apply(&mut api).fields, 1);
-    let options = Options {
-        lock: Some(std::sync::Arc::new(lock.clone())),
-        ..Options::default()
-    };
-    let code = render(&generate(&api, &options));
+    let (next, kept, code) = next_release(&lock, &v2);
+    assert_eq!(kept.fields, 1);
     let start = code.find("pub struct DealFields ").unwrap();
     let body = &code[start..start + code[start..].find('}').unwrap()];
     assert!(

@@ -44,6 +44,20 @@ pub struct Alias {
 }
 
 impl Alias {
+    /// The alias of the published structure `t`, named `name`, of `target`.
+    fn of(t: &crate::lock::LockedType, name: &str, target: Option<TypeKey>) -> Alias {
+        Alias {
+            name: name.to_owned(),
+            target,
+            was: t.key.clone(),
+            nested: t
+                .names
+                .iter()
+                .map(|n| (n.rust_name.clone(), n.at.clone()))
+                .collect(),
+        }
+    }
+
     /// Every name the alias keeps: its own and its nested types'.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str()).chain(self.nested.iter().map(|(n, _)| n.as_str()))
@@ -116,21 +130,11 @@ pub fn pins(lock: &Lock, api: &Api) -> Pins {
             let target = t.alias_of.as_ref().and_then(|path| {
                 lock.types
                     .iter()
+                    .filter(|l| &l.rust_path == path)
                     .map(|l| TypeKey(l.key.clone()))
-                    .zip(&lock.types)
-                    .find(|(key, l)| &l.rust_path == path && api.types.contains_key(key))
-                    .map(|(key, _)| key)
+                    .find(|key| api.types.contains_key(key))
             });
-            pins.aliases.push(Alias {
-                name: name.to_owned(),
-                target,
-                was: t.key.clone(),
-                nested: t
-                    .names
-                    .iter()
-                    .map(|n| (n.rust_name.clone(), n.at.clone()))
-                    .collect(),
-            });
+            pins.aliases.push(Alias::of(t, name, target));
             continue;
         }
         let mut votes: BTreeMap<&TypeKey, usize> = BTreeMap::new();
@@ -150,16 +154,7 @@ pub fn pins(lock: &Lock, api: &Api) -> Pins {
                 pins.names.insert(shared_owner(&key.0), by_path(&t.names));
                 pins.shared.insert(key, name.to_owned());
             }
-            target => pins.aliases.push(Alias {
-                name: name.to_owned(),
-                target,
-                was: t.key.clone(),
-                nested: t
-                    .names
-                    .iter()
-                    .map(|n| (n.rust_name.clone(), n.at.clone()))
-                    .collect(),
-            }),
+            target => pins.aliases.push(Alias::of(t, name, target)),
         }
     }
     pins
