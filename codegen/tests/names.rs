@@ -409,6 +409,17 @@ fn edited(
         .collect()
 }
 
+/// What a diff reports as removed inside methods.
+fn removals(changes: &b24_codegen::diff::ApiDiff) -> Vec<&str> {
+    changes
+        .changed
+        .iter()
+        .flat_map(|m| &m.changes)
+        .filter(|c| c.category == b24_codegen::diff::Category::Removed)
+        .map(|c| c.what.as_str())
+        .collect()
+}
+
 /// The next release against the docs in `dir`, published `lock` in hand: the updated lock,
 /// what it kept of the published API, and the code generated with it.
 fn next_release(
@@ -752,13 +763,7 @@ fn a_moved_structure_keeps_the_fields_the_docs_dropped_from_it() {
     );
     // And the diff says so: a deprecation, not a removal.
     let changes = b24_codegen::diff::diff_locks(&lock, &next);
-    let removed: Vec<&str> = changes
-        .changed
-        .iter()
-        .flat_map(|m| &m.changes)
-        .filter(|c| c.category == b24_codegen::diff::Category::Removed)
-        .map(|c| c.what.as_str())
-        .collect();
+    let removed = removals(&changes);
     assert!(removed.is_empty(), "{removed:#?}");
 }
 
@@ -837,13 +842,7 @@ fn a_merged_structure_brings_its_dropped_fields_into_the_one_that_replaced_it() 
         "{body}"
     );
     let changes = b24_codegen::diff::diff_locks(&lock, &next);
-    let removed: Vec<&str> = changes
-        .changed
-        .iter()
-        .flat_map(|m| &m.changes)
-        .filter(|c| c.category == b24_codegen::diff::Category::Removed)
-        .map(|c| c.what.as_str())
-        .collect();
+    let removed = removals(&changes);
     assert!(removed.is_empty(), "{removed:#?}");
     // `item.get`'s `result.item` is now the deal's structure, which the old name aliases: a
     // deprecation, nothing breaking.
