@@ -6,6 +6,7 @@
 //! with the structures shared by several methods. Generated code stays thin: data types and
 //! `impl Method`; behaviour lives in the runtime.
 
+mod dedup;
 mod docs;
 mod events;
 mod method;
@@ -185,6 +186,7 @@ pub(crate) fn generate_recorded(api: &Api, options: &Options) -> (TokenStream, p
         /// Pages that could not be turned into code, with the reason (`file:line: ...`).
         pub const SKIPPED_PAGES: &[&str] = &[#(#skipped),*];
     };
+    let tokens = dedup::dedup(tokens, options.feature_gates);
     let mut record = ctx.record.take();
     record_shared_names(&ctx, &mut record);
     (tokens, record)
