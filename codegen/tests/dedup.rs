@@ -102,3 +102,24 @@ fn equal_structures_in_two_modules_are_one_definition_and_an_alias() {
     reversed.reverse();
     assert_eq!(self::code(reversed), code);
 }
+
+#[test]
+fn the_kept_copy_has_the_impls_every_copy_needs() {
+    // `thing.a.set` sends an `item`, `thing.b.get` brings one of the same shape: the kept
+    // copy (in `a`) is read too, with batch keys.
+    let mut set = method("thing.a.set", "The name.");
+    let got = method("thing.b.get", "The name.");
+    let Type::Object { fields } = &got.result else {
+        unreachable!("`method` returns an object")
+    };
+    set.params.push(fields[0].clone());
+    set.result = Type::scalar(Scalar::Boolean);
+    let code = code(vec![set, got]);
+    let (a, b) = (module(&code, "a"), module(&code, "b"));
+    assert!(a.contains("pub struct Item [de ser keys default]"), "{a}");
+    assert!(a.contains("opt name: String = \"NAME\" => NAME,"), "{a}");
+    assert!(
+        b.contains("pub type Item = super::super::a::set::Item;"),
+        "{b}"
+    );
+}
