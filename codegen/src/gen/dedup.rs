@@ -352,7 +352,8 @@ fn plan(defs: &[Def], claims: &[(Vec<String>, Vec<String>)]) -> Vec<Fate> {
     for (i, def) in defs.iter().enumerate() {
         let mut text = String::new();
         let mut to = Vec::new();
-        if claimed[i] {
+        // `params` implements `batch::Parameters`, which a method's `Request` has once.
+        if claimed[i] || def.flags.iter().any(|f| f == "params") {
             text.push_str(&format!("claimed {}::{} ", def.module.join("::"), def.name));
         }
         text.push_str(if def.kind == Kind::Object {
