@@ -730,3 +730,46 @@ fn relative(from: &[String], to: &[String], name: &str) -> TokenStream {
         quote!(#(#ups)* #(#down)* #name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Module `name` with a structure `Fields` (one field) and `extra` after it.
+    fn module(name: &str, extra: TokenStream) -> TokenStream {
+        let name = Ident::new(name, Span::call_site());
+        quote! {
+            pub mod #name {
+                use super::__b24;
+                __b24::object! {
+                    #[doc = " Fields."]
+                    pub struct Fields [ser default] {
+                        #[doc = " The id."]
+                        opt id: __b24::Int = "ID",
+                    }
+                }
+                #extra
+            }
+        }
+    }
+
+    fn aliases(tokens: TokenStream) -> usize {
+        dedup(tokens, false)
+            .to_string()
+            .matches("pub type Fields")
+            .count()
+    }
+
+    #[test]
+    fn a_type_something_implements_a_trait_for_keeps_its_definition() {
+        let plain = [module("a", quote!()), module("b", quote!())];
+        assert_eq!(aliases(quote!(#(#plain)*)), 1);
+        for extra in [
+            quote!(__b24::convert!(super::a::Response => Fields { id });),
+            quote!(impl Marker for Fields {}),
+        ] {
+            let tokens = [module("a", quote!()), module("b", extra)];
+            assert_eq!(aliases(quote!(#(#tokens)*)), 0);
+        }
+    }
+}
