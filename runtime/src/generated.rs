@@ -156,6 +156,20 @@ macro_rules! __field_required {
 
 #[doc(hidden)]
 #[macro_export]
+macro_rules! __field_set {
+    (req $value:expr) => {
+        true
+    };
+    (opt $value:expr) => {
+        ::core::option::Option::is_some($value)
+    };
+    (seq $value:expr) => {
+        ::core::option::Option::is_some($value)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
 macro_rules! __field_init {
     (req $field:ident) => {
         ::core::convert::Into::into($field)
@@ -285,8 +299,16 @@ macro_rules! __object_part {
                 &self,
                 serializer: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
+                // The keys a field writes: an `extra` entry with one of them is not written.
+                let written = |key: &str| -> bool {
+                    #[allow(unreachable_patterns)]
+                    match key {
+                        $( $api => $crate::__field_set!($kind &self.$field), )*
+                        _ => false,
+                    }
+                };
                 #[allow(unused_mut)]
-                let mut object = $crate::__private::ObjectWriter::new(serializer, &self.extra)?;
+                let mut object = $crate::__private::ObjectWriter::new(serializer, &self.extra, written)?;
                 $( object.$kind($api, &self.$field)?; )*
                 object.end()
             }

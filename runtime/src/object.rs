@@ -409,39 +409,42 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Lenient<T> {
 
 /// Writes a generated structure as a JSON object: its set fields, then the `extra` entries no
 /// field wrote (a field set wins over an `extra` entry with its key).
-pub struct ObjectWriter<'a, M> {
+///
+/// Which keys a field wrote is asked of `written` (a `match` on the wire names the
+/// [`object!`](crate::object) macro writes) only for the `extra` entries, so writing keeps no
+/// list of keys and searches none.
+pub struct ObjectWriter<'a, M, W> {
     map: M,
     extra: &'a Extra,
-    /// The keys written from fields, kept only when there is an `extra` to check against.
-    written: Vec<&'static str>,
+    written: W,
 }
 
-impl<'a, M: SerializeMap> ObjectWriter<'a, M> {
-    /// Starts an object whose undocumented entries are `extra`.
-    pub fn new<S>(serializer: S, extra: &'a Extra) -> Result<Self, S::Error>
+impl<'a, M: SerializeMap, W: Fn(&str) -> bool> ObjectWriter<'a, M, W> {
+    /// Starts an object whose undocumented entries are `extra`; `written(key)` tells whether
+    /// a field writes `key` (a required field, or an optional one that is set).
+    pub fn new<S>(serializer: S, extra: &'a Extra, written: W) -> Result<Self, S::Error>
     where
         S: Serializer<SerializeMap = M, Error = M::Error>,
     {
         Ok(ObjectWriter {
             map: serializer.serialize_map(None)?,
             extra,
-            written: Vec::new(),
+            written,
         })
     }
 
     /// A field that is always written.
+    #[inline]
     pub fn req<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
     ) -> Result<(), M::Error> {
-        if !self.extra.is_empty() {
-            self.written.push(key);
-        }
         self.map.serialize_entry(key, value)
     }
 
     /// An optional field: left out when unset (a request then leaves the server's value alone).
+    #[inline]
     pub fn opt<T: Serialize>(
         &mut self,
         key: &'static str,
@@ -454,6 +457,7 @@ impl<'a, M: SerializeMap> ObjectWriter<'a, M> {
     }
 
     /// An optional field of a list type: as [`ObjectWriter::opt`].
+    #[inline]
     pub fn seq<T: Serialize>(
         &mut self,
         key: &'static str,
@@ -465,7 +469,7 @@ impl<'a, M: SerializeMap> ObjectWriter<'a, M> {
     /// Writes the `extra` entries no field wrote, and ends the object.
     pub fn end(mut self) -> Result<M::Ok, M::Error> {
         for (key, value) in self.extra {
-            if !self.written.contains(&key.as_str()) {
+            if !(self.written)(key) {
                 self.map.serialize_entry(key, value)?;
             }
         }
