@@ -411,7 +411,8 @@ impl Deps {
 
     /// Whether the reading is the same with `refined` structures and `indexed` pages.
     fn holds(&self, refined: &std::collections::HashSet<String>, indexed: usize) -> bool {
-        self.lookup.is_none_or(|g| g >= indexed) && self.keys.iter().all(|k| !refined.contains(k))
+        !matches!(self.lookup, Some(g) if g < indexed)
+            && self.keys.iter().all(|k| !refined.contains(k))
     }
 }
 
