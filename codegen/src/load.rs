@@ -361,7 +361,12 @@ struct Loader {
     structures: HashMap<(usize, Option<usize>), Option<Type>>,
     visiting: Vec<(usize, Option<usize>)>,
     /// The structures method pages document, for rows that point at a method ([`Links::method_structure`]).
-    method_structures: HashMap<usize, Vec<Type>>,
+    method_structures: HashMap<usize, (Vec<Type>, Deps)>,
+    /// What the reading under way has looked at ([`Deps`]).
+    deps: std::cell::RefCell<Deps>,
+    /// How many pages have been indexed (dictionary types, named structures); a name looked
+    /// up before the last one was may resolve differently after.
+    indexed: usize,
     /// How many method pages are being read for a structure, one inside the other.
     method_chain: usize,
     files_read: Vec<PathBuf>,
@@ -382,6 +387,41 @@ struct Refinement {
     at: Source,
     key: TypeKey,
     example: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What a reading of a page looked at that can change between the first reading and the
+/// second: the shared structures whose fields it read, and whether it looked up a name (and
+/// how many pages were indexed then). A reading that looked at none of what changed gives the
+/// same result the second time, so it is kept rather than done again.
+#[derive(Clone, Debug, Default)]
+struct Deps {
+    keys: std::collections::BTreeSet<String>,
+    /// The fewest pages indexed at a name lookup.
+    lookup: Option<usize>,
+}
+
+impl Deps {
+    fn merge(&mut self, other: &Deps) {
+        self.keys.extend(other.keys.iter().cloned());
+        self.lookup = match (self.lookup, other.lookup) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Whether the reading is the same with `refined` structures and `indexed` pages.
+    fn holds(&self, refined: &std::collections::HashSet<String>, indexed: usize) -> bool {
+        !matches!(self.lookup, Some(g) if g < indexed)
+            && self.keys.iter().all(|k| !refined.contains(k))
+    }
+}
+
+/// One page's first reading, with what it looked at.
+struct Reading<T> {
+    page: usize,
+    result: T,
+    diags: Vec<Diagnostic>,
+    deps: Deps,
 }
 
 /// An included file's text and the name shown for it.
@@ -460,6 +500,8 @@ impl Loader {
             structures: HashMap::new(),
             visiting: Vec::new(),
             method_structures: HashMap::new(),
+            deps: Default::default(),
+            indexed: 0,
             method_chain: 0,
             files_read: Vec::new(),
             refinements: Vec::new(),
@@ -541,6 +583,7 @@ impl Loader {
         if loaded.kind == PageKind::Method {
             return;
         }
+        self.indexed += 1;
         let page = loaded.page.clone();
         for (bi, b) in page.blocks.iter().enumerate() {
             match &b.kind {
@@ -665,16 +708,38 @@ impl Loader {
         // on the order pages are read in. So the pages are read once to record what their
         // examples show, that is applied in the order of the examples in the docs, and the
         // pages are read again, each seeing the structures as they end up.
-        let mut first_reading = Vec::new();
-        self.methods(&mut first_reading);
-        self.events_and_placements(&mut first_reading);
+        // A page whose first reading looked at nothing that changed is not read again.
+        let first_methods = self.methods();
+        let first_events = self.events_and_placements();
         self.recording = false;
-        self.apply_refinements();
+        let refined = self.apply_refinements();
+        let indexed = self.indexed;
         // Structures documented by methods are read again too, from the final structures.
-        self.method_structures.clear();
+        self.method_structures
+            .retain(|_, (_, deps)| deps.holds(&refined, indexed));
         let mut diags = std::mem::take(&mut self.diags);
-        let mut methods = self.methods(&mut diags);
-        let (events, placements) = self.events_and_placements(&mut diags);
+        let mut methods = Vec::new();
+        for r in first_methods {
+            let m = if r.deps.holds(&refined, indexed) {
+                diags.extend(r.diags);
+                r.result
+            } else {
+                self.method_of(r.page, &mut diags)
+            };
+            methods.extend(m);
+        }
+        let (mut events, mut placements) = (Vec::new(), Vec::new());
+        for r in first_events {
+            let (e, p) = if r.deps.holds(&refined, indexed) {
+                diags.extend(r.diags);
+                r.result
+            } else {
+                self.event_or_placement(r.page, &mut diags)
+            };
+            events.extend(e);
+            placements.extend(p);
+        }
+        let (events, placements) = unique_events(events, placements, &mut diags);
         self.diags.append(&mut diags);
         self.diags.append(&mut self.structure_diags);
         // The flags' wire forms, from each page's examples, then for shared structures from all.
@@ -752,15 +817,21 @@ impl Loader {
     }
 
     /// Reads the method pages of the loaded set, in the order pages were read.
-    fn methods(&mut self, diags: &mut Vec<Diagnostic>) -> Vec<Method> {
+    fn methods(&mut self) -> Vec<Reading<Option<Method>>> {
         let mut methods = Vec::new();
         for i in 0..self.pages.len() {
             if self.pages[i].kind != PageKind::Method || self.pages[i].linked_only {
                 continue;
             }
-            if let Some(m) = self.method_of(i, diags) {
-                methods.push(m);
-            }
+            self.deps.take();
+            let mut diags = Vec::new();
+            let result = self.method_of(i, &mut diags);
+            methods.push(Reading {
+                page: i,
+                result,
+                diags,
+                deps: self.deps.take(),
+            });
         }
         methods
     }
@@ -768,7 +839,9 @@ impl Loader {
     /// Types the untyped fields of shared structures as the examples recorded show them, in
     /// the order of the examples in the docs (page, then line); the first example that types
     /// a field gives its type.
-    fn apply_refinements(&mut self) {
+    /// Returns the keys of the structures it changed.
+    fn apply_refinements(&mut self) -> std::collections::HashSet<String> {
+        let mut refined = std::collections::HashSet::new();
         let mut refinements = std::mem::take(&mut self.refinements);
         // Stable: one example's values (the items of an array) keep the order they are in.
         refinements.sort_by(|a, b| a.at.cmp(&b.at));
@@ -781,51 +854,54 @@ impl Loader {
                     if let Some(v) = r.example.get(&f.api_name).filter(|v| !v.is_null()) {
                         f.ty = ty::infer(v);
                         ty::fill_sources_in(&mut f.ty, &f.source);
+                        refined.insert(r.key.0.clone());
                     }
                 }
             }
         }
+        refined
     }
 
-    /// Reads the event and placement pages ([`extract::event`]), each list sorted by name.
-    fn events_and_placements(
-        &mut self,
-        diags: &mut Vec<Diagnostic>,
-    ) -> (Vec<model::Event>, Vec<model::Placement>) {
-        let (mut events, mut placements) = (Vec::new(), Vec::new());
+    /// Reads the event and placement pages ([`extract::event`]), in the order pages were read.
+    fn events_and_placements(&mut self) -> Vec<Reading<EventsAndPlacements>> {
+        let mut readings = Vec::new();
         for i in 0..self.pages.len() {
-            if self.pages[i].linked_only {
+            if self.pages[i].linked_only
+                || !matches!(self.pages[i].kind, PageKind::Event | PageKind::Placement)
+            {
                 continue;
             }
-            let page = self.pages[i].page.clone();
-            match self.pages[i].kind {
-                PageKind::Event => events.extend(extract::event::event(&page, self, diags)),
-                PageKind::Placement => {
-                    placements.extend(extract::event::placement(&page, self, diags))
-                }
-                _ => {}
-            }
+            self.deps.take();
+            let mut diags = Vec::new();
+            let result = self.event_or_placement(i, &mut diags);
+            readings.push(Reading {
+                page: i,
+                result,
+                diags,
+                deps: self.deps.take(),
+            });
         }
-        events.sort_by_cached_key(|e: &model::Event| e.name.to_ascii_uppercase());
-        placements.sort_by(|a: &model::Placement, b| a.name.cmp(&b.name));
-        // Two pages for one code: the first keeps it, the second is reported.
-        let mut unique: Vec<model::Event> = Vec::with_capacity(events.len());
-        for e in events {
-            match unique.last() {
-                Some(prev) if prev.name.eq_ignore_ascii_case(&e.name) => {
-                    diags.push(Diagnostic::defect(
-                        e.source.clone(),
-                        DefectKind::DuplicateMethod,
-                        format!(
-                            "the event `{}` is also documented at {}",
-                            e.name, prev.source
-                        ),
-                    ));
-                }
-                _ => unique.push(e),
-            }
+        readings
+    }
+
+    /// Reads event or placement page `i`.
+    fn event_or_placement(&mut self, i: usize, diags: &mut Vec<Diagnostic>) -> EventsAndPlacements {
+        let page = self.pages[i].page.clone();
+        match self.pages[i].kind {
+            PageKind::Event => (
+                extract::event::event(&page, self, diags)
+                    .into_iter()
+                    .collect(),
+                Vec::new(),
+            ),
+            PageKind::Placement => (
+                Vec::new(),
+                extract::event::placement(&page, self, diags)
+                    .into_iter()
+                    .collect(),
+            ),
+            _ => Default::default(),
         }
-        (unique, placements)
     }
 
     /// Reads method page `i` into a [`Method`].
@@ -979,6 +1055,38 @@ impl Loader {
     }
 }
 
+/// The events and placements of one page.
+type EventsAndPlacements = (Vec<model::Event>, Vec<model::Placement>);
+
+/// Sorts events and placements by name; of two pages for one event code, the first keeps it
+/// and the second is reported.
+fn unique_events(
+    mut events: Vec<model::Event>,
+    mut placements: Vec<model::Placement>,
+    diags: &mut Vec<Diagnostic>,
+) -> EventsAndPlacements {
+    events.sort_by_cached_key(|e: &model::Event| e.name.to_ascii_uppercase());
+    placements.sort_by(|a: &model::Placement, b| a.name.cmp(&b.name));
+    // Two pages for one code: the first keeps it, the second is reported.
+    let mut unique: Vec<model::Event> = Vec::with_capacity(events.len());
+    for e in events {
+        match unique.last() {
+            Some(prev) if prev.name.eq_ignore_ascii_case(&e.name) => {
+                diags.push(Diagnostic::defect(
+                    e.source.clone(),
+                    DefectKind::DuplicateMethod,
+                    format!(
+                        "the event `{}` is also documented at {}",
+                        e.name, prev.source
+                    ),
+                ));
+            }
+            _ => unique.push(e),
+        }
+    }
+    (unique, placements)
+}
+
 /// How many method pages deep a structure described by another method is followed.
 const MAX_METHOD_CHAIN: usize = 4;
 
@@ -1130,6 +1238,10 @@ impl Links for Loader {
     }
 
     fn named(&mut self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+        self.deps.get_mut().merge(&Deps {
+            lookup: Some(self.indexed),
+            ..Deps::default()
+        });
         if let Some(t) = self.dictionary_entry(name, diags) {
             return Some(t);
         }
@@ -1145,6 +1257,7 @@ impl Links for Loader {
         let Type::Ref { key } = t else {
             return None;
         };
+        self.deps.get_mut().keys.insert(key.0.clone());
         let fields = self.types.get(&key)?.fields.clone();
         fields
             .into_iter()
@@ -1168,7 +1281,8 @@ impl Links for Loader {
         if self.pages[pi].kind != PageKind::Method {
             return Vec::new();
         }
-        if let Some(done) = self.method_structures.get(&pi) {
+        if let Some((done, deps)) = self.method_structures.get(&pi) {
+            self.deps.get_mut().merge(deps);
             return done.clone();
         }
         // A chain of pages each pointing at the next is followed a few steps only (a page
@@ -1177,7 +1291,8 @@ impl Links for Loader {
             return Vec::new();
         }
         // Pages that point at each other: the inner reference stays unresolved.
-        self.method_structures.insert(pi, Vec::new());
+        self.method_structures.insert(pi, Default::default());
+        let outer = self.deps.take();
         self.method_chain += 1;
         // The target's own defects are reported when it is read for itself.
         let mut scratch = Vec::new();
@@ -1186,11 +1301,14 @@ impl Links for Loader {
             .map(|m| documented_structures(&m))
             .unwrap_or_default();
         self.method_chain -= 1;
-        self.method_structures.insert(pi, structures.clone());
+        let own = self.deps.replace(outer);
+        self.deps.get_mut().merge(&own);
+        self.method_structures.insert(pi, (structures.clone(), own));
         structures
     }
 
     fn shared_fields(&self, key: &str) -> Option<Vec<Field>> {
+        self.deps.borrow_mut().keys.insert(key.to_owned());
         self.types
             .get(&TypeKey(key.to_owned()))
             .map(|t| t.fields.clone())

@@ -237,3 +237,56 @@ fn examples_that_type_a_shared_field_differently_give_it_the_first_in_the_docs()
         Type::Object { .. }
     ));
 }
+
+/// A method typing a field by a structure's name, and another linking to the page outside the
+/// loaded folder that defines it (so that page is read only when the link is followed).
+fn named_files(user: &'static str, linker: &'static str) -> Vec<(&'static str, String)> {
+    let widget = table(&format!("|| **ID**\n{INT} | Id ||\n"));
+    vec![
+        (".yfm", String::new()),
+        (
+            "shared/data-types.md",
+            "# Data Types\n\nThe types.\n".to_owned(),
+        ),
+        (
+            "shared/widgets.md",
+            format!("# Widgets\n\nWhat widgets are.\n\n## Widget {{#widget}}\n\n{widget}"),
+        ),
+        (
+            user,
+            method_page(
+                "widget.use",
+                "|| **w**\n`Widget` | A widget ||\n",
+                &format!("|| **ok**\n{INT} | Done ||\n"),
+                "{\"ok\": 1}",
+            ),
+        ),
+        (
+            linker,
+            method_page(
+                "widget.link",
+                "|| **x**\n[`object`](../shared/widgets.md#widget) | A widget ||\n",
+                &format!("|| **ok**\n{INT} | Done ||\n"),
+                "{\"ok\": 1}",
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn a_name_defined_on_a_page_read_for_a_later_link_resolves_whichever_page_is_read_first() {
+    for (order, (user, linker)) in [
+        ("user first", ("api/first.md", "api/second.md")),
+        ("linker first", ("api/second.md", "api/first.md")),
+    ] {
+        let dir = tree(&order.replace(' ', "-"), &named_files(user, linker));
+        let api = load(&dir.join("api"));
+        let m = api.methods.iter().find(|m| m.name == "widget.use").unwrap();
+        let w = m.params.iter().find(|p| p.api_name == "w").unwrap();
+        assert!(
+            matches!(&w.ty, Type::Ref { key } if key.0.ends_with("widgets.md#widget")),
+            "{order}: {:?}",
+            w.ty
+        );
+    }
+}
