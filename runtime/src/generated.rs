@@ -53,10 +53,25 @@
 macro_rules! object {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident [$($flag:ident)*] $body:tt
+        pub struct $name:ident [$($flag:ident)*] {
+            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
+        }
         $($rest:tt)*
     ) => {
-        $crate::__object_struct! { [$(#[$meta])*] $name $body }
+        $crate::__object_struct! {
+            [$(#[$meta])*] $name { $( $(#[$fmeta])* $kind $field : $ty = $api $(=> $key)? ),* }
+        }
+        // The impls get the fields without their docs, already parsed: the body is read once.
+        $crate::__object_impls! {
+            [$($flag)*] $name { $( $kind $field : $ty = $api $(=> $key)? ),* } $($rest)*
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __object_impls {
+    ([$($flag:ident)*] $name:ident $body:tt $($rest:tt)*) => {
         $( $crate::__object_part! { $flag $name $body } )*
         $crate::__object_methods! { $name $body $($rest)* }
     };
@@ -214,7 +229,7 @@ macro_rules! __object_part {
             ) -> ::core::result::Result<bool, A::Error> {
                 #[allow(unreachable_patterns)]
                 match key {
-                    $( $api => $crate::__private::$kind(&mut self.$field, &mut self.extra, key, map, ::core::stringify!($name)), )*
+                    $( $api => $crate::__private::$kind(&mut self.$field, &mut self.extra, key, map, <Self as $crate::__private::ReadObject>::NAME), )*
                     _ => ::core::result::Result::Ok(false),
                 }
             }
@@ -265,7 +280,7 @@ macro_rules! __object_part {
                 ) -> ::core::result::Result<bool, A::Error> {
                     #[allow(unreachable_patterns)]
                     match key {
-                        $( $api => $crate::__private::$kind(&mut self.$field, &mut self.extra, key, map, ::core::stringify!($name)), )*
+                        $( $api => $crate::__private::$kind(&mut self.$field, &mut self.extra, key, map, <Self as $crate::__private::ReadObject>::NAME), )*
                         _ => ::core::result::Result::Ok(false),
                     }
                 }
@@ -319,9 +334,16 @@ macro_rules! __object_part {
             $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
         }
     ) => {
+        #[doc = ::core::concat!(
+            "Batch keys: one per field a response carries, documented with its wire name, for a typed batch reference: `cmd.result().get(",
+            ::core::stringify!($name),
+            "::KEY)`."
+        )]
         impl $name {
             $($(
-                #[doc = ::core::concat!("`", $api, "`, for a typed batch reference: `cmd.result().get(", ::core::stringify!($name), "::", ::core::stringify!($key), ")`.")]
+                // One literal doc per key: a `concat!` per key costs more to expand than the
+                // rest of the key.
+                #[doc = $api]
                 pub const $key: $crate::batch::Key<$name, $ty> = $crate::batch::Key::new($api);
             )?)*
         }
@@ -331,9 +353,16 @@ macro_rules! __object_part {
             $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
         }
     ) => {
+        #[doc = ::core::concat!(
+            "Parameter keys: one per parameter, documented with its wire name, for a batch command given as `Params`: `Params::<",
+            ::core::stringify!($name),
+            ">::new().bind(",
+            ::core::stringify!($name),
+            "::KEY, cmd.result())`."
+        )]
         impl $name {
             $($(
-                #[doc = ::core::concat!("`", $api, "`, for a batch command given as `Params`: `Params::<", ::core::stringify!($name), ">::new().bind(", ::core::stringify!($name), "::", ::core::stringify!($key), ", cmd.result())`.")]
+                #[doc = $api]
                 pub const $key: $crate::batch::Key<$name, $ty> = $crate::batch::Key::new($api);
             )?)*
         }
