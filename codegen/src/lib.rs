@@ -41,5 +41,11 @@ pub use diag::{DefectKind, Diagnostic, Severity};
 #[cfg(feature = "emit")]
 pub use gen::{generate, module_paths, render, Options, RUNTIME_CODES};
 pub use limits::Limits;
-pub use load::{load, load_with};
+pub use load::{load, load_with, page_files};
 pub use model::Api;
+
+/// A fingerprint of this crate's source (its `src/` and `Cargo.toml`), which changes whenever
+/// the generator's code does, even when its version does not (a path or git dependency): what
+/// a cache of generated code is keyed on besides its inputs.
+pub const GENERATOR_SOURCE: &str =
+    concat!(env!("CARGO_PKG_VERSION"), "+", env!("B24_CODEGEN_SOURCE"));

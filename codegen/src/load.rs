@@ -48,13 +48,7 @@ pub fn load(path: &Path) -> Api {
 pub fn load_with(path: &Path, limits: &Limits) -> Api {
     limits::with_max_depth(limits.max_depth, || {
         let mut loader = Loader::new(path, limits);
-        let mut files = Vec::new();
-        if path.is_dir() {
-            collect_pages(path, &mut files);
-            files.sort();
-        } else {
-            files.push(path.to_owned());
-        }
+        let files = page_files(path);
         for parsed in parse_pages(
             &files,
             &loader.root,
@@ -294,6 +288,20 @@ fn parse_file(
     let page = Page::parse(&text, &yfm::normalize(path), shown, limits, includes, diags);
     let (kind, naming) = extract::classify(&page);
     Ok((page, kind, naming))
+}
+
+/// The pages a load of `path` reads first, in the order it reads them: every `*.md` below the
+/// folder `path` (hidden entries and `_includes` folders skipped), sorted; or `path` itself when
+/// it is not a folder. Includes and linked pages are found while reading and are not listed.
+pub fn page_files(path: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        collect_pages(path, &mut files);
+        files.sort();
+    } else {
+        files.push(path.to_owned());
+    }
+    files
 }
 
 /// Every `*.md` below `dir` (hidden entries and `_includes` folders skipped; symlinked folders

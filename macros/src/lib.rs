@@ -26,6 +26,8 @@
 
 #![warn(missing_docs)]
 
+mod cache;
+
 use std::path::{Path, PathBuf};
 
 use b24_codegen::{Options, Severity};
@@ -39,7 +41,8 @@ use syn::{Ident, LitStr, Token};
 /// See the crate docs for the options.
 #[proc_macro]
 pub fn api(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    match syn::parse::<Args>(input).and_then(expand) {
+    let written = input.to_string();
+    match syn::parse::<Args>(input).and_then(|args| expand(args, &written)) {
         Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }
@@ -115,15 +118,27 @@ fn value(input: ParseStream) -> syn::Result<LitStr> {
     input.parse()
 }
 
-fn expand(args: Args) -> syn::Result<TokenStream> {
+/// The expansion of the call with arguments `args` (`written`, as written): from the cache
+/// when nothing it depends on changed, else generated (and stored when it has no error).
+fn expand(args: Args, written: &str) -> syn::Result<TokenStream> {
     let (path, span) = docs_path(&args)?;
-    let mut api = b24_codegen::load(&path);
     let runtime = match &args.runtime {
         Some(path) => path.to_token_stream(),
         None => quote!(::b24_runtime),
     };
+    let entry = cache::Entry::for_call(written, &path);
+    if let Some(code) = entry.as_ref().and_then(cache::Entry::read) {
+        if let Ok(tokens) = code.parse() {
+            return Ok(cache::with_runtime(tokens, &runtime));
+        }
+    }
+    let mut api = b24_codegen::load(&path);
     let mut options = Options {
-        runtime,
+        // What is stored names the runtime by a placeholder, put back below.
+        runtime: match entry {
+            Some(_) => cache::runtime_placeholder(),
+            None => runtime.clone(),
+        },
         only: args.only.iter().map(LitStr::value).collect(),
         ..Options::default()
     };
@@ -155,7 +170,7 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
     }
     let code = b24_codegen::generate(&api, &options);
 
-    let errors = api
+    let errors: Vec<TokenStream> = api
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error && !args.skip_invalid)
@@ -165,7 +180,8 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
                 relative_to_manifest(&d.to_string())
             );
             syn::Error::new(span, message).to_compile_error()
-        });
+        })
+        .collect();
     if api.files_read.is_empty() {
         return Err(syn::Error::new(
             span,
@@ -187,12 +203,20 @@ fn expand(args: Args) -> syn::Result<TokenStream> {
             const _: ::std::option::Option<&str> = option_env!(#var);
         )
     });
-    Ok(quote! {
+    let expansion = quote! {
         #(#errors)*
         #(#tracked)*
         #env_dep
         #code
-    })
+    };
+    let Some(entry) = entry else {
+        return Ok(expansion);
+    };
+    if errors.is_empty() {
+        let read: Vec<PathBuf> = api.files_read.iter().chain(&lock_file).cloned().collect();
+        entry.write(&read, &expansion.to_string());
+    }
+    Ok(cache::with_runtime(expansion, &runtime))
 }
 
 /// An error at the first `only` prefix that selects nothing of `api` (a misspelt prefix
