@@ -290,3 +290,95 @@ fn a_name_defined_on_a_page_read_for_a_later_link_resolves_whichever_page_is_rea
         );
     }
 }
+
+/// The docs: a catalog of two structures that refer to each other (an order lists its items,
+/// an item names its order and the order's id) and two methods, `shop.order.get` on
+/// `order_file` returning an order and `shop.item.get` on `item_file` returning an item.
+fn cycle_files(order_file: &'static str, item_file: &'static str) -> Vec<(&'static str, String)> {
+    let get = |h1: &str, structure: &str| {
+        method_page(
+            h1,
+            &format!("|| **id***\n{INT} | Id ||\n"),
+            &format!("|| **result**\n[`{structure}`](./catalog.md#{structure}) | It ||\n"),
+            r#"{"id": 1}"#,
+        )
+    };
+    vec![
+        ("data-types.md", "# Data Types\n\nThe types.\n".to_owned()),
+        (
+            "catalog.md",
+            format!(
+                "# The Shop's Types\n\nWhat the shop keeps.\n\n## Types\n\n\
+                 #|\n|| **Type** | **Description** ||\n\
+                 || [`shop_order`](#shop_order) | An order ||\n\
+                 || [`shop_item`](#shop_item) | An item of an order ||\n|#\n\n\
+                 ## Structures\n\n### shop_order\n\n{}\n### shop_item\n\n{}",
+                table(
+                    "|| **id**\n[`string`](./data-types.md) | Id ||\n\
+                     || **items**\n[`shop_item[]`](#shop_item) | Its items ||\n"
+                ),
+                table(&format!(
+                    "|| **id**\n{INT} | Id ||\n\
+                     || **orderId**\n[`shop_order.id`](#shop_order) | Its order's id ||\n\
+                     || **order**\n[`shop_order`](#shop_order) | Its order ||\n"
+                )),
+            ),
+        ),
+        (order_file, get("Get an Order shop.order.get", "shop_order")),
+        (item_file, get("Get an Item shop.item.get", "shop_item")),
+    ]
+}
+
+#[test]
+fn structures_that_refer_to_each_other_do_not_depend_on_page_order() {
+    let order_first = loaded(&tree(
+        "cycle-order-first",
+        &cycle_files("first.md", "second.md"),
+    ));
+    let item_first = loaded(&tree(
+        "cycle-item-first",
+        &cycle_files("second.md", "first.md"),
+    ));
+    let (facts_a, code_a, diags_a) = outputs(&order_first);
+    let (facts_b, code_b, _) = outputs(&item_first);
+    assert_eq!(facts_a, swapped(&facts_b), "facts depend on the page order");
+    assert_eq!(
+        code_a,
+        swapped(&code_b),
+        "generated code depends on the page order"
+    );
+    // Structures on one page that refer to each other are written out in place, and the
+    // reading stops where it comes back to a structure it is in: an order's items name the
+    // order untyped, an item's order lists its items untyped. An item's `orderId`, typed
+    // `shop_order.id`, is the order's `id` as its row types it (a string) on either side.
+    let fields = |api: &Api, title: &str| {
+        let t = api.types.values().find(|t| t.title == title).unwrap();
+        t.fields.iter().map(|f| f.ty.clone()).collect::<Vec<_>>()
+    };
+    let inline = |t: &Type| match t {
+        Type::Array { item } => match &**item {
+            Type::Object { fields } => fields.iter().map(|f| f.ty.clone()).collect(),
+            other => panic!("{other:?}"),
+        },
+        Type::Object { fields } => fields.iter().map(|f| f.ty.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let string = Type::scalar(Scalar::String);
+    let order = fields(&order_first, "shop_order");
+    let item_in_order = inline(&order[1]);
+    assert_eq!(item_in_order[1], string, "{item_in_order:?}");
+    assert!(item_in_order[2].is_untyped(), "{item_in_order:?}");
+    let item = fields(&order_first, "shop_item");
+    assert_eq!(item[1], string, "{item:?}");
+    let order_in_item = inline(&item[2]);
+    assert!(
+        matches!(&order_in_item[1], Type::Array { item } if item.is_untyped()),
+        "{order_in_item:?}"
+    );
+    assert!(
+        diags_a
+            .iter()
+            .all(|d| !d.contains("catalog.md") || !d.contains("error")),
+        "{diags_a:#?}"
+    );
+}

@@ -83,6 +83,8 @@ pub struct Builder<'a> {
     /// Scalar types the page's parameter tables give field names ([`Builder::learn_names`]).
     vocabulary: HashMap<String, Option<Scalar>>,
     visiting: Vec<usize>,
+    /// The rows being typed alone ([`Builder::section_row`]), so that a row typed by itself ends.
+    rows_visiting: Vec<(usize, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -97,6 +99,7 @@ impl<'a> Builder<'a> {
             request_example: None,
             example_at: None,
             visiting: Vec::new(),
+            rows_visiting: Vec::new(),
         }
     }
 
@@ -514,7 +517,8 @@ impl<'a> Builder<'a> {
     /// A reference type name: a dictionary type, a structure of this page or another, or a
     /// `structure.field` reference.
     fn named_type(&mut self, row: &RawField, name: &str, atom: &Atom) -> Type {
-        if name.contains('.') {
+        let dotted = name.contains('.');
+        if dotted {
             // `structure.field`: a link points at the structure, the type is the field's.
             if let Some(t) = self.links.named(name, self.diags) {
                 return t;
@@ -522,7 +526,12 @@ impl<'a> Builder<'a> {
         }
         if let Some(link) = atom.link.as_deref() {
             if link.contains('#') && !is_dictionary_link(link) {
-                if let Some(t) = self.follow(row, link) {
+                let structure = self.follow(row, link);
+                if !dotted {
+                    if let Some(t) = structure {
+                        return t;
+                    }
+                } else if let Some(t) = self.linked_field(structure, link, name) {
                     return t;
                 }
             }
@@ -557,6 +566,58 @@ impl<'a> Builder<'a> {
             format!("type `{name}` is not in the docs' dictionary"),
         );
         Type::untyped(format!("unknown type `{name}`"))
+    }
+
+    /// The type of the field a `structure.field` name names (`structure.a.b`: the segments
+    /// after the first), in `structure`, what its link `link` points at.
+    fn linked_field(&mut self, structure: Option<Type>, link: &str, name: &str) -> Option<Type> {
+        if let Some(t) = structure.and_then(|s| self.field_at(s, name)) {
+            return Some(t);
+        }
+        // A structure on this page still being read (it refers back to the one being read
+        // here) has no fields yet: its row for the field says the type.
+        let h = find_anchor(self.page, link.strip_prefix('#')?)?;
+        self.section_row(h, name.split_once('.')?.1)
+    }
+
+    /// The type of the field `name` names in `structure`; `None` when it has no such field or
+    /// is no structure.
+    fn field_at(&self, structure: Type, name: &str) -> Option<Type> {
+        let mut t = structure;
+        for segment in name.split('.').skip(1) {
+            let fields = match t {
+                Type::Object { fields } => fields,
+                Type::Ref { key } => self.links.shared_fields(&key.0)?,
+                _ => return None,
+            };
+            t = fields
+                .into_iter()
+                .find(|f| f.api_name.eq_ignore_ascii_case(segment))?
+                .ty;
+        }
+        Some(t)
+    }
+
+    /// The type of the row named `field` (no dots) of the structure under heading `h`, typed
+    /// alone rather than with the whole structure.
+    fn section_row(&mut self, h: usize, field: &str) -> Option<Type> {
+        if field.contains('.')
+            || self
+                .rows_visiting
+                .iter()
+                .any(|(v, f)| *v == h && f == field)
+        {
+            return None;
+        }
+        let row = section_tables(self.page, h)
+            .into_iter()
+            .flat_map(|ti| self.rows_of(ti))
+            .find(|r| r.name.eq_ignore_ascii_case(field))?;
+        self.rows_visiting.push((h, field.to_owned()));
+        let name = row.name.clone();
+        let t = self.field_type(&row, &name, None, false);
+        self.rows_visiting.pop();
+        Some(t)
     }
 
     /// The structure of an `object` row: a linked section, a nested table, a heading named
