@@ -92,19 +92,33 @@ impl Entry {
         input: &str,
         docs: &Path,
     ) -> Option<Entry> {
-        let docs_text = docs.to_str()?;
-        let mut head = String::new();
-        let _ = writeln!(head, "{MAGIC}");
-        let _ = writeln!(
-            head,
-            "generator {} {:016x}",
+        let generator = format!(
+            "{} {:016x}",
             b24_codegen::GENERATOR_SOURCE,
             fnv(MACRO_SOURCE.iter().flat_map(|s| s.bytes()))
         );
-        let _ = writeln!(head, "crate {manifest:?}");
-        let _ = writeln!(head, "input {input:?}");
-        let _ = writeln!(head, "docs {docs_text:?}");
-        let slot = fnv(head.bytes());
+        Entry::of_generator(&generator, folder, manifest, input, docs)
+    }
+
+    /// [`Entry::in_folder`] for the generator whose fingerprint is `generator`.
+    fn of_generator(
+        generator: &str,
+        folder: &Path,
+        manifest: &str,
+        input: &str,
+        docs: &Path,
+    ) -> Option<Entry> {
+        let docs_text = docs.to_str()?;
+        let mut call = String::new();
+        let _ = writeln!(call, "crate {manifest:?}");
+        let _ = writeln!(call, "input {input:?}");
+        let _ = writeln!(call, "docs {docs_text:?}");
+        // Named by the call alone: a new generator overwrites the entry of the old one.
+        let slot = fnv(call.bytes());
+        let mut head = String::new();
+        let _ = writeln!(head, "{MAGIC}");
+        let _ = writeln!(head, "generator {generator}");
+        head.push_str(&call);
         Some(Entry {
             file: folder.join(format!("{slot:016x}.rs")),
             head,
@@ -253,6 +267,23 @@ mod tests {
     }
 
     #[test]
+    fn another_generator_misses_and_replaces_the_entry() {
+        let (docs, cache) = setup("generator");
+        let old = Entry::of_generator("0.1.0+a", &cache, "/app", "\"docs\"", &docs).unwrap();
+        let new = Entry::of_generator("0.1.0+b", &cache, "/app", "\"docs\"", &docs).unwrap();
+        old.write(&files(&docs), "old code");
+        assert_eq!(new.read(), None);
+        new.write(&files(&docs), "new code");
+        assert_eq!(new.read().as_deref(), Some("new code"));
+        assert_eq!(old.read(), None);
+        assert_eq!(
+            std::fs::read_dir(&cache).unwrap().count(),
+            1,
+            "one entry per call"
+        );
+    }
+
+    #[test]
     fn an_edited_added_or_removed_page_invalidates_the_entry() {
         let (docs, cache) = setup("stale");
         let entry = Entry::in_folder(&cache, "/app", "\"docs\"", &docs).unwrap();
@@ -302,6 +333,25 @@ mod tests {
             with_runtime(text, &runtime).to_string(),
             expected.to_string()
         );
+    }
+
+    #[test]
+    fn generated_code_written_out_and_read_back_is_the_code_generated() {
+        // The project's own docs pages, generated as an expansion stores them and directly.
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        let api = b24_codegen::load(&docs);
+        assert!(api.methods.len() > 10, "{} methods", api.methods.len());
+        let with = |runtime: TokenStream| {
+            let options = b24_codegen::Options {
+                runtime,
+                ..b24_codegen::Options::default()
+            };
+            b24_codegen::generate(&api, &options)
+        };
+        let runtime = quote::quote!(::b24_runtime);
+        let stored = with(runtime_placeholder()).to_string();
+        let read_back = with_runtime(stored.parse().unwrap(), &runtime);
+        assert_eq!(read_back.to_string(), with(runtime).to_string());
     }
 
     #[test]
