@@ -368,6 +368,13 @@ struct Loader {
     types: BTreeMap<TypeKey, NamedType>,
     structures: HashMap<(usize, Option<usize>), Option<Type>>,
     visiting: Vec<(usize, Option<usize>)>,
+    /// The structures built, in order (what a cycle read again drops).
+    built: Vec<(usize, Option<usize>)>,
+    /// A cycle to read again: its entry (where its reading started) and its smallest member
+    /// ([`Loader::note_cycle`]).
+    restart: Option<((usize, Option<usize>), (usize, Option<usize>))>,
+    /// How many cycles were read again (at most [`MAX_RESTARTS`]).
+    restarts: usize,
     /// The structures method pages document, for rows that point at a method ([`Links::method_structure`]).
     method_structures: HashMap<usize, (Vec<Type>, Deps)>,
     /// What the reading under way has looked at ([`Deps`]).
@@ -507,6 +514,9 @@ impl Loader {
             types: BTreeMap::new(),
             structures: HashMap::new(),
             visiting: Vec::new(),
+            built: Vec::new(),
+            restart: None,
+            restarts: 0,
             method_structures: HashMap::new(),
             deps: Default::default(),
             indexed: 0,
@@ -932,9 +942,11 @@ impl Loader {
         if let Some(done) = self.structures.get(&(pi, h)) {
             return done.clone();
         }
-        if self.visiting.contains(&(pi, h)) {
+        if let Some(start) = self.visiting.iter().position(|&v| v == (pi, h)) {
+            self.note_cycle(start);
             return Some(Type::untyped("recursive structure"));
         }
+        let mark = (self.built.len(), self.structure_diags.len());
         self.visiting.push((pi, h));
         let page = self.pages[pi].page.clone();
         // Its defects are reported once, whichever page's reading builds it first.
@@ -950,9 +962,12 @@ impl Loader {
             }
         };
         self.visiting.pop();
+        if self.restart.is_some_and(|(entry, _)| entry == (pi, h)) {
+            return self.restart_cycle((pi, h), mark);
+        }
         self.structure_diags.append(&mut own);
+        let key = self.structure_key(pi, h);
         let result = fields.map(|fields| {
-            let rel = shown_path(&self.root, &self.pages[pi].path);
             let (title, anchor, line, description) = match h {
                 Some(h) => {
                     let (text, anchor) = match &page.blocks[h].kind {
@@ -971,11 +986,6 @@ impl Loader {
                     (title, String::new(), 0, String::new())
                 }
             };
-            let key = TypeKey(if anchor.is_empty() {
-                rel
-            } else {
-                format!("{rel}#{anchor}")
-            });
             let hint = if anchor.is_empty()
                 || anchor.chars().any(|c| c.is_ascii_digit()) && title.len() < 40
             {
@@ -999,7 +1009,69 @@ impl Loader {
             Type::Ref { key }
         });
         self.structures.insert((pi, h), result.clone());
+        self.built.push((pi, h));
         result
+    }
+
+    /// The key of the structure on page `pi` under heading `h` (the whole page for `None`):
+    /// the page, and the heading's anchor.
+    fn structure_key(&self, pi: usize, h: Option<usize>) -> TypeKey {
+        let rel = shown_path(&self.root, &self.pages[pi].path);
+        let anchor = h
+            .and_then(|h| match &self.pages[pi].page.blocks.get(h)?.kind {
+                BlockKind::Heading { text, anchor, .. } => {
+                    Some(anchor.clone().unwrap_or_else(|| extract::slug(text)))
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        TypeKey(if anchor.is_empty() {
+            rel
+        } else {
+            format!("{rel}#{anchor}")
+        })
+    }
+
+    /// Structures that refer to each other are cut where a reading that enters them at the
+    /// smallest (by key) cuts them, whichever is read first. A cycle met while reading
+    /// `visiting[start..]`, entered elsewhere, is marked to be read again from its smallest
+    /// member once the reading of its entry ends ([`Loader::restart_cycle`]).
+    fn note_cycle(&mut self, start: usize) {
+        if self.restart.is_some() || self.restarts >= MAX_RESTARTS {
+            return;
+        }
+        let members = self.visiting.get(start..).unwrap_or_default();
+        let smallest = members
+            .iter()
+            .copied()
+            .min_by_key(|&(p, h)| self.structure_key(p, h));
+        if let (Some(&entry), Some(smallest)) = (members.first(), smallest) {
+            if smallest != entry {
+                self.restart = Some((entry, smallest));
+            }
+        }
+    }
+
+    /// Reads the structures of a marked cycle again, from its smallest member: what the
+    /// reading of `entry` built (since `mark`: structures built, defects reported) is
+    /// dropped, the smallest member is read (which reads `entry` inside it), and `entry`'s
+    /// result is then that reading's.
+    fn restart_cycle(
+        &mut self,
+        entry: (usize, Option<usize>),
+        mark: (usize, usize),
+    ) -> Option<Type> {
+        let (_, smallest) = self.restart.take()?;
+        self.restarts += 1;
+        let dropped: Vec<_> = self.built.drain(mark.0..).collect();
+        for done in dropped {
+            if let Some(Some(Type::Ref { key })) = self.structures.remove(&done) {
+                self.types.remove(&key);
+            }
+        }
+        self.structure_diags.truncate(mark.1);
+        self.shared(smallest.0, smallest.1);
+        self.shared(entry.0, entry.1)
     }
 
     /// Resolves a link target written on `page` to a page index (reading it if needed), or
@@ -1097,6 +1169,11 @@ fn unique_events(
 
 /// How many method pages deep a structure described by another method is followed.
 const MAX_METHOD_CHAIN: usize = 4;
+
+/// How many cycles of structures one load reads again ([`Loader::restart_cycle`]): each is a
+/// reading of part of the docs once more, and hostile docs can hold many cycles; past the
+/// bound a cycle stays cut where it was entered.
+const MAX_RESTARTS: usize = 256;
 
 /// The structures a method documents: its result when that is an object with fields (or an
 /// array of such), and its one parameter that is.

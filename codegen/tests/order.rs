@@ -371,3 +371,76 @@ fn structures_that_refer_to_each_other_do_not_depend_on_page_order() {
         "{order_in_item:?}"
     );
 }
+
+/// The docs: two structures on two pages that refer to each other (a team lists its members,
+/// a member names its team), and two methods, `club.team.get` on `team_file` returning a team
+/// and `club.member.get` on `member_file` returning a member.
+fn cross_page_cycle_files(
+    team_file: &'static str,
+    member_file: &'static str,
+) -> Vec<(&'static str, String)> {
+    let get = |h1: &str, link: &str| {
+        method_page(
+            h1,
+            &format!("|| **id***\n{INT} | Id ||\n"),
+            &format!("|| **result**\n[`object`]({link}) | It ||\n"),
+            r#"{"id": 1}"#,
+        )
+    };
+    vec![
+        ("data-types.md", "# Data Types\n\nThe types.\n".to_owned()),
+        (
+            "teams.md",
+            format!(
+                "# Teams\n\nWhat teams are.\n\n## Team {{#team}}\n\n{}",
+                table(&format!(
+                    "|| **id**\n{INT} | Id ||\n\
+                     || **members**\n[`object[]`](./members.md#member) | Its members ||\n"
+                ))
+            ),
+        ),
+        (
+            "members.md",
+            format!(
+                "# Members\n\nWhat members are.\n\n## Member {{#member}}\n\n{}",
+                table(&format!(
+                    "|| **id**\n{INT} | Id ||\n\
+                     || **team**\n[`object`](./teams.md#team) | Its team ||\n"
+                ))
+            ),
+        ),
+        (
+            team_file,
+            get("Get a Team club.team.get", "./teams.md#team"),
+        ),
+        (
+            member_file,
+            get("Get a Member club.member.get", "./members.md#member"),
+        ),
+    ]
+}
+
+#[test]
+fn structures_on_two_pages_that_refer_to_each_other_do_not_depend_on_page_order() {
+    let (team_first, member_first) = both_orders("cross-cycle", cross_page_cycle_files);
+    assert_same_but_for_page_names(&team_first, &member_first);
+    // Cut where a reading entered at the smallest key (`members.md#member`) cuts it: a
+    // member names its team, whose list of members is where the cycle closes.
+    for api in [&team_first, &member_first] {
+        let field = |key: &str, name: &str| {
+            let t = &api.types[&b24_codegen::model::TypeKey(key.to_owned())];
+            t.fields
+                .iter()
+                .find(|f| f.api_name == name)
+                .unwrap()
+                .ty
+                .clone()
+        };
+        assert!(
+            matches!(field("members.md#member", "team"), Type::Ref { key } if key.0 == "teams.md#team")
+        );
+        assert!(
+            matches!(field("teams.md#team", "members"), Type::Array { item } if item.is_untyped())
+        );
+    }
+}
