@@ -353,6 +353,10 @@ enum DictEntry {
     },
 }
 
+/// Where a structure is described: a page and the heading of its section (`None`: the whole
+/// page).
+type StructureAt = (usize, Option<usize>);
+
 struct Loader {
     root: PathBuf,
     /// How many folders above `root` are inside the docs root (where `/abs` links may start).
@@ -366,13 +370,13 @@ struct Loader {
     dictionary: HashMap<String, DictEntry>,
     named_headings: HashMap<String, (usize, usize)>,
     types: BTreeMap<TypeKey, NamedType>,
-    structures: HashMap<(usize, Option<usize>), Option<Type>>,
-    visiting: Vec<(usize, Option<usize>)>,
+    structures: HashMap<StructureAt, Option<Type>>,
+    visiting: Vec<StructureAt>,
     /// The structures built, in order (what a cycle read again drops).
-    built: Vec<(usize, Option<usize>)>,
+    built: Vec<StructureAt>,
     /// A cycle to read again: its entry (where its reading started) and its smallest member
     /// ([`Loader::note_cycle`]).
-    restart: Option<((usize, Option<usize>), (usize, Option<usize>))>,
+    restart: Option<(StructureAt, StructureAt)>,
     /// How many cycles were read again (at most [`MAX_RESTARTS`]).
     restarts: usize,
     /// The structures method pages document, for rows that point at a method ([`Links::method_structure`]).
