@@ -1060,11 +1060,7 @@ impl Loader {
     /// reading of `entry` built (since `mark`: structures built, defects reported) is
     /// dropped, the smallest member is read (which reads `entry` inside it), and `entry`'s
     /// result is then that reading's.
-    fn restart_cycle(
-        &mut self,
-        entry: (usize, Option<usize>),
-        mark: (usize, usize),
-    ) -> Option<Type> {
+    fn restart_cycle(&mut self, entry: StructureAt, mark: (usize, usize)) -> Option<Type> {
         let (_, smallest) = self.restart.take()?;
         self.restarts += 1;
         let dropped: Vec<_> = self.built.drain(mark.0..).collect();
