@@ -2,7 +2,9 @@
 //!
 //! This crate is thin: it resolves the path, calls [`b24_codegen`] to load the pages and generate
 //! the code, turns pages that cannot be generated into compile errors that name the file and the
-//! line, and makes cargo rebuild when any page read changes.
+//! line, and makes cargo rebuild when any page read changes. What an expansion generated is
+//! kept in the target folder and used again while nothing it was made from changed (see the
+//! `cache` module; `B24_API_CACHE=off` turns it off, `B24_API_CACHE=DIR` moves it).
 //!
 //! ```ignore
 //! // Every method page under `docs/` (relative to the crate's Cargo.toml):
