@@ -13,7 +13,8 @@
 //!
 //! - the generator: this crate's and `b24-codegen`'s source ([`b24_codegen::GENERATOR_SOURCE`]);
 //! - the macro's arguments as written and the docs folder they resolve to;
-//! - the pages below that folder (one added or removed changes the listing);
+//! - the pages below that folder (one added or removed changes the listing), and the
+//!   modification times of its folders (an include that was missing and now exists);
 //! - every file read (pages, includes, linked pages, the lock) and the nearest `Cargo.lock`
 //!   (a dependency upgraded), each by size and modification time, as cargo itself decides
 //!   what is fresh.
@@ -174,6 +175,32 @@ impl Entry {
             let page = line_path(&page)?;
             let _ = writeln!(header, "page {page}");
         }
+        // A file created in a folder changes the folder's time: an include that was missing
+        // and now exists (`_includes` holds no pages, so the listing does not show it).
+        let mut folders = vec![self.docs.clone()];
+        while let Some(folder) = folders.pop() {
+            let Ok(meta) = std::fs::symlink_metadata(&folder) else {
+                continue;
+            };
+            if !meta.is_dir() {
+                continue;
+            }
+            let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+            let _ = writeln!(
+                header,
+                "folder {} {}",
+                modified.as_nanos(),
+                line_path(&folder)?
+            );
+            let mut inner: Vec<PathBuf> = std::fs::read_dir(&folder)
+                .ok()?
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect();
+            inner.sort_unstable_by(|a, b| b.cmp(a));
+            folders.extend(inner);
+        }
         for file in files {
             let meta = std::fs::metadata(file).ok()?;
             let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
@@ -240,8 +267,12 @@ mod tests {
         (docs, root.join("cache"))
     }
 
+    /// The pages of [`setup`] still there.
     fn files(docs: &Path) -> Vec<PathBuf> {
-        vec![docs.join("a.md"), docs.join("sub/b.md")]
+        [docs.join("a.md"), docs.join("sub/b.md")]
+            .into_iter()
+            .filter(|f| f.exists())
+            .collect()
     }
 
     #[test]
@@ -307,6 +338,14 @@ mod tests {
         stored(&entry);
         std::fs::remove_file(docs.join("sub/b.md")).unwrap();
         assert_eq!(entry.read(), None, "a page read was removed");
+        std::fs::create_dir_all(docs.join("_includes")).unwrap();
+        stored(&entry);
+        std::fs::write(docs.join("_includes/note.md"), "a note\n").unwrap();
+        assert_eq!(
+            entry.read(),
+            None,
+            "a file was added where pages include from"
+        );
     }
 
     #[test]
