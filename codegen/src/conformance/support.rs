@@ -91,3 +91,85 @@ pub fn deliver<E: b24_runtime::events::FromEvent>(place: &str, json: &str) -> E 
         Err(e) => panic!("{place}: conformance failure [delivery]: {e}"),
     }
 }
+
+/// Whether `json` decodes as `T` (the value is dropped: what is timed is the decoding).
+pub fn decodes<T: DeserializeOwned>(json: &str) -> bool {
+    std::hint::black_box(serde_json::from_str::<T>(json)).is_ok()
+}
+
+/// The time one decoding of `json` by `decode` takes: the mean of as many runs as fit in about
+/// a millisecond (at least 5), after one run to warm up.
+fn time_per_run(json: &str, decode: &dyn Fn(&str) -> bool) -> std::time::Duration {
+    decode(json);
+    let start = std::time::Instant::now();
+    let mut runs = 0u32;
+    while runs < 5 || start.elapsed() < std::time::Duration::from_millis(1) {
+        decode(json);
+        runs += 1;
+    }
+    start.elapsed() / runs
+}
+
+/// One example's decoding times.
+struct Timed<'a> {
+    place: &'a str,
+    bytes: usize,
+    generated: std::time::Duration,
+    value: std::time::Duration,
+    floor: std::time::Duration,
+}
+
+/// Times, for every case `(place, json, decoder)`, decoding the example into its generated
+/// type, into a `serde_json::Value`, and into `IgnoredAny` (parsing and nothing kept: a floor
+/// no decoder can beat, so the ratio to it bounds the ratio to a `#[derive(Deserialize)]`
+/// struct from above). Prints the totals and the spread of the per-example ratios. Cases that
+/// do not decode (failures the tests report) are left out and counted.
+pub fn bench_decode(cases: &[(&str, &str, fn(&str) -> bool)]) {
+    let value = |json: &str| decodes::<Value>(json);
+    let ignored = |json: &str| decodes::<serde::de::IgnoredAny>(json);
+    let mut rows = Vec::new();
+    for &(place, json, decode) in cases {
+        if decode(json) {
+            rows.push(Timed {
+                place,
+                bytes: json.len(),
+                generated: time_per_run(json, &decode),
+                value: time_per_run(json, &value),
+                floor: time_per_run(json, &ignored),
+            });
+        }
+    }
+    let generated: std::time::Duration = rows.iter().map(|r| r.generated).sum();
+    let value: std::time::Duration = rows.iter().map(|r| r.value).sum();
+    let floor: std::time::Duration = rows.iter().map(|r| r.floor).sum();
+    println!(
+        "{} examples ({} bytes), {} left out (they do not decode)",
+        rows.len(),
+        rows.iter().map(|r| r.bytes).sum::<usize>(),
+        cases.len() - rows.len()
+    );
+    println!("decoding each once: generated {generated:?}, Value {value:?}, IgnoredAny {floor:?}");
+    println!(
+        "generated / Value {:.2}x, generated / IgnoredAny {:.2}x (sums)",
+        generated.as_secs_f64() / value.as_secs_f64(),
+        generated.as_secs_f64() / floor.as_secs_f64()
+    );
+    let mut ratios: Vec<(f64, &str)> = rows
+        .iter()
+        .map(|r| (r.generated.as_secs_f64() / r.value.as_secs_f64(), r.place))
+        .collect();
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let at = |q: f64| {
+        let i = ((ratios.len().saturating_sub(1)) as f64 * q) as usize;
+        ratios.get(i).map_or(0.0, |r| r.0)
+    };
+    println!(
+        "per example, generated / Value: median {:.2}x, p90 {:.2}x, max {:.2}x; the five highest:",
+        at(0.5),
+        at(0.9),
+        at(1.0)
+    );
+    for (ratio, place) in ratios.iter().rev().take(5) {
+        println!("  {ratio:.2}x {place}");
+    }
+}
