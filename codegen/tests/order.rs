@@ -146,6 +146,15 @@ fn both_orders(
     )
 }
 
+/// The type of the field `name` (its wire name) of the shared structure `t`.
+fn field_of(t: &b24_codegen::model::NamedType, name: &str) -> Type {
+    let field = t.fields.iter().find(|f| f.api_name == name);
+    field
+        .unwrap_or_else(|| panic!("no field {name}"))
+        .ty
+        .clone()
+}
+
 /// Asserts that two loads of the same docs, the pages `first.md` and `second.md` named the
 /// other way round in `b`, say the same: facts, generated code and diagnostics.
 fn assert_same_but_for_page_names(a: &Api, b: &Api) {
@@ -202,12 +211,7 @@ fn examples_that_type_a_shared_field_differently_give_it_the_first_in_the_docs()
     // fit that returns its own copy of the structure, widened to what its example shows.
     let value = |api: &Api| {
         let t = api.types.values().find(|t| t.title == "Thing").unwrap();
-        t.fields
-            .iter()
-            .find(|f| f.api_name == "VALUE")
-            .unwrap()
-            .ty
-            .clone()
+        field_of(t, "VALUE")
     };
     let result = |api: &Api, name: &str| {
         api.methods
@@ -428,13 +432,10 @@ fn structures_on_two_pages_that_refer_to_each_other_do_not_depend_on_page_order(
     // member names its team, whose list of members is where the cycle closes.
     for api in [&team_first, &member_first] {
         let field = |key: &str, name: &str| {
-            let t = &api.types[&b24_codegen::model::TypeKey(key.to_owned())];
-            t.fields
-                .iter()
-                .find(|f| f.api_name == name)
-                .unwrap()
-                .ty
-                .clone()
+            field_of(
+                &api.types[&b24_codegen::model::TypeKey(key.to_owned())],
+                name,
+            )
         };
         assert!(
             matches!(field("members.md#member", "team"), Type::Ref { key } if key.0 == "teams.md#team")
