@@ -195,7 +195,12 @@ impl Entry {
             let mut inner: Vec<PathBuf> = std::fs::read_dir(&folder)
                 .ok()?
                 .flatten()
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                // Hidden folders are skipped as the page listing skips them (a `.git` inside
+                // the docs changes with every git command).
+                .filter(|e| {
+                    e.file_type().is_ok_and(|t| t.is_dir())
+                        && !e.file_name().to_string_lossy().starts_with('.')
+                })
                 .map(|e| e.path())
                 .collect();
             inner.sort_unstable_by(|a, b| b.cmp(a));
@@ -340,6 +345,13 @@ mod tests {
         assert_eq!(entry.read(), None, "a page read was removed");
         std::fs::create_dir_all(docs.join("_includes")).unwrap();
         stored(&entry);
+        std::fs::create_dir_all(docs.join(".git")).unwrap();
+        stored(&entry);
+        std::fs::write(docs.join(".git/index"), "x").unwrap();
+        assert!(
+            entry.read().is_some(),
+            "a hidden folder is not part of the docs"
+        );
         std::fs::write(docs.join("_includes/note.md"), "a note\n").unwrap();
         assert_eq!(
             entry.read(),
