@@ -21,7 +21,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::{
-    BorrowedStrDeserializer, MapAccessDeserializer, StrDeserializer, StringDeserializer,
+    BorrowedStrDeserializer, MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer,
+    StringDeserializer,
 };
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess,
@@ -481,20 +482,36 @@ impl<'a, M: SerializeMap, W: Fn(&str) -> bool> ObjectWriter<'a, M, W> {
 // Unions
 
 /// A value being read into a generated union: its forms are tried in order.
-pub struct Union<E> {
-    value: Value,
+///
+/// A scalar is kept as it came (a string borrowed from the input when it can be), and each
+/// form reads it the way a field reads it, with an error that is never formatted: a form that
+/// does not fit costs no allocation. Only arrays and objects are buffered, as a [`Value`].
+pub struct Union<'de, E> {
+    value: Captured<'de>,
     type_name: &'static str,
     error: PhantomData<E>,
 }
 
-impl<E: de::Error> Union<E> {
+/// What a union read.
+enum Captured<'de> {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Borrowed(&'de str),
+    Owned(String),
+    Buffered(Value),
+}
+
+impl<'de, E: de::Error> Union<'de, E> {
     /// Reads the value.
-    pub fn read<'de, D>(deserializer: D, type_name: &'static str) -> Result<Self, E>
+    pub fn read<D>(deserializer: D, type_name: &'static str) -> Result<Self, E>
     where
         D: Deserializer<'de, Error = E>,
     {
         Ok(Union {
-            value: Value::deserialize(deserializer)?,
+            value: deserializer.deserialize_any(CapturedVisitor)?,
             type_name,
             error: PhantomData,
         })
@@ -502,32 +519,146 @@ impl<E: de::Error> Union<E> {
 
     /// True when the value is `[]`.
     pub fn is_empty_array(&self) -> bool {
-        matches!(&self.value, Value::Array(items) if items.is_empty())
+        matches!(&self.value, Captured::Buffered(Value::Array(items)) if items.is_empty())
     }
 
     /// The value as `T`, if it has that form.
     pub fn try_form<T: DeserializeOwned>(&self) -> Option<T> {
-        T::deserialize(&self.value).ok()
+        fn form<'a, T: Deserialize<'a>>(d: impl Deserializer<'a, Error = Rejected>) -> Option<T> {
+            T::deserialize(d).ok()
+        }
+        match &self.value {
+            Captured::Null => form(().into_deserializer()),
+            Captured::Bool(v) => form(v.into_deserializer()),
+            Captured::I64(v) => form(v.into_deserializer()),
+            Captured::U64(v) => form(v.into_deserializer()),
+            Captured::F64(v) => form(v.into_deserializer()),
+            Captured::Borrowed(v) => form(BorrowedStrDeserializer::new(v)),
+            Captured::Owned(v) => form(StrDeserializer::new(v)),
+            Captured::Buffered(v) => T::deserialize(v).ok(),
+        }
     }
 
     /// The error when no form fits.
     pub fn no_form(self) -> E {
+        let kind = match &self.value {
+            Captured::Null => "null",
+            Captured::Bool(_) => "a boolean",
+            Captured::I64(_) | Captured::U64(_) | Captured::F64(_) => "a number",
+            Captured::Borrowed(_) | Captured::Owned(_) => "a string",
+            Captured::Buffered(Value::Array(_)) => "an array",
+            Captured::Buffered(_) => "an object",
+        };
         E::custom(format_args!(
-            "{}: no documented form accepts {}",
-            self.type_name,
-            kind(&self.value)
+            "{}: no documented form accepts {kind}",
+            self.type_name
         ))
     }
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// Reads any JSON value into a [`Captured`].
+struct CapturedVisitor;
+
+impl CapturedVisitor {
+    fn too_wide<E: de::Error>(&self) -> E {
+        E::invalid_value(de::Unexpected::Other("a 128-bit integer"), self)
+    }
+}
+
+impl<'de> Visitor<'de> for CapturedVisitor {
+    type Value = Captured<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Captured<'de>, E> {
+        Ok(Captured::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Captured<'de>, E> {
+        Ok(Captured::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Captured<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Captured<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Captured<'de>, E> {
+        Ok(Captured::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Captured<'de>, E> {
+        Ok(Captured::I64(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Captured<'de>, E> {
+        Ok(Captured::U64(v))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Captured<'de>, E> {
+        match (i64::try_from(v), u64::try_from(v)) {
+            (Ok(v), _) => Ok(Captured::I64(v)),
+            (_, Ok(v)) => Ok(Captured::U64(v)),
+            _ => Err(self.too_wide()),
+        }
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Captured<'de>, E> {
+        u64::try_from(v)
+            .map(Captured::U64)
+            .map_err(|_| self.too_wide())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Captured<'de>, E> {
+        Ok(Captured::F64(v))
+    }
+
+    fn visit_char<E: de::Error>(self, v: char) -> Result<Captured<'de>, E> {
+        Ok(Captured::Owned(v.to_string()))
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Captured<'de>, E> {
+        Ok(Captured::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Captured<'de>, E> {
+        Ok(Captured::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Captured<'de>, E> {
+        Ok(Captured::Owned(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Captured<'de>, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Captured::Buffered)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Captured<'de>, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Captured::Buffered)
+    }
+}
+
+/// Why a form did not take a scalar. It is never shown (the union reports that no form fit),
+/// so it carries nothing and formats nothing.
+#[derive(Debug)]
+struct Rejected;
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the form does not take this value")
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+impl de::Error for Rejected {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Rejected
     }
 }
 
@@ -727,6 +858,79 @@ mod tests {
             Object(Inner),
             Any(Value) as list,
         }
+    }
+
+    crate::one_of! {
+        /// Every scalar form.
+        pub enum Scalar [de ser] {
+            Integer(crate::value::Int),
+            Flag(crate::value::Bool),
+            Number(f64),
+            Text(String),
+            Any(Value),
+        }
+    }
+
+    #[test]
+    fn a_scalar_takes_the_first_form_a_buffered_value_would_take() {
+        // What the forms give when each is tried on a `Value` (how unions read before scalars
+        // were kept as they came).
+        fn through_value(value: &Value) -> Scalar {
+            use crate::value::{Bool, Int};
+            let value = value.clone();
+            None.or_else(|| {
+                serde_json::from_value::<Int>(value.clone())
+                    .ok()
+                    .map(Scalar::Integer)
+            })
+            .or_else(|| {
+                serde_json::from_value::<Bool>(value.clone())
+                    .ok()
+                    .map(Scalar::Flag)
+            })
+            .or_else(|| {
+                serde_json::from_value::<f64>(value.clone())
+                    .ok()
+                    .map(Scalar::Number)
+            })
+            .or_else(|| {
+                serde_json::from_value::<String>(value.clone())
+                    .ok()
+                    .map(Scalar::Text)
+            })
+            .unwrap_or(Scalar::Any(value))
+        }
+        let inputs = [
+            "5",
+            "-3",
+            "18446744073709551615",
+            "1.5",
+            "\"5\"",
+            "\" 5\"",
+            "\"x\"",
+            "\"a\\nb\"",
+            "true",
+            "\"Y\"",
+            "\"N\"",
+            "null",
+            "\"\"",
+        ];
+        for input in inputs {
+            let value: Value = serde_json::from_str(input).unwrap();
+            let expected = through_value(&value);
+            let read: Scalar = serde_json::from_str(input).unwrap();
+            assert_eq!(read, expected, "{input}");
+            // From a `Value` too (strings then come owned, not borrowed).
+            assert_eq!(
+                serde_json::from_value::<Scalar>(value).unwrap(),
+                expected,
+                "{input}"
+            );
+        }
+        assert_eq!(
+            serde_json::from_str::<Ids>("true").unwrap_err().to_string(),
+            "Ids: no documented form accepts a boolean"
+        );
     }
 
     #[test]

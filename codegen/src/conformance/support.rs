@@ -101,13 +101,21 @@ pub fn decodes<T: DeserializeOwned>(json: &str) -> bool {
 /// a millisecond (at least 5), after one run to warm up.
 fn time_per_run(json: &str, decode: &dyn Fn(&str) -> bool) -> std::time::Duration {
     decode(json);
+    // Runs in batches that double, the clock read once a batch: read every run, it costs as
+    // much as decoding a small example and pulls every ratio towards 1.
     let start = std::time::Instant::now();
-    let mut runs = 0u32;
-    while runs < 5 || start.elapsed() < std::time::Duration::from_millis(1) {
-        decode(json);
-        runs += 1;
+    let (mut runs, mut batch) = (0u32, 8u32);
+    loop {
+        for _ in 0..batch {
+            decode(json);
+        }
+        runs += batch;
+        let elapsed = start.elapsed();
+        if elapsed >= std::time::Duration::from_millis(1) {
+            return elapsed / runs;
+        }
+        batch = batch.saturating_mul(2);
     }
-    start.elapsed() / runs
 }
 
 /// One example's decoding times.
