@@ -58,33 +58,6 @@ macro_rules! object {
         }
         $($rest:tt)*
     ) => {
-        $crate::__object_struct! {
-            [$(#[$meta])*] $name { $( $(#[$fmeta])* $kind $field : $ty = $api $(=> $key)? ),* }
-        }
-        // The impls get the fields without their docs, already parsed: the body is read once.
-        $crate::__object_impls! {
-            [$($flag)*] $name { $( $kind $field : $ty = $api $(=> $key)? ),* } $($rest)*
-        }
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __object_impls {
-    ([$($flag:ident)*] $name:ident $body:tt $($rest:tt)*) => {
-        $( $crate::__object_part! { $flag $name $body } )*
-        $crate::__object_methods! { $name $body $($rest)* }
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __object_struct {
-    (
-        [$(#[$meta:meta])*] $name:ident {
-            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
-        }
-    ) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq)]
         pub struct $name {
@@ -103,6 +76,20 @@ macro_rules! __object_struct {
                     .finish()
             }
         }
+
+        // The impls get the fields without their docs, already parsed: the body is read once.
+        $crate::__object_impls! {
+            [$($flag)*] $name { $( $kind $field : $ty = $api $(=> $key)? ),* } $($rest)*
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __object_impls {
+    ([$($flag:ident)*] $name:ident $body:tt $($rest:tt)*) => {
+        $( $crate::__object_part! { $flag $name $body } )*
+        $crate::__object_methods! { $name $body $($rest)* }
     };
 }
 
