@@ -479,15 +479,25 @@ macro_rules! __digits {
 /// ```
 ///
 /// A form written `Variant(T) as list` takes lists: an empty array is tried on such forms
-/// first. Flags: `de` (`Deserialize`), `ser` (`Serialize`).
+/// first. Flags: `de` (`Deserialize`), `ser` (`Serialize`). After the body, `reads { objects =>
+/// Variant; arrays => Variant; }` (either part may be left out) names the one form that can
+/// take a JSON object and the one that can take every array, `[]` included (a `Vec` or raw
+/// JSON): such a value is read straight into it, not buffered and tried form by form.
 #[macro_export]
 macro_rules! one_of {
     (
         $(#[$meta:meta])*
         pub enum $name:ident [$($flag:ident)*] $body:tt
+        reads $reads:tt
     ) => {
         $crate::__one_of_enum! { [$(#[$meta])*] $name $body }
-        $( $crate::__one_of_part! { $flag $name $body } )*
+        $( $crate::__one_of_part! { $flag $name $body $reads } )*
+    };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident [$($flag:ident)*] $body:tt
+    ) => {
+        $crate::one_of! { $(#[$meta])* pub enum $name [$($flag)*] $body reads {} }
     };
 }
 
@@ -518,12 +528,46 @@ macro_rules! __one_of_enum {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __one_of_part {
-    (de $name:ident { $( $variant:ident ( $ty:ty ) $(as $list:ident)? ),* $(,)? }) => {
+    (
+        de $name:ident { $( $variant:ident ( $ty:ty ) $(as $list:ident)? ),* $(,)? }
+        { $(objects => $objects:ident;)? $(arrays => $arrays:ident;)? }
+    ) => {
+        impl $crate::__private::Direct for $name {
+            $(
+                const OBJECT: bool = true;
+                #[inline]
+                fn object<'de, A: $crate::__private::serde::de::MapAccess<'de>>(
+                    map: A,
+                ) -> ::core::result::Result<Self, A::Error> {
+                    $crate::__private::serde::Deserialize::deserialize(
+                        $crate::__private::MapAccessDeserializer::new(map),
+                    )
+                    .map($name::$objects)
+                }
+            )?
+            $(
+                const ARRAY: bool = true;
+                #[inline]
+                fn array<'de, A: $crate::__private::serde::de::SeqAccess<'de>>(
+                    seq: A,
+                ) -> ::core::result::Result<Self, A::Error> {
+                    $crate::__private::serde::Deserialize::deserialize(
+                        $crate::__private::SeqAccessDeserializer::new(seq),
+                    )
+                    .map($name::$arrays)
+                }
+            )?
+        }
+
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
-                let union = $crate::__private::Union::read(deserializer, ::core::stringify!($name))?;
+                let union = $crate::__private::Union::<_, Self>::read(deserializer, ::core::stringify!($name))?;
+                let union = match union.direct() {
+                    ::core::result::Result::Ok(value) => return ::core::result::Result::Ok(value),
+                    ::core::result::Result::Err(union) => union,
+                };
                 // `[]` is a list's before it is an empty structure's.
                 if union.is_empty_array() {
                     $( $crate::__one_of_list! { [$($list)?] union $name $variant $ty } )*
@@ -537,7 +581,7 @@ macro_rules! __one_of_part {
             }
         }
     };
-    (ser $name:ident { $( $variant:ident ( $ty:ty ) $(as $list:ident)? ),* $(,)? }) => {
+    (ser $name:ident { $( $variant:ident ( $ty:ty ) $(as $list:ident)? ),* $(,)? } $reads:tt) => {
         impl $crate::__private::serde::Serialize for $name {
             fn serialize<S: $crate::__private::serde::Serializer>(
                 &self,

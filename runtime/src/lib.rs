@@ -86,9 +86,11 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::object::{
-        opt, pattern_entries, present, read_object, req, seq, ObjectWriter, ReadObject, Union,
+        opt, pattern_entries, present, read_object, req, seq, Direct, ObjectWriter, ReadObject,
+        Union,
     };
     pub use serde;
+    pub use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
     pub use serde_json;
 
     // What generated code names through its one short path (`__b24::Int`, `__b24::object!`).

@@ -481,19 +481,49 @@ impl<'a, M: SerializeMap, W: Fn(&str) -> bool> ObjectWriter<'a, M, W> {
 // ---------------------------------------------------------------------------------------------
 // Unions
 
+/// The forms of a generated union that read a JSON object or array straight from the input:
+/// when one form alone can take an object (or an array), the others need not see it, so it is
+/// not buffered. [`one_of!`](crate::one_of) writes this impl with `de`; without `reads { ... }`
+/// it keeps the defaults, and every object and array is buffered.
+pub trait Direct: Sized {
+    /// True when one form alone takes objects: [`Direct::object`] reads them.
+    const OBJECT: bool = false;
+    /// True when one form alone takes arrays, `[]` included: [`Direct::array`] reads them.
+    const ARRAY: bool = false;
+
+    /// Reads an object into the form that takes objects.
+    fn object<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        drop(map);
+        Err(de::Error::custom(
+            "no form reads objects straight from the input",
+        ))
+    }
+
+    /// Reads an array into the form that takes arrays.
+    fn array<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        drop(seq);
+        Err(de::Error::custom(
+            "no form reads arrays straight from the input",
+        ))
+    }
+}
+
 /// A value being read into a generated union: its forms are tried in order.
 ///
 /// A scalar is kept as it came (a string borrowed from the input when it can be), and each
 /// form reads it the way a field reads it, with an error that is never formatted: a form that
-/// does not fit costs no allocation. Only arrays and objects are buffered, as a [`Value`].
-pub struct Union<'de, E> {
-    value: Captured<'de>,
+/// does not fit costs no allocation. An object or an array that one form alone can take is read
+/// straight into it (see [`Direct`]); other objects and arrays are buffered, as a [`Value`].
+pub struct Union<'de, E, T> {
+    value: Captured<'de, T>,
     type_name: &'static str,
     error: PhantomData<E>,
 }
 
 /// What a union read.
-enum Captured<'de> {
+enum Captured<'de, T> {
+    /// Read straight into the one form that takes it.
+    Direct(T),
     Null,
     Bool(bool),
     I64(i64),
@@ -504,17 +534,25 @@ enum Captured<'de> {
     Buffered(Value),
 }
 
-impl<'de, E: de::Error> Union<'de, E> {
+impl<'de, E: de::Error, T: Direct> Union<'de, E, T> {
     /// Reads the value.
     pub fn read<D>(deserializer: D, type_name: &'static str) -> Result<Self, E>
     where
         D: Deserializer<'de, Error = E>,
     {
         Ok(Union {
-            value: deserializer.deserialize_any(CapturedVisitor)?,
+            value: deserializer.deserialize_any(CapturedVisitor(PhantomData))?,
             type_name,
             error: PhantomData,
         })
+    }
+
+    /// The union's value, when the one form that takes it read it straight from the input.
+    pub fn direct(self) -> Result<T, Self> {
+        match self.value {
+            Captured::Direct(value) => Ok(value),
+            _ => Err(self),
+        }
     }
 
     /// True when the value is `[]`.
@@ -523,9 +561,9 @@ impl<'de, E: de::Error> Union<'de, E> {
     }
 
     /// The value as `T`, if it has that form.
-    pub fn try_form<T: DeserializeOwned>(&self) -> Option<T> {
-        fn form<'a, T: Deserialize<'a>>(d: impl Deserializer<'a, Error = Rejected>) -> Option<T> {
-            T::deserialize(d).ok()
+    pub fn try_form<F: DeserializeOwned>(&self) -> Option<F> {
+        fn form<'a, F: Deserialize<'a>>(d: impl Deserializer<'a, Error = Rejected>) -> Option<F> {
+            F::deserialize(d).ok()
         }
         match &self.value {
             Captured::Null => form(().into_deserializer()),
@@ -535,7 +573,8 @@ impl<'de, E: de::Error> Union<'de, E> {
             Captured::F64(v) => form(v.into_deserializer()),
             Captured::Borrowed(v) => form(BorrowedStrDeserializer::new(v)),
             Captured::Owned(v) => form(StrDeserializer::new(v)),
-            Captured::Buffered(v) => T::deserialize(v).ok(),
+            Captured::Buffered(v) => F::deserialize(v).ok(),
+            Captured::Direct(_) => None,
         }
     }
 
@@ -548,6 +587,7 @@ impl<'de, E: de::Error> Union<'de, E> {
             Captured::Borrowed(_) | Captured::Owned(_) => "a string",
             Captured::Buffered(Value::Array(_)) => "an array",
             Captured::Buffered(_) => "an object",
+            Captured::Direct(_) => "a value",
         };
         E::custom(format_args!(
             "{}: no documented form accepts {kind}",
@@ -557,50 +597,53 @@ impl<'de, E: de::Error> Union<'de, E> {
 }
 
 /// Reads any JSON value into a [`Captured`].
-struct CapturedVisitor;
+struct CapturedVisitor<T>(PhantomData<T>);
 
-impl CapturedVisitor {
+impl<T: Direct> CapturedVisitor<T> {
     fn too_wide<E: de::Error>(&self) -> E {
         E::invalid_value(de::Unexpected::Other("a 128-bit integer"), self)
     }
 }
 
-impl<'de> Visitor<'de> for CapturedVisitor {
-    type Value = Captured<'de>;
+impl<'de, T: Direct> Visitor<'de> for CapturedVisitor<T> {
+    type Value = Captured<'de, T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Captured<'de>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Null)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Captured<'de>, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Captured<'de>, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Captured<'de, T>, D::Error> {
         d.deserialize_any(self)
     }
 
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Captured<'de>, D::Error> {
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> Result<Captured<'de, T>, D::Error> {
         d.deserialize_any(self)
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Captured<'de>, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Bool(v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Captured<'de>, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Captured<'de, T>, E> {
         Ok(Captured::I64(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Captured<'de>, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Captured<'de, T>, E> {
         Ok(Captured::U64(v))
     }
 
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Captured<'de>, E> {
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Captured<'de, T>, E> {
         match (i64::try_from(v), u64::try_from(v)) {
             (Ok(v), _) => Ok(Captured::I64(v)),
             (_, Ok(v)) => Ok(Captured::U64(v)),
@@ -608,37 +651,43 @@ impl<'de> Visitor<'de> for CapturedVisitor {
         }
     }
 
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Captured<'de>, E> {
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Captured<'de, T>, E> {
         u64::try_from(v)
             .map(Captured::U64)
             .map_err(|_| self.too_wide())
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Captured<'de>, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Captured<'de, T>, E> {
         Ok(Captured::F64(v))
     }
 
-    fn visit_char<E: de::Error>(self, v: char) -> Result<Captured<'de>, E> {
+    fn visit_char<E: de::Error>(self, v: char) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Owned(v.to_string()))
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Captured<'de>, E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Borrowed(v))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Captured<'de>, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Owned(v.to_owned()))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Captured<'de>, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Captured<'de, T>, E> {
         Ok(Captured::Owned(v))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Captured<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Captured<'de, T>, A::Error> {
+        if T::ARRAY {
+            return T::array(seq).map(Captured::Direct);
+        }
         Value::deserialize(SeqAccessDeserializer::new(seq)).map(Captured::Buffered)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Captured<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Captured<'de, T>, A::Error> {
+        if T::OBJECT {
+            return T::object(map).map(Captured::Direct);
+        }
         Value::deserialize(MapAccessDeserializer::new(map)).map(Captured::Buffered)
     }
 }
@@ -833,7 +882,7 @@ mod tests {
 
     #[test]
     fn union_forms_are_tried_in_order() {
-        let union = Union::<serde_json::Error>::read(json!("5"), "U").unwrap();
+        let union = Union::<serde_json::Error, Ids>::read(json!("5"), "U").unwrap();
         assert_eq!(union.try_form::<i64>(), None);
         assert_eq!(union.try_form::<String>(), Some("5".to_owned()));
         assert_eq!(
@@ -930,6 +979,61 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Ids>("true").unwrap_err().to_string(),
             "Ids: no documented form accepts a boolean"
+        );
+    }
+
+    crate::one_of! {
+        /// A structure, a list of numbers or a number, objects and arrays buffered.
+        pub enum Buffered [de ser] {
+            Integer(crate::value::Int),
+            Object(Inner),
+            Array(Vec<crate::value::Int>) as list,
+        }
+    }
+
+    crate::one_of! {
+        /// The same forms, objects and arrays read straight into their one form.
+        pub enum Straight [de ser] {
+            Integer(crate::value::Int),
+            Object(Inner),
+            Array(Vec<crate::value::Int>) as list,
+        }
+        reads { objects => Object; arrays => Array; }
+    }
+
+    #[test]
+    fn objects_and_arrays_read_straight_give_what_buffering_gives() {
+        let inputs = [
+            r#"{"ID": "5", "FLAG": "Y", "NEW": [1]}"#,
+            "{}",
+            "[]",
+            r#"[1, "2"]"#,
+            "7",
+            r#""8""#,
+        ];
+        for input in inputs {
+            let buffered: Buffered = serde_json::from_str(input).unwrap();
+            let straight: Straight = serde_json::from_str(input).unwrap();
+            assert_eq!(
+                serde_json::to_string(&straight).unwrap(),
+                serde_json::to_string(&buffered).unwrap(),
+                "{input}"
+            );
+            let same = match (&buffered, &straight) {
+                (Buffered::Integer(a), Straight::Integer(b)) => a == b,
+                (Buffered::Object(a), Straight::Object(b)) => a == b,
+                (Buffered::Array(a), Straight::Array(b)) => a == b,
+                _ => false,
+            };
+            assert!(same, "{input}: {buffered:?} against {straight:?}");
+        }
+        // A form read straight says what in it did not fit.
+        let err = serde_json::from_str::<Straight>(r#"{"ID": "x"}"#).unwrap_err();
+        assert!(err.to_string().starts_with("Inner.ID: "), "{err}");
+        let err = serde_json::from_str::<Buffered>(r#"{"ID": "x"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Buffered: no documented form accepts an object"
         );
     }
 

@@ -474,11 +474,19 @@ impl<'a> Module<'a> {
                 .iter_mut()
                 .find(|f| f.ty.to_string() == ty.to_string())
             {
-                Some(form) => form.signatures.push(signature),
+                Some(form) => {
+                    form.signatures.push(signature);
+                    form.may_take_objects |= may_take_objects(variant);
+                    form.may_take_arrays |= may_take_arrays(variant);
+                    form.takes_every_array &= takes_every_array(variant);
+                }
                 None => forms.push(Form {
                     name: variant_name(variant),
                     ty,
                     takes_lists: takes_lists(variant),
+                    may_take_objects: may_take_objects(variant),
+                    may_take_arrays: may_take_arrays(variant),
+                    takes_every_array: takes_every_array(variant),
                     signatures: vec![signature],
                 }),
             }
@@ -516,12 +524,34 @@ impl<'a> Module<'a> {
             sides.request.then(|| quote!(ser)),
         ];
         let flags = flags.iter().flatten();
+        // A value that one form alone can take is read straight into it (`Direct`). Part of
+        // the shape whichever side reaches the union: only `de` reads by it.
+        let alone = |takes: fn(&Form) -> bool| {
+            let mut takers = forms.iter().zip(&named).filter(|(form, _)| takes(form));
+            match (takers.next(), takers.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
+        };
+        let objects = alone(|f| f.may_take_objects).map(|(_, v)| {
+            let v = ident(&v.rust_name);
+            quote!(objects => #v;)
+        });
+        let arrays = alone(|f| f.may_take_arrays)
+            .filter(|(form, _)| form.takes_every_array)
+            .map(|(_, v)| {
+                let v = ident(&v.rust_name);
+                quote!(arrays => #v;)
+            });
+        let reads =
+            (objects.is_some() || arrays.is_some()).then(|| quote!(reads { #objects #arrays }));
         self.items.push(quote! {
             #rt::one_of! {
                 #[doc = #doc]
                 pub enum #name [#(#flags)*] {
                     #(#variants)*
                 }
+                #reads
             }
         });
         quote!(#name)
@@ -534,6 +564,12 @@ struct Form {
     name: String,
     ty: TokenStream,
     takes_lists: bool,
+    /// Whether a JSON object may be a value of it (a structure, a map, raw JSON).
+    may_take_objects: bool,
+    /// Whether a non-empty JSON array may be a value of it.
+    may_take_arrays: bool,
+    /// Whether every JSON array, `[]` included, is a value of it (a list, raw JSON).
+    takes_every_array: bool,
     /// The forms' signatures (`integer`, `timestamp`), in the docs' order.
     signatures: Vec<String>,
 }
@@ -569,6 +605,38 @@ fn takes_lists(ty: &Type) -> bool {
         Type::Nullable { inner } => takes_lists(inner),
         Type::Union { variants } => variants.iter().any(takes_lists),
         Type::Object { .. } | Type::Map { .. } | Type::Ref { .. } => false,
+    }
+}
+
+/// Whether a JSON object may be a value of `ty`. A shared structure counts whatever it is,
+/// so a form that is not counted surely takes no object.
+fn may_take_objects(ty: &Type) -> bool {
+    match ty {
+        Type::Object { .. } | Type::Map { .. } | Type::Ref { .. } | Type::Untyped { .. } => true,
+        Type::Scalar { scalar } => matches!(scalar, Scalar::Any | Scalar::File),
+        Type::Array { .. } => false,
+        Type::Nullable { inner } => may_take_objects(inner),
+        Type::Union { variants } => variants.iter().any(may_take_objects),
+    }
+}
+
+/// Whether a non-empty JSON array may be a value of `ty` (a structure takes only `[]`).
+fn may_take_arrays(ty: &Type) -> bool {
+    match ty {
+        Type::Array { .. } | Type::Ref { .. } | Type::Untyped { .. } => true,
+        Type::Scalar { scalar } => matches!(scalar, Scalar::Any | Scalar::File),
+        Type::Object { .. } | Type::Map { .. } => false,
+        Type::Nullable { inner } => may_take_arrays(inner),
+        Type::Union { variants } => variants.iter().any(may_take_arrays),
+    }
+}
+
+/// Whether every JSON array, `[]` included, is a value of `ty`.
+fn takes_every_array(ty: &Type) -> bool {
+    match ty {
+        Type::Array { .. } | Type::Untyped { .. } => true,
+        Type::Scalar { scalar } => matches!(scalar, Scalar::Any | Scalar::File),
+        _ => false,
     }
 }
 
