@@ -536,25 +536,19 @@ macro_rules! __one_of_part {
             $(
                 const OBJECT: bool = true;
                 #[inline]
-                fn object<'de, A: $crate::__private::serde::de::MapAccess<'de>>(
-                    map: A,
-                ) -> ::core::result::Result<Self, A::Error> {
-                    $crate::__private::serde::Deserialize::deserialize(
-                        $crate::__private::MapAccessDeserializer::new(map),
-                    )
-                    .map($name::$objects)
+                fn object<'de, D: $crate::__private::serde::Deserializer<'de>>(
+                    object: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    $crate::__private::serde::Deserialize::deserialize(object).map($name::$objects)
                 }
             )?
             $(
                 const ARRAY: bool = true;
                 #[inline]
-                fn array<'de, A: $crate::__private::serde::de::SeqAccess<'de>>(
-                    seq: A,
-                ) -> ::core::result::Result<Self, A::Error> {
-                    $crate::__private::serde::Deserialize::deserialize(
-                        $crate::__private::SeqAccessDeserializer::new(seq),
-                    )
-                    .map($name::$arrays)
+                fn array<'de, D: $crate::__private::serde::Deserializer<'de>>(
+                    array: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    $crate::__private::serde::Deserialize::deserialize(array).map($name::$arrays)
                 }
             )?
         }

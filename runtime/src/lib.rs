@@ -90,7 +90,6 @@ pub mod __private {
         Union,
     };
     pub use serde;
-    pub use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
     pub use serde_json;
 
     // What generated code names through its one short path (`__b24::Int`, `__b24::object!`).

@@ -491,17 +491,19 @@ pub trait Direct: Sized {
     /// True when one form alone takes arrays, `[]` included: [`Direct::array`] reads them.
     const ARRAY: bool = false;
 
-    /// Reads an object into the form that takes objects.
-    fn object<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        drop(map);
+    /// Reads an object (given as a deserializer over its entries) into the form that takes
+    /// objects.
+    fn object<'de, D: Deserializer<'de>>(object: D) -> Result<Self, D::Error> {
+        drop(object);
         Err(de::Error::custom(
             "no form reads objects straight from the input",
         ))
     }
 
-    /// Reads an array into the form that takes arrays.
-    fn array<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
-        drop(seq);
+    /// Reads an array (given as a deserializer over its items) into the form that takes
+    /// arrays.
+    fn array<'de, D: Deserializer<'de>>(array: D) -> Result<Self, D::Error> {
+        drop(array);
         Err(de::Error::custom(
             "no form reads arrays straight from the input",
         ))
@@ -679,14 +681,14 @@ impl<'de, T: Direct> Visitor<'de> for CapturedVisitor<T> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Captured<'de, T>, A::Error> {
         if T::ARRAY {
-            return T::array(seq).map(Captured::Direct);
+            return T::array(SeqAccessDeserializer::new(seq)).map(Captured::Direct);
         }
         Value::deserialize(SeqAccessDeserializer::new(seq)).map(Captured::Buffered)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Captured<'de, T>, A::Error> {
         if T::OBJECT {
-            return T::object(map).map(Captured::Direct);
+            return T::object(MapAccessDeserializer::new(map)).map(Captured::Direct);
         }
         Value::deserialize(MapAccessDeserializer::new(map)).map(Captured::Buffered)
     }
