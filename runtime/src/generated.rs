@@ -48,7 +48,8 @@
 /// (`Default`, for structures without `req` fields), `params` (for requests: a key per parameter and
 /// [`Parameters`](crate::batch::Parameters), which are required, for batch commands given as
 /// [`Params`](crate::batch::Params)), `uf` ([`CustomFields`](crate::uf::CustomFields)
-/// over `extra`, for structures with custom fields).
+/// over `extra`, for structures with custom fields), `twin` (a `#[derive(Deserialize)]` twin
+/// for the conformance crate's decode bench, compiled when that crate's `twin` feature is on).
 #[macro_export]
 macro_rules! object {
     (
@@ -360,6 +361,29 @@ macro_rules! __object_part {
         }
     };
     (
+        twin $name:ident {
+            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty = $api:literal $(=> $key:ident)? ),* $(,)?
+        }
+    ) => {
+        // The decode bench's derive twin (`__private::Twin`), only in a crate with a `twin`
+        // feature that is on.
+        #[cfg(feature = "twin")]
+        const _: () = {
+            #[derive(::serde::Deserialize)]
+            #[allow(dead_code)]
+            pub struct Twin {
+                $(
+                    #[serde(rename = $api)]
+                    $field: <$crate::__field_type!($kind $ty) as $crate::__private::Twin>::Twin,
+                )*
+            }
+
+            impl $crate::__private::Twin for $name {
+                type Twin = Twin;
+            }
+        };
+    };
+    (
         uf $name:ident $body:tt
     ) => {
         // Custom fields (`UF_CRM_...`) by name with a typed value: `uf::<T>`, `set_uf`.
@@ -479,10 +503,11 @@ macro_rules! __digits {
 /// ```
 ///
 /// A form written `Variant(T) as list` takes lists: an empty array is tried on such forms
-/// first. Flags: `de` (`Deserialize`), `ser` (`Serialize`). After the body, `reads { objects =>
-/// Variant; arrays => Variant; }` (either part may be left out) names the one form that can
-/// take a JSON object and the one that can take every array, `[]` included (a `Vec` or raw
-/// JSON): such a value is read straight into it, not buffered and tried form by form.
+/// first. Flags: `de` (`Deserialize`), `ser` (`Serialize`), `twin` (as `object!`'s). After
+/// the body, `reads { objects => Variant; arrays => Variant; }` (either part may be left out)
+/// names the one form that can take a JSON object and the one that can take every array, `[]`
+/// included (a `Vec` or raw JSON): such a value is read straight into it, not buffered and
+/// tried form by form.
 #[macro_export]
 macro_rules! one_of {
     (
@@ -574,6 +599,23 @@ macro_rules! __one_of_part {
                 ::core::result::Result::Err(union.no_form())
             }
         }
+    };
+    (twin $name:ident { $( $variant:ident ( $ty:ty ) $(as $list:ident)? ),* $(,)? } $reads:tt) => {
+        // The decode bench's derive twin (`__private::Twin`): an untagged enum of the forms'
+        // twins, only in a crate with a `twin` feature that is on.
+        #[cfg(feature = "twin")]
+        const _: () = {
+            #[derive(::serde::Deserialize)]
+            #[serde(untagged)]
+            #[allow(dead_code)]
+            pub enum Twin {
+                $( $variant(<$ty as $crate::__private::Twin>::Twin), )*
+            }
+
+            impl $crate::__private::Twin for $name {
+                type Twin = Twin;
+            }
+        };
     };
     (ser $name:ident { $( $variant:ident ( $ty:ty ) $(as $list:ident)? ),* $(,)? } $reads:tt) => {
         impl $crate::__private::serde::Serialize for $name {

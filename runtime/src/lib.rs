@@ -55,6 +55,7 @@ pub mod retry;
 pub mod secret;
 pub mod select;
 pub mod store;
+mod twin;
 pub mod uf;
 pub mod value;
 
@@ -89,6 +90,7 @@ pub mod __private {
         opt, pattern_entries, present, read_object, req, seq, Direct, ObjectWriter, ReadObject,
         Union,
     };
+    pub use crate::twin::Twin;
     pub use serde;
     pub use serde_json;
 

@@ -118,38 +118,54 @@ fn time_per_run(json: &str, decode: &dyn Fn(&str) -> bool) -> std::time::Duratio
     }
 }
 
+/// Whether `json` decodes as `T`'s derive twin: a `#[derive(Deserialize)]` type with the same
+/// fields, wire names and value types, which skips unknown keys (with the crate's `twin`
+/// feature).
+#[cfg(feature = "twin")]
+pub fn twin<T: b24_runtime::__private::Twin>(json: &str) -> bool {
+    decodes::<T::Twin>(json)
+}
+
 /// One example's decoding times.
 struct Timed<'a> {
     place: &'a str,
     bytes: usize,
     generated: std::time::Duration,
+    /// `None`: the derive twin does not read the example (e.g. `[]` for a structure).
+    twin: Option<std::time::Duration>,
     value: std::time::Duration,
     floor: std::time::Duration,
 }
 
-/// Times, for every case `(place, json, decoder)`, decoding the example into its generated
-/// type, into a `serde_json::Value`, and into `IgnoredAny` (parsing and nothing kept: a floor
-/// no decoder can beat, so the ratio to it bounds the ratio to a `#[derive(Deserialize)]`
-/// struct from above). Prints the totals and the spread of the per-example ratios. Cases that
-/// do not decode (failures the tests report) are left out and counted.
-pub fn bench_decode(cases: &[(&str, &str, fn(&str) -> bool)]) {
+/// A decoder the bench times: whether it read the example.
+pub type Decoder = fn(&str) -> bool;
+
+/// Times, for every case `(place, json, generated, twin)`, decoding the example into its
+/// generated type, into that type's derive twin, into a `serde_json::Value`, and into
+/// `IgnoredAny` (parsing and nothing kept: a floor no decoder can beat). Prints the totals and
+/// the spread of the per-example ratios. Cases the generated type does not decode (failures the
+/// tests report) are left out and counted, and so are, for the comparison with the twin, the
+/// cases the twin does not decode.
+pub fn bench_decode(cases: &[(&str, &str, Decoder, Decoder)]) {
     let value = |json: &str| decodes::<Value>(json);
     let ignored = |json: &str| decodes::<serde::de::IgnoredAny>(json);
     let mut rows = Vec::new();
-    for &(place, json, decode) in cases {
+    for &(place, json, decode, twin) in cases {
         if decode(json) {
             rows.push(Timed {
                 place,
                 bytes: json.len(),
                 generated: time_per_run(json, &decode),
+                twin: twin(json).then(|| time_per_run(json, &twin)),
                 value: time_per_run(json, &value),
                 floor: time_per_run(json, &ignored),
             });
         }
     }
-    let generated: std::time::Duration = rows.iter().map(|r| r.generated).sum();
-    let value: std::time::Duration = rows.iter().map(|r| r.value).sum();
-    let floor: std::time::Duration = rows.iter().map(|r| r.floor).sum();
+    let sum = |f: fn(&Timed) -> std::time::Duration| -> std::time::Duration {
+        rows.iter().map(f).sum()
+    };
+    let (generated, value, floor) = (sum(|r| r.generated), sum(|r| r.value), sum(|r| r.floor));
     println!(
         "{} examples ({} bytes), {} left out (they do not decode)",
         rows.len(),
@@ -162,17 +178,43 @@ pub fn bench_decode(cases: &[(&str, &str, fn(&str) -> bool)]) {
         generated.as_secs_f64() / value.as_secs_f64(),
         generated.as_secs_f64() / floor.as_secs_f64()
     );
-    let mut ratios: Vec<(f64, &str)> = rows
-        .iter()
-        .map(|r| (r.generated.as_secs_f64() / r.value.as_secs_f64(), r.place))
-        .collect();
+    spread(
+        "generated / Value",
+        rows.iter()
+            .map(|r| (r.generated.as_secs_f64() / r.value.as_secs_f64(), r.place))
+            .collect(),
+    );
+    let paired: Vec<(&Timed, std::time::Duration)> =
+        rows.iter().filter_map(|r| Some((r, r.twin?))).collect();
+    let (generated, twin): (std::time::Duration, std::time::Duration) = (
+        paired.iter().map(|(r, _)| r.generated).sum(),
+        paired.iter().map(|(_, t)| *t).sum(),
+    );
+    println!(
+        "derive twin: {} examples ({} bytes; {} it does not read left out): generated {generated:?}, twin {twin:?}, generated / twin {:.2}x (sums)",
+        paired.len(),
+        paired.iter().map(|(r, _)| r.bytes).sum::<usize>(),
+        rows.len() - paired.len(),
+        generated.as_secs_f64() / twin.as_secs_f64()
+    );
+    spread(
+        "generated / derive twin",
+        paired
+            .iter()
+            .map(|(r, t)| (r.generated.as_secs_f64() / t.as_secs_f64(), r.place))
+            .collect(),
+    );
+}
+
+/// Prints the median, p90 and maximum of per-example `ratios`, and the five highest.
+fn spread(what: &str, mut ratios: Vec<(f64, &str)>) {
     ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
     let at = |q: f64| {
         let i = ((ratios.len().saturating_sub(1)) as f64 * q) as usize;
         ratios.get(i).map_or(0.0, |r| r.0)
     };
     println!(
-        "per example, generated / Value: median {:.2}x, p90 {:.2}x, max {:.2}x; the five highest:",
+        "per example, {what}: median {:.2}x, p90 {:.2}x, max {:.2}x; the five highest:",
         at(0.5),
         at(0.9),
         at(1.0)

@@ -45,7 +45,8 @@ pub struct Options {
     /// Give every type both `Serialize` and `Deserialize` (the conformance crate reads and
     /// writes requests and responses alike). Otherwise a type gets `Serialize` when a request
     /// reaches it, and `Deserialize` and batch keys when a response (an event, a placement)
-    /// does.
+    /// does. Every structure and union also gets a derive twin for the decode bench (flag
+    /// `twin`, compiled under the generated crate's `twin` feature).
     pub round_trip: bool,
     /// The lock of the published API: every name it records is kept, and shared structures
     /// the docs merged, split or moved keep their published names (see [`crate::lock`]).

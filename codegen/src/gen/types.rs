@@ -432,6 +432,10 @@ impl<'a> Module<'a> {
         if custom_fields {
             flags.push(quote!(uf));
         }
+        // The conformance crate's decode bench compares with a derive twin.
+        if self.ctx.round_trip {
+            flags.push(quote!(twin));
+        }
         quote! {
             #rt::object! {
                 #doc
@@ -522,6 +526,7 @@ impl<'a> Module<'a> {
         let flags = [
             sides.response.then(|| quote!(de)),
             sides.request.then(|| quote!(ser)),
+            self.ctx.round_trip.then(|| quote!(twin)),
         ];
         let flags = flags.iter().flatten();
         // A value that one form alone can take is read straight into it (`Direct`). Part of
