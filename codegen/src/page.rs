@@ -13,7 +13,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use crate::diag::{DefectKind, Diagnostic};
 use crate::limits::Limits;
 use crate::model::Source;
-use crate::yfm::{self, IncludeReader, Line, Note, Table};
+use crate::yfm::{self, IncludeReader, Lines, Note, Table};
 
 /// A parsed page.
 #[derive(Debug)]
@@ -89,7 +89,7 @@ impl Page {
     /// Parses already expanded lines.
     pub fn from_lines(
         file: Arc<str>,
-        lines: Vec<Line>,
+        lines: Lines,
         limits: &Limits,
         diags: &mut Vec<Diagnostic>,
     ) -> Page {
@@ -104,8 +104,10 @@ impl Page {
         blocks.sort_by_key(|b| b.line);
         if let Some(line) = cut_to(&mut blocks, &mut split.tables, limits.max_items) {
             let at = lines
+                .sources
                 .get(line)
-                .map_or_else(|| Source::new(file.clone(), 0), |l| l.source.clone());
+                .cloned()
+                .unwrap_or_else(|| Source::new(file.clone(), 0));
             diags.push(Diagnostic::defect(
                 at,
                 DefectKind::Limit,
@@ -115,12 +117,11 @@ impl Page {
                 ),
             ));
         }
-        let depth = lines.iter().map(|l| l.include_depth).collect();
         Page {
             file,
             note_parents: note_parents(&split.notes),
-            lines: lines.into_iter().map(|l| l.source).collect(),
-            depth,
+            lines: lines.sources,
+            depth: lines.depth,
             blocks,
             tables: split.tables,
             notes: split.notes,
@@ -470,15 +471,7 @@ mod tests {
     use super::*;
 
     fn page(text: &str) -> Page {
-        let lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, t)| Line {
-                text: t.to_owned(),
-                source: Source::new("p.md", i as u32 + 1),
-                include_depth: 0,
-            })
-            .collect();
+        let lines = Lines::of_text(text, &Arc::from("p.md"), 1);
         let mut d = Vec::new();
         Page::from_lines(Arc::from("p.md"), lines, &Limits::default(), &mut d)
     }

@@ -21,15 +21,72 @@ use crate::diag::{DefectKind, Diagnostic};
 use crate::limits::Limits;
 use crate::model::Source;
 
-/// One line of a page after include expansion.
-#[derive(Clone, Debug)]
-pub struct Line {
-    /// The text, without the line break.
-    pub text: String,
-    /// Where it was written.
-    pub source: Source,
-    /// How deep in includes it comes from (0: the page itself).
-    pub include_depth: u8,
+/// The lines of a page after include expansion: their texts in one buffer (not a `String`
+/// each), each with where it was written and how deep in includes it comes from.
+#[derive(Clone, Debug, Default)]
+pub struct Lines {
+    /// Every line's text, one after another, without line breaks.
+    text: String,
+    /// Where each line's text ends in `text`.
+    ends: Vec<usize>,
+    /// Where each line was written.
+    pub sources: Vec<Source>,
+    /// How deep in includes each line comes from (0: the page itself).
+    pub depth: Vec<u8>,
+}
+
+impl Lines {
+    /// The lines of `text`, written from line `first` of `file` on, included from nowhere.
+    pub fn of_text(text: &str, file: &Arc<str>, first: u32) -> Lines {
+        let mut lines = Lines::default();
+        for (i, line) in text.lines().enumerate() {
+            let source = Source::new(file.clone(), first.saturating_add(i as u32));
+            lines.push("", line, source, 0);
+        }
+        lines
+    }
+
+    /// Adds a line whose text is `indent` then `text`.
+    fn push(&mut self, indent: &str, text: &str, source: Source, depth: u8) {
+        self.text.push_str(indent);
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        self.sources.push(source);
+        self.depth.push(depth);
+    }
+
+    /// How many lines there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The text of line `index` (`""` past the last).
+    pub fn text(&self, index: usize) -> &str {
+        let start = match index.checked_sub(1) {
+            Some(before) => self.ends.get(before).copied().unwrap_or(usize::MAX),
+            None => 0,
+        };
+        let end = self.ends.get(index).copied().unwrap_or(0);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// Where line `index` was written.
+    fn source(&self, index: usize) -> Source {
+        self.sources
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| Source::new("", 0))
+    }
+
+    /// The bytes of every line's text.
+    fn text_len(&self) -> usize {
+        self.text.len()
+    }
 }
 
 /// Reads the files a page includes. Implemented by the loader (with a cache) and by tests.
@@ -99,12 +156,17 @@ pub fn expand(
     limits: &Limits,
     reader: &mut dyn IncludeReader,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<Line> {
+) -> Lines {
     let mut expander = Expander {
         reader,
         limits,
         diags,
-        out: Vec::with_capacity(text.len() / 40 + 8),
+        out: Lines {
+            text: String::with_capacity(text.len()),
+            ends: Vec::with_capacity(text.len() / 40 + 8),
+            sources: Vec::with_capacity(text.len() / 40 + 8),
+            depth: Vec::with_capacity(text.len() / 40 + 8),
+        },
         // The page's own text counts in full from the start: includes get what is left.
         bytes: text.len(),
         includes: 0,
@@ -125,7 +187,7 @@ struct Expander<'a> {
     reader: &'a mut dyn IncludeReader,
     limits: &'a Limits,
     diags: &'a mut Vec<Diagnostic>,
-    out: Vec<Line>,
+    out: Lines,
     /// Bytes of the expanded page: the page's own text and every include expanded so far.
     bytes: usize,
     /// Include directives met so far, expanded or not.
@@ -176,16 +238,8 @@ impl Expander<'_> {
             }
             return;
         }
-        let text = if indent.is_empty() || text.is_empty() {
-            text.to_owned()
-        } else {
-            format!("{indent}{text}")
-        };
-        self.out.push(Line {
-            text,
-            source,
-            include_depth: depth,
-        });
+        let indent = if text.is_empty() { "" } else { indent };
+        self.out.push(indent, text, source, depth);
     }
 
     /// Expands one include directive written at `source`, or reports why not.
@@ -498,7 +552,7 @@ impl Conditions {
 /// Parses the YFM directives and tables out of `lines` (see the module docs). Notes nest at
 /// most [`Limits::max_depth`] deep: a deeper `{% note %}` (and its `{% endnote %}`) is
 /// reported and dropped.
-pub fn split(lines: &[Line], limits: &Limits, diags: &mut Vec<Diagnostic>) -> Split {
+pub fn split(lines: &Lines, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Split {
     let mut out = Split::default();
     let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
     let mut in_fence: Option<(char, usize)> = None;
@@ -508,7 +562,7 @@ pub fn split(lines: &[Line], limits: &Limits, diags: &mut Vec<Diagnostic>) -> Sp
     let mut dropped_notes = 0usize;
     let mut i = 0;
     while i < lines.len() {
-        let text = lines[i].text.as_str();
+        let text = lines.text(i);
         let trimmed = text.trim_start();
         if let Some((ch, len)) = in_fence {
             if is_fence_close(trimmed, ch, len) {
@@ -527,7 +581,7 @@ pub fn split(lines: &[Line], limits: &Limits, diags: &mut Vec<Diagnostic>) -> Sp
                 "note" if conditions.all_taken() && open_notes.len() >= limits.max_depth => {
                     dropped_notes += 1;
                     diags.push(Diagnostic::defect(
-                        lines[i].source.clone(),
+                        lines.source(i),
                         DefectKind::Limit,
                         format!(
                             "notes nested deeper than {}: this one is not read as a note",
@@ -582,7 +636,7 @@ pub fn split(lines: &[Line], limits: &Limits, diags: &mut Vec<Diagnostic>) -> Sp
     for n in open_notes {
         out.notes[n].end = last;
     }
-    let mut markdown = String::with_capacity(lines.iter().map(|l| l.text.len() + 1).sum());
+    let mut markdown = String::with_capacity(lines.text_len() + lines.len());
     for line in kept {
         markdown.push_str(line);
         markdown.push('\n');
@@ -642,7 +696,7 @@ fn is_fence_close(trimmed: &str, ch: char, len: usize) -> bool {
 
 /// Parses the table whose `#|` is on line `start`; returns it and the index of the first line
 /// after it.
-fn parse_table(lines: &[Line], start: usize, diags: &mut Vec<Diagnostic>) -> (Table, usize) {
+fn parse_table(lines: &Lines, start: usize, diags: &mut Vec<Diagnostic>) -> (Table, usize) {
     let mut parser = TableParser::new(lines, start, diags);
     for li in start..lines.len() {
         if parser.read_line(li) {
@@ -659,7 +713,7 @@ fn is_syntax(b: u8) -> bool {
 
 /// The state of [`parse_table`] between one character and the next.
 struct TableParser<'a> {
-    lines: &'a [Line],
+    lines: &'a Lines,
     diags: &'a mut Vec<Diagnostic>,
     /// Index of the `#|` line.
     start: usize,
@@ -683,8 +737,9 @@ struct TableParser<'a> {
 
 impl<'a> TableParser<'a> {
     /// A parser for the table whose `#|` is on line `start`.
-    fn new(lines: &'a [Line], start: usize, diags: &'a mut Vec<Diagnostic>) -> Self {
-        let indent = lines[start].text.len() - lines[start].text.trim_start().len();
+    fn new(lines: &'a Lines, start: usize, diags: &'a mut Vec<Diagnostic>) -> Self {
+        let first = lines.text(start);
+        let indent = first.len() - first.trim_start().len();
         TableParser {
             lines,
             diags,
@@ -707,7 +762,7 @@ impl<'a> TableParser<'a> {
 
     /// Reads line `li`; true when the table's own `|#` closes it there.
     fn read_line(&mut self, li: usize) -> bool {
-        let len = self.lines[li].text.len();
+        let len = self.lines.text(li).len();
         let mut j = self.line_start(li);
         while j < len {
             match self.step(li, j) {
@@ -728,7 +783,7 @@ impl<'a> TableParser<'a> {
             return 0;
         }
         self.cell.push('\n');
-        let text = &self.lines[li].text;
+        let text = self.lines.text(li);
         let lead = text.len() - text.trim_start().len();
         lead.min(self.indent)
     }
@@ -737,7 +792,7 @@ impl<'a> TableParser<'a> {
     /// the table closes there.
     fn step(&mut self, li: usize, j: usize) -> Option<usize> {
         let lines = self.lines;
-        let text = lines[li].text.as_str();
+        let text = lines.text(li);
         let bytes = text.as_bytes();
         let b = bytes[j];
         if !is_syntax(b) {
@@ -794,7 +849,7 @@ impl<'a> TableParser<'a> {
     /// not on a character boundary.
     fn read_run(&mut self, li: usize, j: usize) -> Option<usize> {
         let lines = self.lines;
-        let text = lines[li].text.as_str();
+        let text = lines.text(li);
         let bytes = text.as_bytes();
         let end = bytes[j..]
             .iter()
@@ -817,7 +872,7 @@ impl<'a> TableParser<'a> {
     /// unless it is white space, reported.
     fn other_char(&mut self, li: usize, j: usize) {
         let lines = self.lines;
-        let text = lines[li].text.as_str();
+        let text = lines.text(li);
         let blank = text.as_bytes()[j].is_ascii_whitespace();
         if self.row.is_some() {
             if !blank {
@@ -929,7 +984,7 @@ impl<'a> TableParser<'a> {
     /// A malformed-table defect at line `li`.
     fn report(&mut self, li: usize, message: &str) {
         self.diags.push(Diagnostic::defect(
-            self.lines[li].source.clone(),
+            self.lines.source(li),
             DefectKind::MalformedTable,
             message,
         ));
@@ -981,15 +1036,7 @@ fn push_byte(out: &mut String, text: &str, at: usize) {
 /// that want the structure of a cell. A table keeps its first [`Limits::max_items`] rows (of
 /// the default limits; defects inside a cell's text are not reported).
 pub fn tables_in(text: &str, source: &Source) -> Vec<Table> {
-    let lines: Vec<Line> = text
-        .lines()
-        .enumerate()
-        .map(|(i, t)| Line {
-            text: t.to_owned(),
-            source: Source::new(source.file.clone(), source.line + i as u32),
-            include_depth: 0,
-        })
-        .collect();
+    let lines = Lines::of_text(text, &source.file, source.line);
     let mut ignored = Vec::new();
     let limits = Limits::default();
     let mut tables = split(&lines, &limits, &mut ignored).tables;
@@ -1004,15 +1051,8 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn lines(text: &str) -> Vec<Line> {
-        text.lines()
-            .enumerate()
-            .map(|(i, t)| Line {
-                text: t.to_owned(),
-                source: Source::new("t.md", i as u32 + 1),
-                include_depth: 0,
-            })
-            .collect()
+    fn lines(text: &str) -> Lines {
+        Lines::of_text(text, &Arc::from("t.md"), 1)
     }
 
     fn cells(table: &Table) -> Vec<Vec<String>> {
@@ -1149,11 +1189,11 @@ mod tests {
             &mut reader,
             &mut d,
         );
-        let texts: Vec<&str> = out.iter().map(|l| l.text.as_str()).collect();
+        let texts: Vec<&str> = (0..out.len()).map(|i| out.text(i)).collect();
         assert_eq!(texts, vec!["x", "  A1 {.b24-info}", "  B1", "  B2", "y"]);
-        assert_eq!(out[2].source.to_string(), "docs/_includes/b.md:1");
-        assert_eq!(out[2].include_depth, 2);
-        assert_eq!(out[4].source.to_string(), "p/page.md:4");
+        assert_eq!(out.sources[2].to_string(), "docs/_includes/b.md:1");
+        assert_eq!(out.depth[2], 2);
+        assert_eq!(out.sources[4].to_string(), "p/page.md:4");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, DefectKind::MissingInclude);
         assert_eq!(d[0].source.to_string(), "p/page.md:3");
