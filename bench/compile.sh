@@ -6,11 +6,17 @@
 # largest child's peak RSS (rustc) from /usr/bin/time. The dependencies are timed first, so
 # a first build with them is the sum of `dependencies` and `first`. codegen/BENCHMARKS.md has the figures.
 #
+# The selection `split` is the layout the README recommends for the whole API: `api!` in a
+# library crate of its own (this scratch crate with `full`) and an application crate beside it
+# (`app/`, a binary that calls one method); the rebuilds touch the application's `main.rs`,
+# so they show what an edit of the application costs once the API is built.
+#
 #   bench/compile.sh                 # both selections, debug proc macro
 #   B24_COMPILE_OPT=3 bench/compile.sh   # with [profile.dev.build-override] opt-level = 3
 #
 # Knobs: B24_DOCS_DIR (default ../shared/b24restdocs), B24_COMPILE_DIR (the scratch crate and
-# its target dir, default target/compile-bench), B24_COMPILE_SELECTIONS (default "five full").
+# its target dir, default target/compile-bench), B24_COMPILE_SELECTIONS (default "five full";
+# `split` as well on request).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -48,6 +54,37 @@ b24::api!(
 b24::api!(env = "B24_DOCS_DIR");
 EOF
 
+mkdir -p "$DIR/app/src"
+{
+  echo '[package]'
+  echo 'name = "compile-bench-app"'
+  echo 'version = "0.0.0"'
+  echo 'edition = "2021"'
+  echo 'publish = false'
+  echo '[workspace]'
+  echo '[dependencies]'
+  echo "b24 = { path = \"$ROOT\" }"
+  echo 'compile-bench = { path = "..", features = ["full"] }'
+  echo 'tokio = { version = "1", features = ["rt", "macros"] }'
+} > "$DIR/app/Cargo.toml"
+cat > "$DIR/app/src/main.rs" <<'EOF'
+//! An application of the whole generated API, for timing an edit of the application.
+#![allow(deprecated)]
+use compile_bench::crm::deal;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let client = b24::Client::builder()
+        .webhook("https://example.invalid/rest/1/code/")
+        .build()
+        .expect("a valid webhook URL");
+    match deal::get::call(&client, &deal::get::Request::new(5)).await {
+        Ok(deal) => println!("{deal:?}"),
+        Err(e) => println!("{e}"),
+    }
+}
+EOF
+
 export B24_DOCS_DIR="$DOCS"
 export CARGO_TARGET_DIR="$DIR/target"
 cd "$DIR"
@@ -59,6 +96,17 @@ timed() {
 /usr/bin/time -f "dependencies: %e s wall, %U s user, %M KB peak" cargo build -q 2>&1 \
   | grep -E '^[a-z]+: ' || true
 for selection in $SELECTIONS; do
+  if [ "$selection" = split ]; then
+    (
+      cd app
+      timed "split first" ""
+      for i in 1 2; do
+        touch src/main.rs
+        timed "split rebuild$i" ""
+      done
+    )
+    continue
+  fi
   timed "$selection first" "$selection"
   for i in 1 2; do
     touch src/lib.rs
