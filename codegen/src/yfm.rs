@@ -364,7 +364,7 @@ struct IncludeDirective<'a> {
 }
 
 fn find_include(line: &str) -> Option<IncludeDirective<'_>> {
-    let start = line.find("{%")?;
+    let start = find_directive_open(line)?;
     let rest = &line[start + 2..];
     let body_start = rest.len() - rest.trim_start().len();
     let body = rest.trim_start();
@@ -383,6 +383,22 @@ fn find_include(line: &str) -> Option<IncludeDirective<'_>> {
         target,
         notitle,
     })
+}
+
+/// Where the first `{%` of `line` starts. Searched as the byte `{` (one `memchr` for the many
+/// lines without one) rather than as a two-byte pattern, whose searcher is set up anew for
+/// every line of every page.
+fn find_directive_open(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = line.get(from..)?.find('{') {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b'%') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The part of `text` under the heading with `{#anchor}` (up to the next heading of the same or
@@ -1053,6 +1069,16 @@ mod tests {
 
     fn lines(text: &str) -> Lines {
         Lines::of_text(text, &Arc::from("t.md"), 1)
+    }
+
+    #[test]
+    fn a_directive_opens_at_the_first_brace_followed_by_a_percent_sign() {
+        assert_eq!(find_directive_open("no directive"), None);
+        assert_eq!(find_directive_open("a {b} then {% include x %}"), Some(11));
+        assert_eq!(find_directive_open("{{% x %}"), Some(1));
+        assert_eq!(find_directive_open("ends with {"), None);
+        assert_eq!(find_directive_open("{ % spaced"), None);
+        assert_eq!(find_directive_open("ключ {% note %}"), Some(9));
     }
 
     fn cells(table: &Table) -> Vec<Vec<String>> {
