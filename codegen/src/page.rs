@@ -13,7 +13,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use crate::diag::{DefectKind, Diagnostic};
 use crate::limits::Limits;
 use crate::model::Source;
-use crate::yfm::{self, IncludeReader, Lines, Note, Table};
+use crate::yfm::{self, IncludeReader, Lines, Note, Sources, Table};
 
 /// A parsed page.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub struct Page {
     /// The page's name as shown in diagnostics.
     pub file: Arc<str>,
     /// Where each line of the expanded page was written.
-    pub lines: Vec<Source>,
+    pub lines: Sources,
     /// How deep in includes each line comes from (0: the page itself).
     pub depth: Vec<u8>,
     /// The blocks, in order.
@@ -106,7 +106,6 @@ impl Page {
             let at = lines
                 .sources
                 .get(line)
-                .cloned()
                 .unwrap_or_else(|| Source::new(file.clone(), 0));
             diags.push(Diagnostic::defect(
                 at,
@@ -133,7 +132,6 @@ impl Page {
         self.lines
             .get(index)
             .or_else(|| self.lines.last())
-            .cloned()
             .unwrap_or_else(|| Source::new(self.file.clone(), 0))
     }
 

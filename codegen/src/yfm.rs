@@ -30,9 +30,75 @@ pub struct Lines {
     /// Where each line's text ends in `text`.
     ends: Vec<usize>,
     /// Where each line was written.
-    pub sources: Vec<Source>,
+    pub sources: Sources,
     /// How deep in includes each line comes from (0: the page itself).
     pub depth: Vec<u8>,
+}
+
+/// Where each line of an expanded page was written: runs of consecutive lines of one file (a
+/// page's own lines between two includes are one run), not a [`Source`] per line.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    runs: Vec<SourceRun>,
+    len: usize,
+}
+
+/// Lines `start..` (up to the next run) written from line `line` of `file` on.
+#[derive(Clone, Debug)]
+struct SourceRun {
+    start: usize,
+    file: Arc<str>,
+    line: u32,
+}
+
+impl Sources {
+    /// Adds the next line, written at `line` of `file`.
+    fn push(&mut self, file: &Arc<str>, line: u32) {
+        let index = self.len;
+        self.len += 1;
+        if let Some(run) = self.runs.last() {
+            let next = u64::from(run.line) + (index - run.start) as u64;
+            if next == u64::from(line) && run.file == *file {
+                return;
+            }
+        }
+        self.runs.push(SourceRun {
+            start: index,
+            file: file.clone(),
+            line,
+        });
+    }
+
+    /// How many lines there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where line `index` was written; `None` past the last.
+    pub fn get(&self, index: usize) -> Option<Source> {
+        if index >= self.len {
+            return None;
+        }
+        let run = &self.runs[self
+            .runs
+            .partition_point(|r| r.start <= index)
+            .checked_sub(1)?];
+        let offset = u32::try_from(index - run.start).unwrap_or(u32::MAX);
+        Some(Source::new(
+            run.file.clone(),
+            run.line.saturating_add(offset),
+        ))
+    }
+
+    /// Where the last line was written.
+    pub fn last(&self) -> Option<Source> {
+        self.get(self.len.checked_sub(1)?)
+    }
 }
 
 impl Lines {
@@ -40,18 +106,18 @@ impl Lines {
     pub fn of_text(text: &str, file: &Arc<str>, first: u32) -> Lines {
         let mut lines = Lines::default();
         for (i, line) in text.lines().enumerate() {
-            let source = Source::new(file.clone(), first.saturating_add(i as u32));
-            lines.push("", line, source, 0);
+            let at = first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+            lines.push("", line, file, at, 0);
         }
         lines
     }
 
-    /// Adds a line whose text is `indent` then `text`.
-    fn push(&mut self, indent: &str, text: &str, source: Source, depth: u8) {
+    /// Adds a line whose text is `indent` then `text`, written at `line` of `file`.
+    fn push(&mut self, indent: &str, text: &str, file: &Arc<str>, line: u32, depth: u8) {
         self.text.push_str(indent);
         self.text.push_str(text);
         self.ends.push(self.text.len());
-        self.sources.push(source);
+        self.sources.push(file, line);
         self.depth.push(depth);
     }
 
@@ -79,7 +145,6 @@ impl Lines {
     fn source(&self, index: usize) -> Source {
         self.sources
             .get(index)
-            .cloned()
             .unwrap_or_else(|| Source::new("", 0))
     }
 
@@ -164,7 +229,7 @@ pub fn expand(
         out: Lines {
             text: String::with_capacity(text.len()),
             ends: Vec::with_capacity(text.len() / 40 + 8),
-            sources: Vec::with_capacity(text.len() / 40 + 8),
+            sources: Sources::default(),
             depth: Vec::with_capacity(text.len() / 40 + 8),
         },
         // The page's own text counts in full from the start: includes get what is left.
@@ -208,24 +273,25 @@ impl Expander<'_> {
             if self.cut {
                 return;
             }
-            let source = Source::new(shown.clone(), (i + 1) as u32);
+            let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let Some(directive) = find_include(raw) else {
-                self.push(raw, indent, source, depth);
+                self.push(raw, indent, shown, line, depth);
                 continue;
             };
             let before = raw.get(..directive.start).unwrap_or("");
             let after = raw.get(directive.end..).unwrap_or("");
             if !before.trim().is_empty() {
-                self.push(before, indent, source.clone(), depth);
+                self.push(before, indent, shown, line, depth);
             }
+            let source = Source::new(shown.clone(), line);
             self.include(&directive, path, &source, depth, indent, before);
             if !after.trim().is_empty() {
-                self.push(after, indent, source, depth);
+                self.push(after, indent, shown, line, depth);
             }
         }
     }
 
-    fn push(&mut self, text: &str, indent: &str, source: Source, depth: u8) {
+    fn push(&mut self, text: &str, indent: &str, file: &Arc<str>, line: u32, depth: u8) {
         if self.out.len() >= self.limits.max_page_lines {
             if !self.cut {
                 self.cut = true;
@@ -233,13 +299,14 @@ impl Expander<'_> {
                     "the page has more than {} lines with its includes: the rest is not read",
                     self.limits.max_page_lines
                 );
+                let source = Source::new(file.clone(), line);
                 self.diags
                     .push(Diagnostic::defect(source, DefectKind::Limit, message));
             }
             return;
         }
         let indent = if text.is_empty() { "" } else { indent };
-        self.out.push(indent, text, source, depth);
+        self.out.push(indent, text, file, line, depth);
     }
 
     /// Expands one include directive written at `source`, or reports why not.
@@ -1072,6 +1139,46 @@ mod tests {
     }
 
     #[test]
+    fn sources_keep_runs_and_give_each_line_its_place() {
+        let page: Arc<str> = Arc::from("p.md");
+        let inc: Arc<str> = Arc::from("_includes/i.md");
+        let mut s = Sources::default();
+        for (file, line) in [
+            (&page, 1),
+            (&page, 2),
+            (&inc, 1),
+            (&inc, 2),
+            (&page, 3),
+            (&page, 7),
+        ] {
+            s.push(file, line);
+        }
+        assert_eq!(s.runs.len(), 4);
+        let all: Vec<String> = (0..s.len())
+            .map(|i| s.get(i).unwrap().to_string())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "p.md:1",
+                "p.md:2",
+                "_includes/i.md:1",
+                "_includes/i.md:2",
+                "p.md:3",
+                "p.md:7"
+            ]
+        );
+        assert_eq!(s.get(6), None);
+        assert_eq!(s.last().unwrap().to_string(), "p.md:7");
+        assert_eq!(Sources::default().last(), None);
+        // A line number that saturated stays at the bound.
+        let mut s = Sources::default();
+        s.push(&page, u32::MAX);
+        s.push(&page, u32::MAX);
+        assert_eq!(s.get(1).unwrap().line, u32::MAX);
+    }
+
+    #[test]
     fn a_directive_opens_at_the_first_brace_followed_by_a_percent_sign() {
         assert_eq!(find_directive_open("no directive"), None);
         assert_eq!(find_directive_open("a {b} then {% include x %}"), Some(11));
@@ -1217,9 +1324,12 @@ mod tests {
         );
         let texts: Vec<&str> = (0..out.len()).map(|i| out.text(i)).collect();
         assert_eq!(texts, vec!["x", "  A1 {.b24-info}", "  B1", "  B2", "y"]);
-        assert_eq!(out.sources[2].to_string(), "docs/_includes/b.md:1");
+        assert_eq!(
+            out.sources.get(2).unwrap().to_string(),
+            "docs/_includes/b.md:1"
+        );
         assert_eq!(out.depth[2], 2);
-        assert_eq!(out.sources[4].to_string(), "p/page.md:4");
+        assert_eq!(out.sources.get(4).unwrap().to_string(), "p/page.md:4");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, DefectKind::MissingInclude);
         assert_eq!(d[0].source.to_string(), "p/page.md:3");
