@@ -25,15 +25,20 @@ DIR=${B24_COMPILE_DIR:-$ROOT/target/compile-bench}
 SELECTIONS=${B24_COMPILE_SELECTIONS:-five full}
 mkdir -p "$DIR/src"
 
-{
+# The head of a scratch manifest: package NAME, a workspace of its own, depending on b24.
+manifest_head() {
   echo '[package]'
-  echo 'name = "compile-bench"'
+  echo "name = \"$1\""
   echo 'version = "0.0.0"'
   echo 'edition = "2021"'
   echo 'publish = false'
   echo '[workspace]'
   echo '[dependencies]'
   echo "b24 = { path = \"$ROOT\" }"
+}
+
+{
+  manifest_head compile-bench
   echo '[features]'
   echo 'five = []'
   echo 'full = []'
@@ -56,14 +61,7 @@ EOF
 
 mkdir -p "$DIR/app/src"
 {
-  echo '[package]'
-  echo 'name = "compile-bench-app"'
-  echo 'version = "0.0.0"'
-  echo 'edition = "2021"'
-  echo 'publish = false'
-  echo '[workspace]'
-  echo '[dependencies]'
-  echo "b24 = { path = \"$ROOT\" }"
+  manifest_head compile-bench-app
   echo 'compile-bench = { path = "..", features = ["full"] }'
   echo 'tokio = { version = "1", features = ["rt", "macros"] }'
 } > "$DIR/app/Cargo.toml"
