@@ -190,24 +190,7 @@ fn expand(args: Args, written: &str) -> syn::Result<TokenStream> {
             format!("no documentation pages found at {}", path.display()),
         ));
     }
-    // Reading every file with include_bytes! makes cargo rebuild when one of them changes.
-    // Inside a function nothing calls: a constant's bytes would be written into the crate's
-    // metadata (48 MB for the corpus), a dead function's are not.
-    let tracked = api.files_read.iter().chain(&lock_file).filter_map(|file| {
-        let file = std::fs::canonicalize(file).ok()?;
-        let file = file.to_str()?.to_owned();
-        Some(quote!(
-            let _ = include_bytes!(#file);
-        ))
-    });
-    let tracked = quote!(
-        const _: () = {
-            #[allow(dead_code)]
-            fn read_by_the_expansion() {
-                #(#tracked)*
-            }
-        };
-    );
+    let tracked = tracking(api.files_read.iter().chain(&lock_file));
     // Reading the variable with option_env! makes cargo rebuild when it changes.
     let env_dep = args.env.as_ref().map(|var| {
         let var = var.value();
@@ -229,6 +212,26 @@ fn expand(args: Args, written: &str) -> syn::Result<TokenStream> {
         entry.write(&read, &expansion.to_string());
     }
     Ok(cache::with_runtime(expansion, &runtime))
+}
+
+/// An item that makes cargo rebuild the calling crate when one of `files` changes: each file
+/// read with `include_bytes!`, which puts it in rustc's dep-info. The reads sit in a function
+/// nothing calls: as constants, their bytes would be written into the crate's metadata (48 MB
+/// for the upstream corpus); a dead function keeps nothing.
+fn tracking<'a>(files: impl Iterator<Item = &'a PathBuf>) -> TokenStream {
+    let reads = files.filter_map(|file| {
+        let file = std::fs::canonicalize(file).ok()?;
+        let file = file.to_str()?.to_owned();
+        Some(quote!(let _ = include_bytes!(#file);))
+    });
+    quote!(
+        const _: () = {
+            #[allow(dead_code)]
+            fn read_by_the_expansion() {
+                #(#reads)*
+            }
+        };
+    )
 }
 
 /// An error at the first `only` prefix that selects nothing of `api` (a misspelt prefix
@@ -310,5 +313,54 @@ fn relative_to_manifest(diagnostic: &str) -> String {
                 .to_owned()
         }
         _ => diagnostic.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiled by rustc, the tracking item lists every file in the dep-info, as cargo needs
+    /// to rebuild on a change, and does not copy their bytes into the metadata.
+    #[test]
+    fn tracked_files_reach_the_dep_info_and_not_the_metadata() {
+        let root = std::env::temp_dir().join(format!("b24-tracking-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let pages = [root.join("a.md"), root.join("b.md")];
+        std::fs::write(&pages[0], "# a\n").unwrap();
+        std::fs::write(&pages[1], "# б\n".repeat(250_000)).unwrap();
+        let lib = root.join("lib.rs");
+        std::fs::write(&lib, tracking(pages.iter()).to_string()).unwrap();
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let status = std::process::Command::new(rustc)
+            .args([
+                "--edition",
+                "2021",
+                "--crate-type",
+                "lib",
+                "--crate-name",
+                "tracked",
+            ])
+            .arg("--emit=dep-info,metadata")
+            .arg("--out-dir")
+            .arg(&root)
+            .arg(&lib)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let dep_info = std::fs::read_to_string(root.join("tracked.d")).unwrap();
+        for page in &pages {
+            let page = std::fs::canonicalize(page).unwrap();
+            assert!(dep_info.contains(page.to_str().unwrap()), "{dep_info}");
+        }
+        let metadata = std::fs::metadata(root.join("libtracked.rmeta"))
+            .unwrap()
+            .len();
+        assert!(
+            metadata < 100_000,
+            "the 1.25 MB page is in the metadata: {metadata} bytes"
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
