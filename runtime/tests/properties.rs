@@ -35,8 +35,9 @@ proptest! {
     }
 
     /// Offered requests continuously, the meter lets through as many as the bucket allows:
-    /// its burst plus one per whole period in the window, which is `X + Y·t` less under one
-    /// request for the period's whole nanoseconds and under one for the last, partial period.
+    /// its burst plus one request per whole period in the window: below `X + Y·t` by under one
+    /// request for the last, partial period, and under a thousandth more for the period being
+    /// rounded up to the nanosecond.
     #[test]
     fn the_client_meter_reaches_the_bucket_maximum(
         burst in 1u32..300,
